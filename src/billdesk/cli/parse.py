@@ -1,0 +1,38 @@
+"""Turning option text into values. A malformed value is refused input
+(exit 1 naming the option), not a usage error, so argparse only sees
+strings and these helpers do the rest."""
+
+from __future__ import annotations
+
+from billdesk.errors import InvalidInput
+from billdesk.models import CLIENT_STATUSES
+
+
+def integer(value: str, field: str, *, minimum: int | None = None) -> int:
+    try:
+        number = int(value.strip())
+    except (ValueError, AttributeError):
+        raise InvalidInput(field, f"{value!r} is not a whole number") from None
+    if minimum is not None and number < minimum:
+        raise InvalidInput(field, f"must be {minimum} or more")
+    return number
+
+
+def record_id(value: str, field: str = "id") -> int:
+    return integer(value, field, minimum=1)
+
+
+def yes_no(value: str, field: str) -> bool:
+    text = value.strip().lower()
+    if text in ("yes", "y", "true", "1", "on"):
+        return True
+    if text in ("no", "n", "false", "0", "off"):
+        return False
+    raise InvalidInput(field, f"{value!r}: write yes or no")
+
+
+def status(value: str, field: str = "status") -> str:
+    for known in CLIENT_STATUSES:
+        if value.strip().lower() == known.lower():
+            return known
+    raise InvalidInput(field, f"{value!r}: must be one of {', '.join(CLIENT_STATUSES)}")

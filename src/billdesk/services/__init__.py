@@ -1,0 +1,1 @@
+"""The domain: pure Python over the models. Nothing here imports Qt."""

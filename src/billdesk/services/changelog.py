@@ -1,0 +1,63 @@
+"""The client change log (C13): who, when, what, old → new, why.
+Written by the services in the same transaction as the change itself."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from datetime import datetime
+
+from billdesk.models import ClientLog, now
+
+
+def current_actor() -> str:
+    try:
+        return getpass.getuser() or "admin"
+    except Exception:  # no login name (containers, some services)
+        return "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    id: int
+    client_id: int
+    at: datetime
+    actor: str
+    field: str
+    old_value: str
+    new_value: str
+    reason: str
+    message: str
+
+    def describe(self) -> str:
+        if self.field:
+            text = f"{self.field}: {self.old_value or '(empty)'} → {self.new_value or '(empty)'}"
+            if self.message:
+                text = f"{self.message} — {text}"
+        else:
+            text = self.message
+        return f"{text} ({self.reason})" if self.reason else text
+
+
+def record(client_id: int, message: str = "", *, field: str = "", old: str = "", new: str = "",
+           reason: str = "", actor: str | None = None) -> None:
+    ClientLog.insert(
+        client=client_id, at=now(), actor=actor or current_actor(), field=field,
+        old_value=old, new_value=new, reason=reason, message=message,
+    ).execute()
+
+
+def record_many(rows: list[dict]) -> None:
+    if rows:
+        ClientLog.insert_many(rows).execute()
+
+
+def entries(client_id: int, limit: int | None = None) -> list[LogEntry]:
+    """Newest first."""
+    query = (ClientLog.select(ClientLog.id, ClientLog.client, ClientLog.at, ClientLog.actor,
+                              ClientLog.field, ClientLog.old_value, ClientLog.new_value,
+                              ClientLog.reason, ClientLog.message)
+             .where(ClientLog.client == client_id).order_by(ClientLog.id.desc()))
+    if limit:
+        query = query.limit(limit)
+    return [LogEntry(*row) for row in query.tuples()]

@@ -1,0 +1,102 @@
+"""Client groups (C6): name, colour, discount percent, separate-invoices
+default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from billdesk.errors import InvalidInput, NotFound, Problem, ValidationFailed
+from billdesk.models import Client, ClientGroup, database
+from billdesk.services import validate
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: int
+    name: str
+    colour: str
+    discount: Decimal
+    separate_invoices: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "colour": self.colour,
+                "discount": f"{self.discount:.2f}", "separate_invoices": self.separate_invoices}
+
+
+def parse_discount(value: Any) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("discount must not be a float")
+    try:
+        amount = Decimal(str(value).strip().rstrip("%") or "0")
+    except InvalidOperation:
+        raise InvalidInput("discount", f"{value!r} is not a percentage") from None
+    if not amount.is_finite() or amount < 0 or amount > 100:
+        raise InvalidInput("discount", "must be between 0 and 100")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput("discount", "has more than two decimals")
+    return amount
+
+
+def problems(name: str, colour: str, group_id: int | None = None) -> list[Problem]:
+    found = validate.required(name, "name") + validate.colour_problems(colour, "colour")
+    found += validate.max_length(name, "name", 100)
+    if name.strip():
+        clash = ClientGroup.select(ClientGroup.id).where(
+            ClientGroup.name.collate("NOCASE") == name.strip()).scalar()
+        if clash is not None and clash != group_id:
+            found.append(Problem("name", f"a group named {name.strip()!r} exists"))
+    return found
+
+
+def add_group(name: str, colour: str = "#5b8def", discount: Any = "0",
+              separate_invoices: bool = False) -> int:
+    amount = parse_discount(discount)
+    found = problems(name, colour)
+    if found:
+        raise ValidationFailed(found)
+    return ClientGroup.insert(name=name.strip(), colour=colour, discount=amount,
+                              separate_invoices=separate_invoices).execute()
+
+
+def update_group(group_id: int, name: str, colour: str, discount: Any, separate_invoices: bool) -> None:
+    get_group(group_id)
+    amount = parse_discount(discount)
+    found = problems(name, colour, group_id)
+    if found:
+        raise ValidationFailed(found)
+    ClientGroup.update(name=name.strip(), colour=colour, discount=amount,
+                       separate_invoices=separate_invoices).where(ClientGroup.id == group_id).execute()
+
+
+def delete_group(group_id: int) -> int:
+    """Delete a group; its clients keep their records and lose the group.
+    Returns how many clients were in it."""
+    get_group(group_id)
+    with database.atomic():
+        members = Client.select().where(Client.group == group_id).count()
+        ClientGroup.delete().where(ClientGroup.id == group_id).execute()
+    return members
+
+
+def get_group(group_id: int) -> Group:
+    row = ClientGroup.get_or_none(ClientGroup.id == group_id)
+    if row is None:
+        raise NotFound("group", f"no group with id {group_id}")
+    return _group(row)
+
+
+def _group(row: ClientGroup) -> Group:
+    return Group(row.id, row.name, row.colour, row.discount, bool(row.separate_invoices))
+
+
+def find_group(name: str) -> Group:
+    row = ClientGroup.get_or_none(ClientGroup.name.collate("NOCASE") == name.strip())
+    if row is None:
+        raise NotFound("group", f"no group named {name!r}")
+    return _group(row)
+
+
+def list_groups() -> list[Group]:
+    return [_group(row) for row in ClientGroup.select().order_by(ClientGroup.name)]
