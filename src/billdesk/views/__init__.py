@@ -1,0 +1,1 @@
+"""The windows (PySide6). They only show and call services."""

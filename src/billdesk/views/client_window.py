@@ -1,0 +1,487 @@
+"""One client's window (C3): Summary, Profile, Contacts and Log tabs.
+Several can be open at once; each refreshes when its client changes."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from billdesk.errors import BilldeskError, NotFound
+from billdesk.services import clients, contacts
+from billdesk.services.clients import ClientRecord
+from billdesk.services.validate import countries, languages
+from billdesk.views.client_form import ClientForm
+from billdesk.views.contact_dialog import ContactDialog
+from billdesk.views.errors import show_error
+from billdesk.views.models.simple_tables import ContactTableModel, LogTableModel
+from billdesk.views.ops import Changes, Operations
+
+TOGGLES = (
+    ("tax_exempt", "Tax exempt"),
+    ("auto_cc", "Auto card processing"),
+    ("overdue_notices", "Send overdue reminders"),
+    ("late_fees", "Apply late fees"),
+)
+
+
+def _age(since: datetime, now: datetime | None = None) -> str:
+    days = ((now or datetime.now()) - since).days
+    if days < 1:
+        return "today"
+    years, rest = divmod(days, 365)
+    months = rest // 30
+    parts = []
+    if years:
+        parts.append(f"{years} year{'s' if years > 1 else ''}")
+    if months:
+        parts.append(f"{months} month{'s' if months > 1 else ''}")
+    if not parts:
+        parts.append(f"{days} day{'s' if days > 1 else ''}")
+    return ", ".join(parts) + " ago"
+
+
+def _table(model: object) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return view
+
+
+class SummaryTab(QWidget):
+    def __init__(self, window: ClientWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        self.title.setFont(font)
+
+        self.toggles: dict[str, QCheckBox] = {}
+        toggles = QHBoxLayout()
+        for field, label in TOGGLES:
+            box = QCheckBox(label)
+            box.setObjectName(f"toggle_{field}")
+            box.setToolTip("Saves at once")
+            box.toggled.connect(lambda on, f=field: self._toggle(f, on))
+            self.toggles[field] = box
+            toggles.addWidget(box)
+        toggles.addStretch(1)
+
+        self.info = QLabel()
+        self.info.setObjectName("clientInformation")
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info.setWordWrap(True)
+        self.info.setAlignment(Qt.AlignmentFlag.AlignTop)
+        info_box = QGroupBox("Client information")
+        QVBoxLayout(info_box).addWidget(self.info)
+
+        self.contact_list = QLabel()
+        self.contact_list.setObjectName("contactList")
+        self.contact_list.setTextFormat(Qt.TextFormat.RichText)
+        self.contact_list.setWordWrap(True)
+        self.contact_list.linkActivated.connect(self._edit_contact)
+        add_contact = QPushButton("Add contact")
+        add_contact.clicked.connect(lambda: self.window_.add_contact())
+        contacts_box = QGroupBox("Contacts")
+        self.contact_list.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        cl = QVBoxLayout(contacts_box)
+        cl.addWidget(self.contact_list)
+        cl.addStretch(1)
+        cl.addWidget(add_contact, 0, Qt.AlignmentFlag.AlignLeft)
+
+        self.other = QFormLayout()
+        self.other_labels: dict[str, QLabel] = {}
+        for key, label in (("status", "Status"), ("group", "Group"), ("signup", "Signed up"),
+                           ("activity", "Last activity"), ("currency", "Currency"),
+                           ("language", "Language"), ("account_type", "Account type"),
+                           ("billing", "Billing contact")):
+            value = QLabel()
+            value.setObjectName(f"other_{key}")
+            value.setTextFormat(Qt.TextFormat.RichText)
+            self.other_labels[key] = value
+            self.other.addRow(label + ":", value)
+        other_box = QGroupBox("Other information")
+        other_box.setLayout(self.other)
+
+        self.notes = QPlainTextEdit()
+        self.notes.setObjectName("adminNotes")
+        self.notes.setPlaceholderText("Notes only you see")
+        self.save_notes = QPushButton("Save notes")
+        self.save_notes.setObjectName("saveNotes")
+        self.save_notes.setEnabled(False)
+        self.notes.textChanged.connect(lambda: self.save_notes.setEnabled(
+            self.notes.toPlainText().rstrip() != self._notes))
+        self.save_notes.clicked.connect(self._save_notes)
+        notes_box = QGroupBox("Admin notes")
+        nl = QVBoxLayout(notes_box)
+        nl.addWidget(self.notes)
+        nl.addWidget(self.save_notes, 0, Qt.AlignmentFlag.AlignRight)
+        self._notes = ""
+
+        grid = QGridLayout()
+        grid.addWidget(info_box, 0, 0)
+        grid.addWidget(other_box, 0, 1)
+        grid.addWidget(contacts_box, 1, 0)
+        grid.addWidget(notes_box, 1, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(toggles)
+        layout.addLayout(grid, 1)
+
+    def show_record(self, record: ClientRecord, people: list[contacts.ContactRecord]) -> None:
+        v = record.values
+        chip = ""
+        if record.group_name:
+            chip = (f' <span style="background:{record.group_colour}; color:white; '
+                    f'font-size:small;">&nbsp;{html.escape(record.group_name)}&nbsp;</span>')
+        self.title.setText(f"#{record.id}&nbsp;&nbsp;{html.escape(record.display_name)}{chip}")
+        for field, box in self.toggles.items():
+            box.blockSignals(True)
+            box.setChecked(bool(v[field]))
+            box.blockSignals(False)
+
+        lines = [f"{v['first_name']} {v['last_name']}"]
+        if v["company"]:
+            lines.append(v["company"])
+        lines += [x for x in (v["address1"], v["address2"]) if x]
+        city = " ".join(x for x in (v["postcode"], v["city"]) if x)
+        if v["state"]:
+            city = f"{city}, {v['state']}" if city else v["state"]
+        if city:
+            lines.append(city)
+        if v["country"]:
+            lines.append(countries().get(v["country"], v["country"]))
+        lines.append("")
+        lines.append(f"Email: {v['email']}")
+        if v["phone"]:
+            lines.append(f"Phone: {v['phone']}")
+        if v["tax_id"]:
+            lines.append(f"Tax ID: {v['tax_id']}")
+        self.info.setText("\n".join(lines))
+
+        if people:
+            items = []
+            for person in people:
+                mark = " <i>(billing)</i>" if person.is_billing else ""
+                items.append(f'<a href="{person.id}">{html.escape(person.name)}</a> — '
+                             f"{html.escape(person.values['email'])}{mark}")
+            self.contact_list.setText("<br>".join(items))
+        else:
+            self.contact_list.setText("<i>No contacts yet.</i>")
+
+        billing = next((p.name for p in people if p.is_billing), "the client")
+        status_colour = {"Active": "#2e7d32", "Inactive": "#9a6b00", "Closed": "#8a8a8a"}[v["status"]]
+        o = self.other_labels
+        o["status"].setText(f'<b style="color:{status_colour}">{v["status"]}</b>')
+        o["group"].setText(html.escape(record.group_name) or "—")
+        o["signup"].setText(f"{record.created_at:%Y-%m-%d} ({_age(record.created_at)})")
+        o["activity"].setText(f"{record.last_activity:%Y-%m-%d %H:%M}" if record.last_activity
+                              else f"{record.updated_at:%Y-%m-%d %H:%M}")
+        o["currency"].setText(v["currency"])
+        o["language"].setText(languages().get(v["language"], v["language"]))
+        o["account_type"].setText(v["account_type"].capitalize())
+        o["billing"].setText(html.escape(billing))
+
+        self._notes = v["notes"]
+        if not self.save_notes.isEnabled():  # don't overwrite unsaved typing
+            self.notes.blockSignals(True)
+            self.notes.setPlainText(v["notes"])
+            self.notes.blockSignals(False)
+
+    def _toggle(self, field: str, on: bool) -> None:
+        self.window_.save_fields({field: on})
+
+    def _save_notes(self) -> None:
+        self.save_notes.setEnabled(False)
+        self.window_.save_fields({"notes": self.notes.toPlainText()},
+                            on_error=lambda: self.save_notes.setEnabled(True))
+
+    def _edit_contact(self, link: str) -> None:
+        self.window_.edit_contact(int(link))
+
+
+class ProfileTab(QWidget):
+    def __init__(self, window: ClientWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.form = ClientForm(window.client_id, self)
+        self.form.edited.connect(self._edited)
+        self.reason = QLineEdit()
+        self.reason.setObjectName("reason")
+        self.reason.setPlaceholderText("Reason for the change (optional, goes in the log)")
+        self.save = QPushButton("Save changes")
+        self.save.setObjectName("saveProfile")
+        self.save.setEnabled(False)
+        self.save.clicked.connect(self._save)
+        self.revert = QPushButton("Revert")
+        self.revert.setEnabled(False)
+        self.revert.clicked.connect(self.window_.reload)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.reason, 1)
+        buttons.addWidget(self.revert)
+        buttons.addWidget(self.save)
+        inner = QWidget()
+        il = QVBoxLayout(inner)
+        il.addWidget(self.form)
+        il.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        self.dirty = False
+
+    def show_record(self, record: ClientRecord) -> None:
+        if self.dirty:
+            return
+        self.form.reload_choices()
+        self.form.set_values(record.values)
+
+    def _edited(self) -> None:
+        self.dirty = True
+        self.save.setEnabled(True)
+        self.revert.setEnabled(True)
+
+    def _save(self) -> None:
+        if not self.form.check():
+            return
+        self.save.setEnabled(False)
+
+        def done() -> None:
+            self.dirty = False
+            self.revert.setEnabled(False)
+            self.reason.clear()
+
+        def failed(exc: BaseException) -> None:
+            self.save.setEnabled(True)
+            if isinstance(exc, BilldeskError):
+                self.form.show_problems(exc)
+            else:
+                show_error(self, exc)
+
+        self.window_.save_fields(self.form.values(), reason=self.reason.text(), on_done=done,
+                            on_failed=failed)
+
+
+class ContactsTab(QWidget):
+    def __init__(self, window: ClientWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.model = ContactTableModel(self)
+        self.view = _table(self.model)
+        self.view.setObjectName("contactsTable")
+        self.view.doubleClicked.connect(lambda index: self.window_.edit_contact(
+            self.model.row(index.row()).id))
+        add = QPushButton("Add contact")
+        add.setObjectName("addContact")
+        add.clicked.connect(lambda: self.window_.add_contact())
+        self.edit = QPushButton("Edit…")
+        self.edit.clicked.connect(self._edit)
+        self.billing = QPushButton("Make billing contact")
+        self.billing.setObjectName("makeBilling")
+        self.billing.clicked.connect(self._make_billing)
+        self.delete = QPushButton("Delete")
+        self.delete.clicked.connect(self._delete)
+        buttons = QHBoxLayout()
+        for button in (add, self.edit, self.billing, self.delete):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.view, 1)
+        self.view.selectionModel().selectionChanged.connect(self._selection)
+        self.model.modelReset.connect(self._selection)
+        self._selection()
+
+    def selected(self) -> contacts.ContactRecord | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.row(rows[0].row()) if rows else None
+
+    def _selection(self) -> None:
+        record = self.selected()
+        for button in (self.edit, self.delete, self.billing):
+            button.setEnabled(record is not None)
+        if record is not None:
+            self.billing.setText("Stop being billing contact" if record.is_billing
+                                 else "Make billing contact")
+
+    def load(self) -> None:
+        self.model.load(self.window_.client_id)
+        self.view.resizeColumnsToContents()
+
+    def _edit(self) -> None:
+        record = self.selected()
+        if record:
+            self.window_.edit_contact(record.id)
+
+    def _make_billing(self) -> None:
+        record = self.selected()
+        if record is None:
+            return
+        client_id = self.window_.client_id
+        target = None if record.is_billing else record.id
+        self.window_.ops.run(lambda: contacts.set_billing_contact(client_id, target),
+                             changes=Changes(clients=True, contacts=True, client_id=client_id))
+
+    def _delete(self) -> None:
+        record = self.selected()
+        if record is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete contact",
+            f"Delete the contact {record.name} <{record.values['email']}>?"
+            + ("\nThey are the billing contact: invoices go back to the client's own address."
+               if record.is_billing else ""))
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.window_.ops.run(lambda: contacts.delete_contact(record.id),
+                             changes=Changes(clients=True, contacts=True,
+                                             client_id=self.window_.client_id))
+
+
+class LogTab(QWidget):
+    def __init__(self, window: ClientWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.model = LogTableModel(self)
+        self.view = _table(self.model)
+        self.view.setObjectName("logTable")
+        self.view.setWordWrap(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Every change to this client, newest first."))
+        layout.addWidget(self.view, 1)
+
+    def load(self) -> None:
+        self.model.load(self.window_.client_id)
+        header = self.view.horizontalHeader()
+        for column, width in enumerate((130, 90, 200, 180, 180)):
+            header.resizeSection(column, width)
+
+
+class ClientWindow(QMainWindow):
+    closed = Signal(int)  # the client id, when the window closes
+
+    def __init__(self, client_id: int, ops: Operations, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.client_id = client_id
+        self.ops = ops
+        self.tabs = QTabWidget(self)
+        self.summary = SummaryTab(self)
+        self.profile = ProfileTab(self)
+        self.contacts = ContactsTab(self)
+        self.log = LogTab(self)
+        self.tabs.addTab(self.summary, "Summary")
+        self.tabs.addTab(self.profile, "Profile")
+        self.tabs.addTab(self.contacts, "Contacts")
+        self.tabs.addTab(self.log, "Log")
+        self.setCentralWidget(self.tabs)
+        self.resize(980, 680)
+        geometry = QSettings().value("client/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        ops.changed.connect(self._changed)
+        self.reload()
+
+    def reload(self) -> None:
+        try:
+            record = clients.get_client(self.client_id)
+        except NotFound:
+            self.close()
+            return
+        people = contacts.list_contacts(self.client_id)
+        self.setWindowTitle(f"#{record.id} {record.display_name} — billdesk")
+        self.summary.show_record(record, people)
+        self.profile.dirty = False
+        self.profile.save.setEnabled(False)
+        self.profile.revert.setEnabled(False)
+        self.profile.show_record(record)
+        self.contacts.load()
+        self.log.load()
+
+    def _changed(self, changes: Changes) -> None:
+        if changes.settings or changes.groups or (
+                (changes.clients or changes.contacts) and changes.touches(self.client_id)):
+            dirty = self.profile.dirty
+            record = clients.get_client(self.client_id) if clients.exists(self.client_id) else None
+            if record is None:
+                self.close()
+                return
+            people = contacts.list_contacts(self.client_id)
+            self.setWindowTitle(f"#{record.id} {record.display_name} — billdesk")
+            self.summary.show_record(record, people)
+            if not dirty:
+                self.profile.show_record(record)
+            else:
+                self.profile.form.reload_choices()
+            self.contacts.load()
+            self.log.load()
+
+    def save_fields(self, changes: dict, *, reason: str = "", on_done=None, on_failed=None,  # noqa: ANN001
+               on_error=None) -> None:  # noqa: ANN001
+        """Save fields of this client on the worker; the log gets each change."""
+        client_id = self.client_id
+
+        def failed(exc: BaseException) -> None:
+            if on_error is not None:
+                on_error()
+            if on_failed is not None:
+                on_failed(exc)
+            else:
+                show_error(self, exc)
+                self.reload()
+
+        self.ops.run(lambda: clients.update_client(client_id, changes, reason=reason),
+                     changes=Changes(clients=True, client_id=client_id),
+                     on_done=(lambda _result: on_done()) if on_done else None, on_error=failed)
+
+    def add_contact(self) -> None:
+        ContactDialog(self.ops, self.client_id, None, self).open()
+
+    def edit_contact(self, contact_id: int) -> None:
+        ContactDialog(self.ops, self.client_id, contact_id, self).open()
+
+    def closeEvent(self, event) -> None:  # noqa: ANN001
+        QSettings().setValue("client/geometry", self.saveGeometry())
+        self.closed.emit(self.client_id)
+        try:
+            self.ops.changed.disconnect(self._changed)
+        except (RuntimeError, TypeError):
+            pass
+        super().closeEvent(event)

@@ -1,0 +1,180 @@
+"""A small form kit: each field is a widget with its problem shown beside
+it, in red, as soon as the value is wrong (every problem at once)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from billdesk.errors import Problem
+
+PROBLEM_STYLE = "color: #c62828;"
+
+
+class Field:
+    """A widget, how to read and write it, and its problem label."""
+
+    def __init__(self, name: str, label: str, widget: QWidget) -> None:
+        self.name = name
+        self.label = label
+        self.widget = widget
+        self.widget.setObjectName(name)
+        self.problem = QLabel()
+        self.problem.setObjectName(f"{name}_problem")
+        self.problem.setStyleSheet(PROBLEM_STYLE)
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+
+    def value(self) -> Any:
+        w = self.widget
+        if isinstance(w, QLineEdit):
+            return w.text()
+        if isinstance(w, QPlainTextEdit):
+            return w.toPlainText()
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        if isinstance(w, QComboBox):
+            if w.isEditable():
+                data = w.currentData()
+                text = w.currentText().strip()
+                return data if data is not None and w.itemText(w.currentIndex()) == w.currentText() else text
+            return w.currentData()
+        raise TypeError(type(w))
+
+    def set_value(self, value: Any) -> None:
+        w = self.widget
+        if isinstance(w, QLineEdit):
+            w.setText("" if value is None else str(value))
+        elif isinstance(w, QPlainTextEdit):
+            w.setPlainText("" if value is None else str(value))
+        elif isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QComboBox):
+            index = w.findData(value)
+            if index < 0 and w.isEditable():
+                w.setEditText("" if value is None else str(value))
+            else:
+                w.setCurrentIndex(max(index, 0))
+
+    def show_problem(self, message: str | None) -> None:
+        self.problem.setText(message or "")
+        self.problem.setVisible(bool(message))
+        self.widget.setProperty("invalid", bool(message))
+        self.widget.setToolTip(message or "")
+
+
+class Form(QObject):
+    """Fields laid out in one or more QFormLayouts; ``edited`` on any change."""
+
+    edited = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.fields: dict[str, Field] = {}
+
+    def add(self, layout: QFormLayout, name: str, label: str, widget: QWidget) -> Field:
+        field = Field(name, label, widget)
+        self.fields[name] = field
+        holder = QWidget()
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(widget)
+        box.addWidget(field.problem)
+        if isinstance(widget, QCheckBox):
+            widget.setText(label)
+            layout.addRow(holder)
+        else:
+            layout.addRow(label, holder)
+        self._watch(widget)
+        return field
+
+    def _watch(self, widget: QWidget) -> None:
+        if isinstance(widget, QLineEdit):
+            widget.textChanged.connect(self.edited)
+        elif isinstance(widget, QPlainTextEdit):
+            widget.textChanged.connect(self.edited)
+        elif isinstance(widget, QCheckBox):
+            widget.toggled.connect(self.edited)
+        elif isinstance(widget, QComboBox):
+            widget.currentIndexChanged.connect(self.edited)
+            if widget.isEditable():
+                widget.editTextChanged.connect(self.edited)
+
+    def values(self, names: Iterable[str] | None = None) -> dict[str, Any]:
+        return {n: self.fields[n].value() for n in (names or self.fields)}
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            if name in self.fields:
+                field = self.fields[name]
+                field.widget.blockSignals(True)
+                field.set_value(value)
+                field.widget.blockSignals(False)
+
+    def show_problems(self, problems: list[Problem]) -> list[Problem]:
+        """Show each problem beside its field; return those with no field."""
+        by_field: dict[str, list[str]] = {}
+        orphans = []
+        for problem in problems:
+            if problem.field in self.fields:
+                by_field.setdefault(problem.field, []).append(problem.message)
+            else:
+                orphans.append(problem)
+        for name, field in self.fields.items():
+            messages = by_field.get(name)
+            field.show_problem("; ".join(messages) if messages else None)
+        return orphans
+
+
+def line(placeholder: str = "", max_length: int = 200) -> QLineEdit:
+    widget = QLineEdit()
+    widget.setPlaceholderText(placeholder)
+    widget.setMaxLength(max_length)
+    return widget
+
+
+def combo(items: Iterable[tuple[str, Any]], editable: bool = False) -> QComboBox:
+    widget = QComboBox()
+    widget.setEditable(editable)
+    for label, data in items:
+        widget.addItem(label, data)
+    if editable:
+        widget.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    return widget
+
+
+def country_combo() -> QComboBox:
+    from billdesk.services.validate import countries
+
+    widget = combo([("—", "")] + [(f"{name} ({code})", code) for code, name in countries().items()])
+    widget.setMaxVisibleItems(20)
+    return widget
+
+
+def currency_combo() -> QComboBox:
+    from billdesk.money import known_currencies
+
+    common = ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK", "PLN", "CZK"]
+    rest = sorted(known_currencies() - set(common))
+    widget = combo([(c, c) for c in common + rest])
+    widget.setMaxVisibleItems(20)
+    return widget
+
+
+def language_combo() -> QComboBox:
+    from billdesk.services.validate import languages
+
+    return combo([(f"{name} ({code})", code) for code, name in languages().items()])

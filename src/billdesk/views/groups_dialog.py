@@ -1,0 +1,212 @@
+"""Client groups (C6): name, colour, discount percent, separate invoices."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QColorDialog,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from billdesk.errors import BilldeskError, Problem, ValidationFailed
+from billdesk.services import groups
+from billdesk.views import forms
+from billdesk.views.errors import show_error
+from billdesk.views.models import IdRole
+from billdesk.views.ops import Changes, Operations
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class GroupColumn(IntEnum):
+    NAME = 0
+    DISCOUNT = 1
+    SEPARATE = 2
+
+
+class GroupTableModel(QAbstractTableModel):
+    HEADERS = ("Name", "Discount", "Separate invoices")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[groups.Group] = []
+
+    def load(self) -> None:
+        self.beginResetModel()
+        self._rows = groups.list_groups()
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(GroupColumn)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        group = self._rows[index.row()]
+        column = GroupColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return {GroupColumn.NAME: group.name, GroupColumn.DISCOUNT: f"{group.discount}%",
+                    GroupColumn.SEPARATE: "Yes" if group.separate_invoices else "No"}[column]
+        if role == Qt.ItemDataRole.DecorationRole and column == GroupColumn.NAME:
+            return QColor(group.colour)
+        if role == IdRole:
+            return group.id
+        return None
+
+    def group(self, row: int) -> groups.Group | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+
+class GroupEditor(QDialog):
+    def __init__(self, ops: Operations, group: groups.Group | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ops = ops
+        self.group = group
+        self.setWindowTitle("Edit group" if group else "New group")
+        self.form = forms.Form(self)
+        layout = QFormLayout()
+        self.form.add(layout, "name", "Name *", forms.line("VIP"))
+        self.colour_button = QPushButton()
+        self.colour_button.clicked.connect(self._pick_colour)
+        self.form.add(layout, "colour", "Colour", forms.line("#5b8def", 7))
+        layout.addRow("", self.colour_button)
+        self.form.add(layout, "discount", "Discount %", forms.line("0", 6))
+        self.form.add(layout, "separate_invoices", "Separate invoices by default", QCheckBox())
+        self.form.set_values({"name": group.name if group else "",
+                              "colour": group.colour if group else "#5b8def",
+                              "discount": str(group.discount) if group else "0",
+                              "separate_invoices": group.separate_invoices if group else False})
+        self.form.edited.connect(self._show_colour)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        box = QVBoxLayout(self)
+        box.addLayout(layout)
+        box.addWidget(buttons)
+        self._show_colour()
+
+    def _show_colour(self) -> None:
+        colour = self.form.fields["colour"].value()
+        self.colour_button.setText("Pick a colour…")
+        if QColor.isValidColorName(colour):
+            self.colour_button.setStyleSheet(f"border-left: 14px solid {colour};")
+
+    def _pick_colour(self) -> None:
+        colour = QColorDialog.getColor(QColor(self.form.fields["colour"].value()), self)
+        if colour.isValid():
+            self.form.set_values({"colour": colour.name()})
+            self._show_colour()
+
+    def save(self) -> None:
+        v = self.form.values()
+        group = self.group
+
+        def work() -> None:
+            if group is None:
+                groups.add_group(v["name"], v["colour"], v["discount"], v["separate_invoices"])
+            else:
+                groups.update_group(group.id, v["name"], v["colour"], v["discount"],
+                                    v["separate_invoices"])
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, BilldeskError):
+                problems = exc.problems if isinstance(exc, ValidationFailed) else [
+                    Problem(exc.field, exc.message)]
+                if self.form.show_problems(problems):
+                    show_error(self, exc)
+            else:
+                show_error(self, exc)
+
+        self.ops.run(work, changes=Changes(groups=True), on_done=lambda _r: self.accept(),
+                     on_error=failed)
+
+
+class GroupsDialog(QDialog):
+    def __init__(self, ops: Operations, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ops = ops
+        self.setWindowTitle("Client groups")
+        self.model = GroupTableModel(self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.verticalHeader().setVisible(False)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.doubleClicked.connect(self._edit)
+        add = QPushButton("Add group")
+        add.clicked.connect(lambda: GroupEditor(self.ops, None, self).open())
+        edit = QPushButton("Edit…")
+        edit.clicked.connect(self._edit)
+        delete = QPushButton("Delete")
+        delete.clicked.connect(self._delete)
+        buttons = QHBoxLayout()
+        for button in (add, edit, delete):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(close)
+        self.resize(520, 360)
+        self.model.load()
+        self.view.setColumnWidth(0, 200)
+        ops.changed.connect(self._changed)
+
+    def _changed(self, changes: Changes) -> None:
+        if changes.groups:
+            self.model.load()
+
+    def _selected(self) -> groups.Group | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.group(rows[0].row()) if rows else None
+
+    def _edit(self, *_: object) -> None:
+        group = self._selected()
+        if group is not None:
+            GroupEditor(self.ops, group, self).open()
+
+    def _delete(self) -> None:
+        group = self._selected()
+        if group is None:
+            return
+        answer = QMessageBox.question(self, "Delete group", f"Delete the group {group.name}? "
+                                      "Its clients stay, in no group.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.ops.run(lambda: groups.delete_group(group.id), changes=Changes(groups=True,
+                                                                                clients=True))
+
+    def done(self, result: int) -> None:  # noqa: D401 (QDialog.done)
+        try:
+            self.ops.changed.disconnect(self._changed)
+        except (RuntimeError, TypeError):
+            pass
+        super().done(result)

@@ -1,0 +1,124 @@
+"""Small per-client lists: contacts and the change log. Each is loaded
+whole (a client has a handful of contacts; the log is read newest first
+in pages by the service if it grows)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
+
+from billdesk.services import changelog, contacts
+from billdesk.services.changelog import LogEntry
+from billdesk.services.contacts import ContactRecord
+from billdesk.views.models import IdRole, SortRole
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class _ListModel(QAbstractTableModel):
+    HEADERS: dict[IntEnum, str] = {}
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Any] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return list(self.HEADERS.values())[section]
+        return None
+
+    def set_rows(self, rows: list[Any]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def row(self, index: int) -> Any:
+        return self._rows[index] if 0 <= index < len(self._rows) else None
+
+
+class ContactColumn(IntEnum):
+    NAME = 0
+    EMAIL = 1
+    PHONE = 2
+    CATEGORIES = 3
+    BILLING = 4
+
+
+class ContactTableModel(_ListModel):
+    HEADERS = {ContactColumn.NAME: "Name", ContactColumn.EMAIL: "Email",
+               ContactColumn.PHONE: "Phone", ContactColumn.CATEGORIES: "Gets emails about",
+               ContactColumn.BILLING: "Billing contact"}
+
+    def load(self, client_id: int) -> None:
+        self.set_rows(contacts.list_contacts(client_id))
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        record: ContactRecord = self._rows[index.row()]
+        column = ContactColumn(index.column())
+        if role in (Qt.ItemDataRole.DisplayRole, SortRole):
+            return {
+                ContactColumn.NAME: record.name,
+                ContactColumn.EMAIL: record.values["email"],
+                ContactColumn.PHONE: record.values["phone"],
+                ContactColumn.CATEGORIES: ", ".join(contacts.CATEGORY_LABELS[c]
+                                                    for c in record.values["categories"]),
+                ContactColumn.BILLING: "Yes" if record.is_billing else "",
+            }[column]
+        if role == IdRole:
+            return record.id
+        if role == Qt.ItemDataRole.FontRole and record.is_billing and column == ContactColumn.NAME:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+
+class LogColumn(IntEnum):
+    WHEN = 0
+    WHO = 1
+    WHAT = 2
+    OLD = 3
+    NEW = 4
+    REASON = 5
+
+
+class LogTableModel(_ListModel):
+    HEADERS = {LogColumn.WHEN: "When", LogColumn.WHO: "Who", LogColumn.WHAT: "What",
+               LogColumn.OLD: "Old value", LogColumn.NEW: "New value", LogColumn.REASON: "Reason"}
+
+    def load(self, client_id: int) -> None:
+        self.set_rows(changelog.entries(client_id))
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        entry: LogEntry = self._rows[index.row()]
+        column = LogColumn(index.column())
+        if role == SortRole and column == LogColumn.WHEN:
+            return entry.at
+        if role in (Qt.ItemDataRole.DisplayRole, SortRole):
+            return {
+                LogColumn.WHEN: f"{entry.at:%Y-%m-%d %H:%M}",
+                LogColumn.WHO: entry.actor,
+                LogColumn.WHAT: entry.field or entry.message,
+                LogColumn.OLD: entry.old_value,
+                LogColumn.NEW: entry.new_value,
+                LogColumn.REASON: entry.reason,
+            }[column]
+        if role == IdRole:
+            return entry.id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return entry.describe()
+        return None

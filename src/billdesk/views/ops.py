@@ -1,0 +1,140 @@
+"""Writes run off the UI thread, one at a time, on a single database
+worker, and report back by signal with what changed; each open window
+refreshes what it shows when its part changed (no global reset)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger("billdesk.ops")
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What a write touched. ``client_id`` narrows it to one client."""
+
+    clients: bool = False
+    contacts: bool = False
+    groups: bool = False
+    settings: bool = False
+    client_id: int | None = None
+
+    def touches(self, client_id: int) -> bool:
+        return self.client_id is None or self.client_id == client_id
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread; the worker emits, its slots run here
+    (a queued connection, because the relay belongs to the GUI thread)."""
+
+    done = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, fn: Callable[[], Any] | None = None,
+                 on_done: Callable[[Any], None] | None = None,
+                 on_failed: Callable[[BaseException], None] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        # Holds the call (and what it closes over) on the GUI thread, so the
+        # worker never drops the last reference to a Qt object.
+        self.fn = fn
+        self._on_done = on_done
+        self._on_failed = on_failed
+        self.done.connect(self._done)
+        self.failed.connect(self._failed)
+
+    @Slot(object)
+    def _done(self, result: Any) -> None:
+        if self._on_done is not None:
+            self._on_done(result)
+
+    @Slot(object)
+    def _failed(self, exc: BaseException) -> None:
+        if self._on_failed is not None:
+            self._on_failed(exc)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+        super().__init__()
+        self.fn = fn
+        self.relay = relay
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        fn, self.fn = self.fn, None
+        try:
+            result = fn()
+        except BaseException as exc:  # reported to the GUI thread, never lost
+            self.relay.failed.emit(exc)
+        else:
+            self.relay.done.emit(result)
+
+
+class Operations(QObject):
+    """Runs service calls on one worker thread. ``changed`` is emitted on the
+    GUI thread after each successful write."""
+
+    changed = Signal(object)  # Changes
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._pool.setExpiryTimeout(-1)  # keep the thread: its DB connection lives there
+        self._pending = 0
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    def run(self, fn: Callable[[], Any], *, changes: Changes | None,
+            on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[BaseException], None] | None = None) -> None:
+        relay: _Relay
+
+        def finished() -> None:
+            # Deleted once its slot has returned; until then its parent owns it.
+            relay.deleteLater()
+            self._pending -= 1
+            if self._pending == 0:
+                self.busy_changed.emit(False)
+
+        def done(result: Any) -> None:
+            finished()
+            if on_done is not None:
+                on_done(result)
+            if changes is not None:
+                self.changed.emit(changes)
+
+        def failed(exc: BaseException) -> None:
+            finished()
+            if on_error is not None:
+                on_error(exc)
+            else:
+                from billdesk.views.errors import show_error
+
+                show_error(None, exc)
+
+        relay = _Relay(fn, done, failed, parent=self)
+        self._pending += 1
+        if self._pending == 1:
+            self.busy_changed.emit(True)
+        self._pool.start(_Job(fn, relay))
+
+    def shutdown(self) -> None:
+        """Finish queued writes and close the worker's database connection."""
+        from billdesk.models import database
+
+        def close() -> None:
+            if database.obj is not None and not database.obj.is_closed():
+                database.obj.close()
+
+        self._pool.start(_Job(close, _Relay(close, parent=self)))
+        self._pool.waitForDone()

@@ -1,0 +1,230 @@
+"""Settings (D6, C14): company details and logo, display format. The same
+company form is the first-run dialog of a new, empty book."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from billdesk.errors import BilldeskError, Problem, ValidationFailed
+from billdesk.models import DISPLAY_FORMATS
+from billdesk.services import settings
+from billdesk.views import forms
+from billdesk.views.errors import show_error
+from billdesk.views.ops import Changes, Operations
+
+MAX_LOGO_BYTES = 2_000_000
+
+
+class CompanyForm(QWidget):
+    """Business name, address, email, tax id, default currency and logo."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = forms.Form(self)
+        self.form.edited.connect(self.check)
+        details = QGroupBox("Your business")
+        dl = QFormLayout(details)
+        self.form.add(dl, "name", "Business name *", forms.line("Harbourlight Web Studio Ltd"))
+        self.form.add(dl, "email", "Email", forms.line("accounts@example.com", 254))
+        self.form.add(dl, "phone", "Phone", forms.line("", 40))
+        self.form.add(dl, "tax_id", "Tax ID", forms.line("VAT or tax number", 60))
+        self.form.add(dl, "currency", "Default currency", forms.currency_combo())
+        address = QGroupBox("Address")
+        al = QFormLayout(address)
+        for name, label in (("address1", "Address 1"), ("address2", "Address 2"), ("city", "City"),
+                            ("state", "State/Region"), ("postcode", "Postcode")):
+            self.form.add(al, name, label, forms.line())
+        self.form.add(al, "country", "Country", forms.country_combo())
+
+        logo_box = QGroupBox("Logo (on invoices and statements)")
+        self.logo_preview = QLabel("No logo")
+        self.logo_preview.setObjectName("logoPreview")
+        self.logo_preview.setMinimumSize(160, 60)
+        self.logo_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self._choose_logo)
+        self.clear = QPushButton("Remove")
+        self.clear.clicked.connect(self._clear_logo)
+        ll = QHBoxLayout(logo_box)
+        ll.addWidget(self.logo_preview, 1)
+        ll.addWidget(choose)
+        ll.addWidget(self.clear)
+
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        row.addWidget(details, 1)
+        row.addWidget(address, 1)
+        layout.addLayout(row)
+        layout.addWidget(logo_box)
+
+        self.logo: bytes | None = settings.company_logo()
+        self.logo_changed = False
+        company = settings.company()
+        values = {k: getattr(company, k) for k in self.form.fields}
+        self.form.set_values(values)
+        self._show_logo()
+
+    def company(self) -> settings.Company:
+        values = self.form.values()
+        return settings.Company(**{k: (v or "") for k, v in values.items()})
+
+    def check(self) -> bool:
+        problems = self.company().problems()
+        self.form.show_problems(problems)
+        return not problems
+
+    def set_logo(self, data: bytes) -> None:
+        pixmap = QPixmap()
+        if len(data) > MAX_LOGO_BYTES or not pixmap.loadFromData(QByteArray(data)):
+            raise ValidationFailed([Problem("logo", "is not a PNG or JPEG image under 2 MB")])
+        self.logo = data
+        self.logo_changed = True
+        self._show_logo()
+
+    def _choose_logo(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a logo", "",
+                                              "Images (*.png *.jpg *.jpeg)")
+        if path:
+            try:
+                with open(path, "rb") as handle:
+                    self.set_logo(handle.read())
+            except (OSError, BilldeskError) as exc:
+                show_error(self, exc if isinstance(exc, BilldeskError)
+                           else ValidationFailed([Problem("logo", str(exc))]))
+
+    def _clear_logo(self) -> None:
+        self.logo = None
+        self.logo_changed = True
+        self._show_logo()
+
+    def _show_logo(self) -> None:
+        self.clear.setEnabled(self.logo is not None)
+        if self.logo is None:
+            self.logo_preview.setPixmap(QPixmap())
+            self.logo_preview.setText("No logo")
+            return
+        pixmap = QPixmap()
+        pixmap.loadFromData(QByteArray(self.logo))
+        self.logo_preview.setPixmap(pixmap.scaled(200, 70, Qt.AspectRatioMode.KeepAspectRatio,
+                                                  Qt.TransformationMode.SmoothTransformation))
+
+    def save(self) -> None:
+        """Write (on the calling thread; used by the first-run dialog)."""
+        settings.save_company(self.company(), self.logo if self.logo_changed else None,
+                              clear_logo=self.logo_changed and self.logo is None)
+
+
+class FirstRunDialog(QDialog):
+    """A new, empty book: ask for the company profile before anything else."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Welcome to billdesk")
+        intro = QLabel("<b>Welcome to billdesk.</b> Tell it about your business: the name "
+                       "and address go on invoices and statements, and new clients take the "
+                       "default currency. You can change all of it later in Settings.")
+        intro.setWordWrap(True)
+        self.company_form = CompanyForm(self)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Create my book")
+        buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName("save")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.company_form)
+        layout.addWidget(buttons)
+        self.resize(820, 520)
+
+    def save(self) -> None:
+        if not self.company_form.check():
+            return
+        try:
+            self.company_form.save()
+        except BilldeskError as exc:
+            if isinstance(exc, ValidationFailed):
+                self.company_form.form.show_problems(exc.problems)
+            else:
+                show_error(self, exc)
+            return
+        self.accept()
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, ops: Operations, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ops = ops
+        self.setWindowTitle("Settings")
+        self.company_form = CompanyForm(self)
+
+        display = QWidget()
+        dl = QVBoxLayout(display)
+        box = QGroupBox("Show client names as")
+        bl = QVBoxLayout(box)
+        self.formats = QButtonGroup(self)
+        current = settings.display_format()
+        for i, value in enumerate(DISPLAY_FORMATS):
+            button = QRadioButton(settings.DISPLAY_FORMAT_LABELS[value])
+            button.setObjectName(f"format_{value}")
+            button.setChecked(value == current)
+            self.formats.addButton(button, i)
+            bl.addWidget(button)
+        dl.addWidget(box)
+        dl.addStretch(1)
+
+        tabs = QTabWidget()
+        tabs.addTab(self.company_form, "Company")
+        tabs.addTab(display, "Display")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("save")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+        self.resize(820, 520)
+
+    def display_format(self) -> str:
+        return DISPLAY_FORMATS[max(self.formats.checkedId(), 0)]
+
+    def save(self) -> None:
+        if not self.company_form.check():
+            return
+        form, fmt = self.company_form, self.display_format()
+        company = form.company()  # read the widgets here: the worker never touches them
+        logo = form.logo if form.logo_changed else None
+        clear_logo = form.logo_changed and form.logo is None
+        self.save_button.setEnabled(False)
+
+        def work() -> None:
+            settings.save_company(company, logo, clear_logo=clear_logo)
+            settings.set_display_format(fmt)
+
+        def failed(exc: BaseException) -> None:
+            self.save_button.setEnabled(True)
+            if isinstance(exc, ValidationFailed):
+                form.form.show_problems(exc.problems)
+            else:
+                show_error(self, exc)
+
+        self.ops.run(work, changes=Changes(settings=True, clients=True),
+                     on_done=lambda _r: self.accept(), on_error=failed)
