@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 log = logging.getLogger("billdesk.app")
@@ -33,6 +34,21 @@ def _icon():  # noqa: ANN202
     return QIcon(str(path)) if path.exists() else QIcon()
 
 
+def _route_qt_messages() -> None:
+    """Qt's own warnings go to the log file, not over the user's terminal."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+    qt_log = logging.getLogger("billdesk.qt")
+
+    def handler(kind, context, message) -> None:  # noqa: ANN001
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
+
+
 def main(db: str | None = None, smoke_test: bool = False) -> int:
     from billdesk import logs, qtcheck
 
@@ -52,6 +68,7 @@ def main(db: str | None = None, smoke_test: bool = False) -> int:
     from billdesk.views.errors import install_excepthook, message_for
 
     _configure_qsettings()
+    _route_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setWindowIcon(_icon())
     app.setApplicationDisplayName("billdesk")
@@ -80,11 +97,12 @@ def main(db: str | None = None, smoke_test: bool = False) -> int:
 
     ops = Operations(app)
     window = MainWindow(ops, target.path.resolve())
-    result = {"painted": False}
+    result: dict[str, float | bool] = {"painted": False}
     if smoke_test:
         def painted() -> None:
-            if not result["painted"] and window.model.rowCount() >= min(1, window.model.total):
+            if not result["painted"]:
                 result["painted"] = True
+                result["at"] = time.time()
                 QTimer.singleShot(0, app.quit)
 
         window.table.painted.connect(painted)
@@ -97,5 +115,6 @@ def main(db: str | None = None, smoke_test: bool = False) -> int:
         if not result["painted"]:
             print("smoke test: the client list never painted", file=sys.stderr)
             return 1
-        print(f"smoke test: main window painted with {window.model.total} clients")
+        print(f"smoke test: main window painted with {window.model.total} clients "
+              f"(painted at {result['at']:.6f})")
     return code

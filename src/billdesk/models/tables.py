@@ -11,6 +11,7 @@ from peewee import (
     DateTimeField,
     DeferredForeignKey,
     ForeignKeyField,
+    IntegerField,
     TextField,
 )
 
@@ -71,6 +72,7 @@ class Client(BaseModel):
     last_activity = DateTimeField(null=True)
     # Kept by services/clients.py for sorting and search; never shown.
     sort_name = CharField(default="")
+    name_rank = IntegerField()
     company_key = CharField(default="")
     email_key = CharField()
     phone_key = CharField(default="")

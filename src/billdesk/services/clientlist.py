@@ -4,7 +4,15 @@ with keyset queries on (sort key, id). Nothing here loads all rows.
 Search goes through two FTS5 indexes over text normalised in Python
 (services/text.py): a trigram index for queries of three or more
 characters (any substring), and a word index with prefix tables for
-shorter ones (word starts: "zo" finds Zoë, "44" finds +44 …)."""
+shorter ones (word starts: "zo" finds Zoë, "44" finds +44 …).
+
+Both indexes are keyed by the client's ``name_rank`` (its place in name
+order, kept by services/clients.py), not by its id. FTS5 yields hits in
+rowid order and stops at LIMIT, so a search shown in name order — the
+default — reads one page of hits however many clients match. Other sorts
+take the hits and sort them when there are few, or walk that column's
+index testing each row when there are many.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +26,7 @@ from billdesk.services import text
 # sort name → SQL expression; each has an index on (expression, id)
 SORTS: dict[str, str] = {
     "id": "c.id",
-    "name": "c.sort_name",
+    "name": "c.name_rank",
     "company": "c.company_key",
     "email": "c.email_key",
     "phone": "c.phone_key",
@@ -27,6 +35,7 @@ SORTS: dict[str, str] = {
     "status": "c.status",
     "created": "c.created_at",
 }
+UNIQUE_SORTS = ("id", "name")  # a single-column keyset: the key alone orders them
 NO_GROUP = -1  # group filter value meaning "clients in no group"
 PAGE = 200
 
@@ -92,19 +101,28 @@ def _search_clause(search: str, *, scan: bool = False) -> tuple[str, list[Any]] 
     if len(q) >= 3:
         if scan:
             return "instr(c.search_text, ?) > 0", [q]
-        return "c.id IN (SELECT rowid FROM client_fts WHERE client_fts MATCH ?)", [f'"{q}"']
+        return "c.name_rank IN (SELECT rowid FROM client_fts WHERE client_fts MATCH ?)", [f'"{q}"']
     if scan:
         return "instr(' ' || c.search_words, ?) > 0", [f" {q}"]
-    return "c.id IN (SELECT rowid FROM client_words WHERE client_words MATCH ?)", [f"{q}*"]
+    return "c.name_rank IN (SELECT rowid FROM client_words WHERE client_words MATCH ?)", [f"{q}*"]
 
 
-def _where(query: ClientQuery, *, for_sort: bool, scan: bool = False) -> tuple[list[str], list[Any]]:
+def _fts(search: str) -> tuple[str, str] | None:
+    """(FTS table, MATCH argument) for a search, or None when it matches nothing."""
+    q = _normalised(search)
+    if not q:
+        return None
+    return ("client_fts", f'"{q}"') if len(q) >= 3 else ("client_words", f"{q}*")
+
+
+def _where(query: ClientQuery, *, for_sort: bool, scan: bool = False,
+           search: bool = True) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
-    search = _search_clause(query.search, scan=scan)
-    if search is not None:
-        clauses.append(search[0])
-        params += search[1]
+    found = _search_clause(query.search, scan=scan) if search else None
+    if found is not None:
+        clauses.append(found[0])
+        params += found[1]
     # With a sort, a unary + keeps SQLite on the sort index and filters as
     # it walks it (stops after one page) instead of sorting every match.
     plus = "+" if for_sort else ""
@@ -126,7 +144,15 @@ DENSE = 50
 
 
 def use_scan(query: ClientQuery, matches: int, total: int) -> bool:
-    return bool(query.search.strip()) and query.sort != "id" and matches * DENSE > total
+    """For sorts other than name: walk the sort index (dense) or sort the hits."""
+    return bool(query.search.strip()) and query.sort != "name" and matches * DENSE > total
+
+
+def dense_cap(total: int) -> int:
+    """Counting up to this many matches is enough to choose the plan: at
+    the cap, ``use_scan`` says dense. (The list shows the first page with
+    this cheap count and finishes the exact count after painting.)"""
+    return total // DENSE + 1
 
 
 def page_sql(query: ClientQuery, after: tuple[Any, int] | None = None,
@@ -135,17 +161,33 @@ def page_sql(query: ClientQuery, after: tuple[Any, int] | None = None,
     key = SORTS.get(query.sort)
     if key is None:
         raise ValueError(f"unknown sort {query.sort!r}")
-    clauses, params = _where(query, for_sort=query.sort != "id", scan=scan)
     op, order = ("<", "DESC") if query.descending else (">", "ASC")
+    fts = _fts(query.search) if query.search.strip() else None
+    if query.sort == "name" and fts is not None:
+        # The hits come out of the index in name order: read one page of them.
+        table, match = fts
+        clauses, params = _where(query, for_sort=True, search=False)
+        clauses.insert(0, f"{table} MATCH ?")
+        params.insert(0, match)
+        if after is not None:
+            clauses.append(f"f.rowid {op} ?")
+            params.append(after[0])
+        where = " AND ".join(f"({c})" for c in clauses)
+        sql = (f"SELECT {_ROW_SQL}, c.name_rank FROM {table} f "
+               f"JOIN client c ON c.name_rank = f.rowid "
+               f"LEFT JOIN client_group g ON g.id = c.group_id "
+               f"WHERE {where} ORDER BY f.rowid {order} LIMIT ?")
+        return sql, params + [limit]
+    clauses, params = _where(query, for_sort=query.sort != "id", scan=scan)
     if after is not None:
-        if query.sort == "id":
-            clauses.append(f"c.id {op} ?")
-            params.append(after[1])
+        if query.sort in UNIQUE_SORTS:
+            clauses.append(f"{key} {op} ?")
+            params.append(after[0])
         else:
             clauses.append(f"({key}, c.id) {op} (?, ?)")
             params += [after[0], after[1]]
     where = f"WHERE {' AND '.join(f'({c})' for c in clauses)}" if clauses else ""
-    order_by = f"c.id {order}" if query.sort == "id" else f"{key} {order}, c.id {order}"
+    order_by = f"{key} {order}" if query.sort in UNIQUE_SORTS else f"{key} {order}, c.id {order}"
     sql = (f"SELECT {_ROW_SQL}, {key} FROM client c LEFT JOIN client_group g ON g.id = c.group_id "
            f"{where} ORDER BY {order_by} LIMIT ?")
     return sql, params + [limit]
@@ -154,12 +196,16 @@ def page_sql(query: ClientQuery, after: tuple[Any, int] | None = None,
 def page(query: ClientQuery, after: tuple[Any, int] | None = None, limit: int = PAGE, *,
          matches: int | None = None) -> list[ClientRow]:
     """One page of rows in the query's order, after the (key, id) given.
-    ``matches`` (the query's count, when the caller has it) picks the plan."""
+    ``matches`` (the query's count, when the caller has it) picks the plan
+    for sorts other than name."""
     scan = False
-    if query.search.strip() and query.sort != "id":
+    if query.search.strip() and query.sort != "name":
         if matches is None:
-            matches = count(query)
-        scan = use_scan(query, matches, total())
+            n = total()
+            matches = count(query, cap=dense_cap(n))
+        else:
+            n = total()
+        scan = use_scan(query, matches, n)
     sql, params = page_sql(query, after, limit, scan=scan)
     cursor = database.obj.execute_sql(sql, params)
     return [ClientRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "", r[8] or "", r[9],
@@ -170,19 +216,25 @@ def _dt(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def count_sql(query: ClientQuery) -> tuple[str, list[Any]]:
+def count_sql(query: ClientQuery, cap: int | None = None) -> tuple[str, list[Any]]:
+    """SQL counting the matches; with ``cap``, counting stops there (a
+    search matching half the book need not be counted to the last row)."""
+    limit = f" LIMIT {int(cap)}" if cap else ""
     search = _search_clause(query.search)
     if search is not None and query.status is None and query.group_id is None and search[0] != "0":
         # Count the index hits alone: no join to the client table needed.
-        inner = search[0][len("c.id IN ("):-1]
-        return f"SELECT count(*) FROM ({inner})", search[1]
+        inner = search[0][len("c.name_rank IN ("):-1]
+        return f"SELECT count(*) FROM ({inner}{limit})", search[1]
     clauses, params = _where(query, for_sort=False)
     where = f"WHERE {' AND '.join(f'({c})' for c in clauses)}" if clauses else ""
+    if cap:
+        return f"SELECT count(*) FROM (SELECT 1 FROM client c {where}{limit})", params
     return f"SELECT count(*) FROM client c {where}", params
 
 
-def count(query: ClientQuery) -> int:
-    sql, params = count_sql(query)
+def count(query: ClientQuery, cap: int | None = None) -> int:
+    """How many clients match; at most ``cap`` when given."""
+    sql, params = count_sql(query, cap)
     return database.obj.execute_sql(sql, params).fetchone()[0]
 
 

@@ -171,15 +171,63 @@ def add_client(values: dict[str, Any], *, actor: str | None = None) -> int:
     _check(merged, None)
     stamp = now()
     with database.atomic():
-        row = {k: merged[k] for k in EDITABLE}
-        row.update(created_at=stamp, updated_at=stamp, **index_values(merged, settings.display_format()))
-        client_id = Client.insert(**_columns(row)).execute()
-        # The id is part of the search text: write it now that it is known.
+        # The id is part of the search text and of the name order: take it now.
+        client_id = (database.obj.execute_sql("SELECT max(id) FROM client").fetchone()[0] or 0) + 1
         merged["id"] = client_id
-        Client.update(**_columns(index_values(merged, settings.display_format()))).where(
-            Client.id == client_id).execute()
+        index = index_values(merged, settings.display_format())
+        row = {k: merged[k] for k in EDITABLE}
+        row.update(id=client_id, created_at=stamp, updated_at=stamp,
+                   name_rank=place_in_name_order(index["sort_name"], client_id), **index)
+        Client.insert(**_columns(row)).execute()
         changelog.record(client_id, "Client created", actor=actor)
     return client_id
+
+
+# --- name order -------------------------------------------------------------
+# Each client has a name_rank: integers that sort like (sort_name, id), with
+# gaps so that a new or renamed client fits between its neighbours. The
+# search indexes are keyed by it (services/clientlist.py). When two
+# neighbours have no room left, every client is ranked anew.
+RANK_GAP = 1 << 32
+_PARKED = 1 << 62  # above any real rank: a place to park ranks while re-ranking
+
+
+def place_in_name_order(sort_name: str, client_id: int, current: int | None = None) -> int:
+    """The rank for a client with this sort_name (keeps ``current`` when it
+    is still in the right place)."""
+    db = database.obj
+    before = db.execute_sql(
+        "SELECT name_rank FROM client WHERE (sort_name, id) < (?, ?) AND id != ? "
+        "ORDER BY sort_name DESC, id DESC LIMIT 1", (sort_name, client_id, client_id)).fetchone()
+    after = db.execute_sql(
+        "SELECT name_rank FROM client WHERE (sort_name, id) > (?, ?) AND id != ? "
+        "ORDER BY sort_name, id LIMIT 1", (sort_name, client_id, client_id)).fetchone()
+    low = before[0] if before else None
+    high = after[0] if after else None
+    if current is not None and (low is None or low < current) and (high is None or current < high):
+        return current
+    if low is None and high is None:
+        return 0
+    if low is None:
+        return high - RANK_GAP
+    if high is None:
+        return low + RANK_GAP
+    if high - low > 1:
+        return low + (high - low) // 2
+    rerank_all()
+    return place_in_name_order(sort_name, client_id)
+
+
+def rerank_all() -> None:
+    """Give every client a fresh rank, RANK_GAP apart, in (sort_name, id) order."""
+    from billdesk.models.migrations import bulk_client_load
+
+    db = database.obj
+    ids = [row[0] for row in db.execute_sql("SELECT id FROM client ORDER BY sort_name, id")]
+    with database.atomic(), bulk_client_load(db):
+        db.execute_sql("UPDATE client SET name_rank = id + ?", (_PARKED,))
+        db.cursor().executemany("UPDATE client SET name_rank = ? WHERE id = ?",
+                                [((i + 1) * RANK_GAP, cid) for i, cid in enumerate(ids)])
 
 
 def _columns(row: dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +270,10 @@ def update_client(client_id: int, changes: dict[str, Any], *, reason: str = "",
     with database.atomic():
         row = {c.field: c.new for c in diff}
         merged["id"] = client_id
-        row.update(updated_at=stamp, **index_values(merged, settings.display_format()))
+        index = index_values(merged, settings.display_format())
+        current_rank = Client.select(Client.name_rank).where(Client.id == client_id).scalar()
+        row.update(updated_at=stamp, name_rank=place_in_name_order(
+            index["sort_name"], client_id, current_rank), **index)
         Client.update(**_columns(row)).where(Client.id == client_id).execute()
         changelog.record_many([
             {"client": client_id, "at": stamp, "actor": actor, "field": LABELS[c.field],
@@ -323,11 +374,12 @@ def _as_datetime(value: Any) -> datetime:
 
 
 def rebuild_sort_names(fmt: str) -> None:
-    """Re-key the name sort after the display format changed (C14)."""
+    """Re-key the name order after the display format changed (C14)."""
     rows = Client.select(Client.id, Client.first_name, Client.last_name, Client.company).tuples()
     updates = [(text.sort_key(display_name(f, l, c, fmt)), cid) for cid, f, l, c in rows]
     with database.atomic():
         database.obj.cursor().executemany("UPDATE client SET sort_name = ? WHERE id = ?", updates)
+        rerank_all()
 
 
 def count() -> int:

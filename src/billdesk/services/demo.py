@@ -115,6 +115,7 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
                 phone="+44 117 496 0123", tax_id="GB123456789", currency="GBP"))
         group_ids = [groups.add_group(*g) for g in GROUPS]
         client_rows, log_rows, contact_rows, billing = [], [], [], []
+        sort_keys: list[tuple[str, int]] = []
         contact_id = 0
         for client_id in range(1, n_clients + 1):
             first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -148,6 +149,7 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
                 index["sort_name"], index["company_key"], index["email_key"], index["phone_key"],
                 index["search_text"], index["search_words"],
             ))
+            sort_keys.append((index["sort_name"], client_id))
             log_rows.append((client_id, created.isoformat(" "), actor, "Client created (demo data)"))
             for _ in range(rng.choices([0, 1, 2], [70, 22, 8])[0]):
                 contact_id += 1
@@ -160,6 +162,8 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
                 ))
                 if rng.random() < 0.3:
                     billing.append((contact_id, client_id))
+        ranks = {cid: (i + 1) * clients.RANK_GAP for i, (_, cid) in enumerate(sorted(sort_keys))}
+        client_rows = [row + (ranks[row[0]],) for row in client_rows]
         cursor = database.obj.cursor()
         database.obj.execute_sql("PRAGMA cache_size = -262144")
         with bulk_client_load(database.obj):
@@ -168,8 +172,8 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
                 "address2, city, state, postcode, country, tax_id, account_type, group_id, currency, "
                 "language, status, tax_exempt, auto_cc, overdue_notices, late_fees, separate_invoices, "
                 "two_factor, notes, created_at, updated_at, last_activity, sort_name, company_key, "
-                "email_key, phone_key, search_text, search_words) VALUES "
-                f"({', '.join('?' * 34)})", client_rows)
+                "email_key, phone_key, search_text, search_words, name_rank) VALUES "
+                f"({', '.join('?' * 35)})", client_rows)
         cursor.executemany(
             "INSERT INTO client_log (client_id, at, actor, message) VALUES (?, ?, ?, ?)", log_rows)
         cursor.executemany(

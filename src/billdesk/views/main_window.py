@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.count_label)
         self._make_actions()
 
-        self.model.modelReset.connect(self._update_count)
+        self.model.total_changed.connect(self._update_count)
         self.model.set_query(clientlist.ClientQuery())
         self.table.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
         self._restore_view()
@@ -220,8 +220,7 @@ class MainWindow(QMainWindow):
         self.group_filter.setCurrentIndex(max(found, 0))
         self.group_filter.blockSignals(False)
 
-    def _update_count(self) -> None:
-        total = self.model.total
+    def _update_count(self, total: int) -> None:
         self.count_label.setText(f"{total:,} client{'s' if total != 1 else ''}")
 
     def _open_index(self, index) -> None:  # noqa: ANN001 (QModelIndex)

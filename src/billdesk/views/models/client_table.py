@@ -7,7 +7,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from billdesk.services import clientlist, clients, settings
@@ -43,13 +43,26 @@ STATUS_COLOURS = {"Inactive": QColor("#9a6b00"), "Closed": QColor("#8a8a8a")}
 
 
 class ClientTableModel(QAbstractTableModel):
+    """``total_changed`` tells the count of matches once it is known: a
+    keystroke paints the first page after a capped count, and the exact
+    count of a broad search follows right after, off the typing path."""
+
+    total_changed = Signal(int)
+
+    FIRST_PAGE = 64  # enough to fill a tall window; the rest come by fetchMore
+
     def __init__(self, parent: Any = None, page_size: int = clientlist.PAGE) -> None:
         super().__init__(parent)
         self._query = ClientQuery()
         self._rows: list[ClientRow] = []
-        self._total = 0
+        self._total: int | None = 0
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(0)
+        self._count_timer.timeout.connect(self._count_exactly)
         self._page_size = page_size
         self._more = False
+        self._probe: int | None = 0
         self._format = "first_last"
         self._fetching = False
 
@@ -109,7 +122,7 @@ class ClientTableModel(QAbstractTableModel):
         self._fetching = True
         try:
             rows = clientlist.page(self._query, clientlist.after_key(self._rows[-1]),
-                                   self._page_size, matches=self._total)
+                                   self._page_size, matches=self._probe)
             self._more = len(rows) == self._page_size
             if rows:
                 first = len(self._rows)
@@ -130,7 +143,10 @@ class ClientTableModel(QAbstractTableModel):
 
     @property
     def total(self) -> int:
-        """How many clients match, loaded or not."""
+        """How many clients match, loaded or not (counted now if need be)."""
+        if self._total is None:
+            self._count_exactly()
+        assert self._total is not None
         return self._total
 
     def client_id(self, row: int) -> int | None:
@@ -143,17 +159,37 @@ class ClientTableModel(QAbstractTableModel):
         return None
 
     def set_query(self, query: ClientQuery) -> None:
-        self._load(query, self._page_size)
+        self._load(query, min(self.FIRST_PAGE, self._page_size))
 
     def refresh(self) -> None:
         """Read again what is shown (after a write), keeping as many rows."""
-        self._load(self._query, max(self._page_size, len(self._rows)))
+        self._load(self._query, max(min(self.FIRST_PAGE, self._page_size), len(self._rows)))
 
     def _load(self, query: ClientQuery, limit: int) -> None:
+        """What a keystroke costs: one page. Sorts other than name need a
+        capped count to choose their plan; the exact count comes later."""
         self.beginResetModel()
         self._query = query
         self._format = settings.display_format()
-        self._total = clientlist.count(query)
-        self._rows = clientlist.page(query, limit=limit, matches=self._total) if self._total else []
-        self._more = len(self._rows) == limit and len(self._rows) < self._total
+        self._probe = None
+        self._total = None
+        if query.search.strip() and query.sort != "name":
+            cap = clientlist.dense_cap(clientlist.total())
+            self._probe = clientlist.count(query, cap=cap)
+            if self._probe < cap:
+                self._total = self._probe
+        self._rows = clientlist.page(query, limit=limit, matches=self._probe)
+        self._more = len(self._rows) == limit
+        if not self._more:
+            self._total = len(self._rows)
         self.endResetModel()
+        if self._total is None:
+            self._count_timer.start()
+        else:
+            self._count_timer.stop()
+            self.total_changed.emit(self._total)
+
+    def _count_exactly(self) -> None:
+        if self._total is None:
+            self._total = clientlist.count(self._query)
+            self.total_changed.emit(self._total)
