@@ -210,8 +210,8 @@ class SummaryTab(QWidget):
         o["status"].setText(f'<b style="color:{status_colour}">{v["status"]}</b>')
         o["group"].setText(html.escape(record.group_name) or "—")
         o["signup"].setText(f"{record.created_at:%Y-%m-%d} ({_age(record.created_at)})")
-        o["activity"].setText(f"{record.last_activity:%Y-%m-%d %H:%M}" if record.last_activity
-                              else f"{record.updated_at:%Y-%m-%d %H:%M}")
+        latest = max(filter(None, (record.last_activity, record.updated_at)))
+        o["activity"].setText(f"{latest:%Y-%m-%d %H:%M}")
         o["currency"].setText(v["currency"])
         o["language"].setText(languages().get(v["language"], v["language"]))
         o["account_type"].setText(v["account_type"].capitalize())

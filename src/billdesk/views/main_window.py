@@ -268,8 +268,8 @@ class MainWindow(QMainWindow):
     # --- remembered view ------------------------------------------------------
     def _restore_view(self) -> None:
         header = self.table.horizontalHeader()
-        widths = {Column.ID: 70, Column.NAME: 220, Column.COMPANY: 200, Column.EMAIL: 260,
-                  Column.PHONE: 150, Column.COUNTRY: 70, Column.GROUP: 110, Column.STATUS: 80}
+        widths = {Column.ID: 64, Column.NAME: 200, Column.COMPANY: 180, Column.EMAIL: 250,
+                  Column.PHONE: 140, Column.COUNTRY: 64, Column.GROUP: 110, Column.STATUS: 80}
         for column, width in widths.items():
             header.resizeSection(column, width)
         stored = QSettings()
