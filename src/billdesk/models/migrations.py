@@ -217,7 +217,7 @@ def rebuild_search(db: SqliteDatabase) -> None:
     for table, column in (("client_fts", "search_text"), ("client_words", "search_words")):
         db.execute_sql(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
         db.execute_sql(f"INSERT INTO {table} (rowid, {column}) "
-                       f"SELECT name_rank, {column} FROM client")
+                       f"SELECT name_rank, {column} FROM client ORDER BY name_rank")
 
 
 class bulk_client_load:

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -19,11 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billdesk.errors import BilldeskError, ValidationFailed
+from billdesk.errors import BilldeskError, Problem
 from billdesk.models import ACCOUNT_TYPES, CLIENT_STATUSES
 from billdesk.services import clients, contacts, groups
 from billdesk.views import forms
-from billdesk.views.errors import show_error
 from billdesk.views.ops import Changes, Operations
 
 
@@ -52,13 +50,7 @@ class ClientForm(QWidget):
         f.add(pl, "tax_id", "Tax ID", forms.line("VAT or tax number", 60))
 
         address = QGroupBox("Address")
-        al = QFormLayout(address)
-        f.add(al, "address1", "Address 1", forms.line())
-        f.add(al, "address2", "Address 2", forms.line())
-        f.add(al, "city", "City", forms.line())
-        f.add(al, "state", "State/Region", forms.line())
-        f.add(al, "postcode", "Postcode", forms.line("", 20))
-        f.add(al, "country", "Country", forms.country_combo())
+        forms.add_address(f, QFormLayout(address))
 
         account = QGroupBox("Account")
         acl = QFormLayout(account)
@@ -138,7 +130,7 @@ class ClientForm(QWidget):
         try:
             values = clients.normalise(self.values())
         except BilldeskError as exc:
-            self.form.show_problems([_problem(exc)])
+            self.form.show_problems([Problem(exc.field, exc.message)])
             return False
         merged = clients.defaults() if self.client_id is None else {}
         merged.update(values)
@@ -146,21 +138,12 @@ class ClientForm(QWidget):
         self.form.show_problems(problems)
         return not problems
 
-    def show_problems(self, exc: BilldeskError) -> None:
-        problems = exc.problems if isinstance(exc, ValidationFailed) else [_problem(exc)]
-        orphans = self.form.show_problems(problems)
-        if orphans:
-            show_error(self, exc)
+    def show_error(self, exc: BaseException) -> None:
+        self.form.show_error(self, exc)
 
     def _edited(self) -> None:
         self.check()
         self.edited.emit()
-
-
-def _problem(exc: BilldeskError):  # noqa: ANN202
-    from billdesk.errors import Problem
-
-    return Problem(exc.field, exc.message)
 
 
 class NewClientDialog(QDialog):
@@ -174,12 +157,7 @@ class NewClientDialog(QDialog):
         self.setWindowTitle("New client")
         self.form = ClientForm(None, self)
         self.form.form.set_values(clients.defaults())
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setObjectName("save")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, self.save_button = forms.save_cancel(self)
         hint = QLabel("Fields marked * are required. Problems show beside each field.")
         hint.setStyleSheet("color: palette(mid);")
         layout = QVBoxLayout(self)
@@ -201,10 +179,7 @@ class NewClientDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             self.save_button.setEnabled(True)
-            if isinstance(exc, BilldeskError):
-                self.form.show_problems(exc)
-            else:
-                show_error(self, exc)
+            self.form.show_error(exc)
 
         self.ops.run(lambda: clients.add_client(values), changes=Changes(clients=True),
                      on_done=done, on_error=failed)

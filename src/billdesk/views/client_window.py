@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billdesk.errors import BilldeskError, NotFound
+from billdesk.errors import NotFound
 from billdesk.services import clients, contacts
 from billdesk.services.clients import ClientRecord
 from billdesk.services.validate import countries, languages
@@ -290,10 +290,7 @@ class ProfileTab(QWidget):
 
         def failed(exc: BaseException) -> None:
             self.save.setEnabled(True)
-            if isinstance(exc, BilldeskError):
-                self.form.show_problems(exc)
-            else:
-                show_error(self, exc)
+            self.form.show_error(exc)
 
         self.window_.save_fields(self.form.values(), reason=self.reason.text(), on_done=done,
                             on_failed=failed)

@@ -7,7 +7,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -15,11 +14,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billdesk.errors import BilldeskError, Problem, ValidationFailed
 from billdesk.models import EMAIL_CATEGORIES
 from billdesk.services import contacts
 from billdesk.views import forms
-from billdesk.views.errors import show_error
 from billdesk.views.ops import Changes, Operations
 
 
@@ -44,11 +41,7 @@ class ContactDialog(QDialog):
         self.form.add(dl, "phone", "Phone", forms.line("", 40))
         self.form.add(dl, "company", "Company", forms.line())
         address = QGroupBox("Address")
-        al = QFormLayout(address)
-        for name, label in (("address1", "Address 1"), ("address2", "Address 2"), ("city", "City"),
-                            ("state", "State/Region"), ("postcode", "Postcode")):
-            self.form.add(al, name, label, forms.line())
-        self.form.add(al, "country", "Country", forms.country_combo())
+        forms.add_address(self.form, QFormLayout(address))
 
         emails = QGroupBox("Copy this contact on emails about")
         el = QGridLayout(emails)
@@ -62,12 +55,7 @@ class ContactDialog(QDialog):
                                  "invoices and statements")
         self.billing.setObjectName("billing")
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setObjectName("save")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, self.save_button = forms.save_cancel(self)
 
         top = QGridLayout()
         top.addWidget(details, 0, 0)
@@ -117,13 +105,7 @@ class ContactDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             self.save_button.setEnabled(True)
-            if isinstance(exc, BilldeskError):
-                problems = exc.problems if isinstance(exc, ValidationFailed) else [
-                    Problem(exc.field, exc.message)]
-                if self.form.show_problems(problems):
-                    show_error(self, exc)
-            else:
-                show_error(self, exc)
+            self.form.show_error(self, exc)
 
         self.ops.run(work, changes=Changes(clients=True, contacts=True, client_id=self.client_id),
                      on_done=done, on_error=failed)

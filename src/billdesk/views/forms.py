@@ -10,7 +10,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
+    QPushButton,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -18,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billdesk.errors import Problem
+from billdesk.errors import BilldeskError, Problem, ValidationFailed
 
 PROBLEM_STYLE = "color: #c62828;"
 
@@ -124,6 +127,18 @@ class Form(QObject):
                 field.set_value(value)
                 field.widget.blockSignals(False)
 
+    def show_error(self, parent: QWidget, exc: BaseException) -> None:
+        """A refused save: each problem beside its field; what belongs to no
+        field (or is a bug) in a dialog."""
+        from billdesk.views.errors import show_error
+
+        if isinstance(exc, BilldeskError):
+            problems = exc.problems if isinstance(exc, ValidationFailed) else [
+                Problem(exc.field, exc.message)]
+            if not self.show_problems(problems):
+                return
+        show_error(parent, exc)
+
     def show_problems(self, problems: list[Problem]) -> list[Problem]:
         """Show each problem beside its field; return those with no field."""
         by_field: dict[str, list[str]] = {}
@@ -137,6 +152,30 @@ class Form(QObject):
             messages = by_field.get(name)
             field.show_problem("; ".join(messages) if messages else None)
         return orphans
+
+
+ADDRESS = (("address1", "Address 1"), ("address2", "Address 2"), ("city", "City"),
+           ("state", "State/Region"), ("postcode", "Postcode"))
+
+
+def add_address(form: Form, layout: QFormLayout) -> None:
+    """Address lines and country, as every address in billdesk has them."""
+    for name, label in ADDRESS:
+        form.add(layout, name, label, line("", 20 if name == "postcode" else 200))
+    form.add(layout, "country", "Country", country_combo())
+
+
+def save_cancel(dialog: QDialog, save_text: str = "") -> tuple[QDialogButtonBox, QPushButton]:
+    """Save and Cancel for a dialog whose ``save()`` checks and writes."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                               | QDialogButtonBox.StandardButton.Cancel)
+    save = buttons.button(QDialogButtonBox.StandardButton.Save)
+    save.setObjectName("save")
+    if save_text:
+        save.setText(save_text)
+    buttons.accepted.connect(dialog.save)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, save
 
 
 def line(placeholder: str = "", max_length: int = 200) -> QLineEdit:

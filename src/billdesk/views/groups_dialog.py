@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
-from typing import Any
-
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,63 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billdesk.errors import BilldeskError, Problem, ValidationFailed
 from billdesk.services import groups
 from billdesk.views import forms
-from billdesk.views.errors import show_error
-from billdesk.views.models import IdRole
+from billdesk.views.models.simple_tables import GroupTableModel
 from billdesk.views.ops import Changes, Operations
-
-Index = QModelIndex | QPersistentModelIndex
-
-
-class GroupColumn(IntEnum):
-    NAME = 0
-    DISCOUNT = 1
-    SEPARATE = 2
-
-
-class GroupTableModel(QAbstractTableModel):
-    HEADERS = ("Name", "Discount", "Separate invoices")
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[groups.Group] = []
-
-    def load(self) -> None:
-        self.beginResetModel()
-        self._rows = groups.list_groups()
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(GroupColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        group = self._rows[index.row()]
-        column = GroupColumn(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return {GroupColumn.NAME: group.name, GroupColumn.DISCOUNT: f"{group.discount}%",
-                    GroupColumn.SEPARATE: "Yes" if group.separate_invoices else "No"}[column]
-        if role == Qt.ItemDataRole.DecorationRole and column == GroupColumn.NAME:
-            return QColor(group.colour)
-        if role == IdRole:
-            return group.id
-        return None
-
-    def group(self, row: int) -> groups.Group | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
 
 class GroupEditor(QDialog):
     def __init__(self, ops: Operations, group: groups.Group | None,
@@ -101,10 +44,7 @@ class GroupEditor(QDialog):
                               "discount": str(group.discount) if group else "0",
                               "separate_invoices": group.separate_invoices if group else False})
         self.form.edited.connect(self._show_colour)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, _save = forms.save_cancel(self)
         box = QVBoxLayout(self)
         box.addLayout(layout)
         box.addWidget(buttons)
@@ -133,17 +73,8 @@ class GroupEditor(QDialog):
                 groups.update_group(group.id, v["name"], v["colour"], v["discount"],
                                     v["separate_invoices"])
 
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, BilldeskError):
-                problems = exc.problems if isinstance(exc, ValidationFailed) else [
-                    Problem(exc.field, exc.message)]
-                if self.form.show_problems(problems):
-                    show_error(self, exc)
-            else:
-                show_error(self, exc)
-
         self.ops.run(work, changes=Changes(groups=True), on_done=lambda _r: self.accept(),
-                     on_error=failed)
+                     on_error=lambda exc: self.form.show_error(self, exc))
 
 
 class GroupsDialog(QDialog):

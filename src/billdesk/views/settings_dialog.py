@@ -8,7 +8,6 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -46,11 +45,7 @@ class CompanyForm(QWidget):
         self.form.add(dl, "tax_id", "Tax ID", forms.line("VAT or tax number", 60))
         self.form.add(dl, "currency", "Default currency", forms.currency_combo())
         address = QGroupBox("Address")
-        al = QFormLayout(address)
-        for name, label in (("address1", "Address 1"), ("address2", "Address 2"), ("city", "City"),
-                            ("state", "State/Region"), ("postcode", "Postcode")):
-            self.form.add(al, name, label, forms.line())
-        self.form.add(al, "country", "Country", forms.country_combo())
+        forms.add_address(self.form, QFormLayout(address))
 
         logo_box = QGroupBox("Logo (on invoices and statements)")
         self.logo_preview = QLabel("No logo")
@@ -141,12 +136,7 @@ class FirstRunDialog(QDialog):
                        "default currency. You can change all of it later in Settings.")
         intro.setWordWrap(True)
         self.company_form = CompanyForm(self)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Create my book")
-        buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName("save")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, _save = forms.save_cancel(self, "Create my book")
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.company_form)
@@ -159,10 +149,7 @@ class FirstRunDialog(QDialog):
         try:
             self.company_form.save()
         except BilldeskError as exc:
-            if isinstance(exc, ValidationFailed):
-                self.company_form.form.show_problems(exc.problems)
-            else:
-                show_error(self, exc)
+            self.company_form.form.show_error(self, exc)
             return
         self.accept()
 
@@ -192,12 +179,7 @@ class SettingsDialog(QDialog):
         tabs = QTabWidget()
         tabs.addTab(self.company_form, "Company")
         tabs.addTab(display, "Display")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setObjectName("save")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, self.save_button = forms.save_cancel(self)
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(buttons)
@@ -221,10 +203,7 @@ class SettingsDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             self.save_button.setEnabled(True)
-            if isinstance(exc, ValidationFailed):
-                form.form.show_problems(exc.problems)
-            else:
-                show_error(self, exc)
+            form.form.show_error(self, exc)
 
         self.ops.run(work, changes=Changes(settings=True, clients=True),
                      on_done=lambda _r: self.accept(), on_error=failed)

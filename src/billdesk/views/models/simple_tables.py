@@ -1,6 +1,5 @@
-"""Small per-client lists: contacts and the change log. Each is loaded
-whole (a client has a handful of contacts; the log is read newest first
-in pages by the service if it grows)."""
+"""Small lists, each loaded whole: a client's contacts and change log, and
+the client groups."""
 
 from __future__ import annotations
 
@@ -8,9 +7,9 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 
-from billdesk.services import changelog, contacts
+from billdesk.services import changelog, contacts, groups
 from billdesk.services.changelog import LogEntry
 from billdesk.services.contacts import ContactRecord
 from billdesk.views.models import IdRole, SortRole
@@ -121,4 +120,35 @@ class LogTableModel(_ListModel):
             return entry.id
         if role == Qt.ItemDataRole.ToolTipRole:
             return entry.describe()
+        return None
+
+
+class GroupColumn(IntEnum):
+    NAME = 0
+    DISCOUNT = 1
+    SEPARATE = 2
+
+
+class GroupTableModel(_ListModel):
+    HEADERS = {GroupColumn.NAME: "Name", GroupColumn.DISCOUNT: "Discount",
+               GroupColumn.SEPARATE: "Separate invoices"}
+
+    def load(self) -> None:
+        self.set_rows(groups.list_groups())
+
+    def group(self, row: int) -> groups.Group | None:
+        return self.row(row)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        group: groups.Group = self._rows[index.row()]
+        column = GroupColumn(index.column())
+        if role in (Qt.ItemDataRole.DisplayRole, SortRole):
+            return {GroupColumn.NAME: group.name, GroupColumn.DISCOUNT: f"{group.discount}%",
+                    GroupColumn.SEPARATE: "Yes" if group.separate_invoices else "No"}[column]
+        if role == Qt.ItemDataRole.DecorationRole and column == GroupColumn.NAME:
+            return QColor(group.colour)
+        if role == IdRole:
+            return group.id
         return None
