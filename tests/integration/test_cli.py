@@ -427,10 +427,6 @@ def test_newer_schema_is_refused(home, tmp_path):
     assert query(path, "SELECT count(*) FROM sqlite_master")[0][0] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli/__init__.py main(): an id or limit too big for SQLite INTEGER reaches the query and "
-    "raises OverflowError, reported as an internal error (exit 3) instead of a refused value "
-    "(exit 1, error: id: …); cli/parse.py integer() has no upper bound"))
 @pytest.mark.parametrize(("argv", "field"), [
     (["client", "show", "99999999999999999999"], "id"),
     (["contact", "list", "99999999999999999999"], "client_id"),
@@ -440,9 +436,6 @@ def test_huge_numbers_are_refused_input(home, refusal_book, argv, field):
     check_refusal(home, refusal_book, argv, 1, field)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "models/db.py open_database(): the 'folder … does not exist' / 'cannot open' messages put the "
-    "path in unquoted, so a path with a newline gives a two-line error instead of one line"))
 def test_db_error_is_one_line_even_for_odd_paths(home, tmp_path):
     done = run(home, "--db", str(tmp_path / "no\nsuch" / "book.db"), "client", "list")
     assert (done.code, done.stdout) == (1, "")

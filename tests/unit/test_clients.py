@@ -77,12 +77,6 @@ def test_add_client_trims_and_normalises_codes(db):
     assert (values["country"], values["currency"], values["language"]) == ("GB", "GBP", "fr")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/clients.py add_client() (and every database.atomic() write): the transaction is "
-    "a deferred BEGIN that reads (max(id), name neighbours, settings) before its first write; "
-    "when another process commits in between, SQLite cannot upgrade the stale read snapshot "
-    "and raises 'database is locked' at once (busy_timeout does not apply). Write "
-    "transactions need BEGIN IMMEDIATE. From the CLI: 16 concurrent `client add` -> 12 exit 3"))
 def test_add_client_is_not_broken_by_another_writer(db, db_path, monkeypatch):
     real = clients.place_in_name_order
 
@@ -427,10 +421,6 @@ def test_contact_email_unique_within_client_only(db, client_id):
     assert contacts.get_contact(first).values["email"] == "CAL@example.com"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/contacts.py problems(): the duplicate-email check compares with COLLATE NOCASE, "
-    "which folds ASCII only, so 'zoë@…' and 'ZOË@…' are both accepted for one client "
-    "(client emails are compared casefolded)"))
 def test_contact_email_duplicate_in_non_ascii_case_refused(db, client_id):
     contacts.add_contact(client_id, contact(email="zoë@example.com"))
     with pytest.raises(ValidationFailed):
@@ -541,10 +531,6 @@ def test_add_find_update_delete_group(db):
         groups.update_group(gid, "X", "#000000", "0", False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/groups.py delete_group(): the members' group is cleared (ON DELETE SET NULL) "
-    "but nothing is written to their change log, against 'every change to a client's records "
-    "is written to that client's change log'"))
 def test_deleting_a_group_logs_the_change_on_each_member(db):
     gid = groups.add_group("Resellers")
     a = clients.add_client(base(email="a@example.com", group_id=gid))
@@ -566,9 +552,6 @@ def test_duplicate_group_name_in_other_case_refused(db, name):
     assert dump(db) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/groups.py problems() and the client_group.name column compare with NOCASE, "
-    "which folds ASCII only: 'Ärzte' and 'ärzte' are both accepted"))
 def test_duplicate_group_name_in_non_ascii_case_refused(db):
     groups.add_group("Ärzte")
     with pytest.raises(ValidationFailed):
@@ -618,4 +601,15 @@ def test_group_refusals(db, name, colour, field):
     with pytest.raises(ValidationFailed) as exc:
         groups.add_group(name, colour)
     assert exc.value.field == field
+    assert dump(db) == before
+
+
+def test_add_client_refuses_what_only_an_existing_client_can_have(db):
+    before = dump(db)
+    with pytest.raises(InvalidInput) as exc:
+        clients.add_client(base(two_factor=True))
+    assert exc.value.field == "two_factor"
+    with pytest.raises(InvalidInput) as exc:
+        clients.add_client(base(billing_contact_id=1))
+    assert exc.value.field == "billing_contact_id"
     assert dump(db) == before

@@ -91,7 +91,7 @@ def register(commands: Any) -> None:
 def _group_id(name: str | None) -> int | None:
     from billdesk.services import groups
 
-    if name is None or not name.strip() or name.strip().lower() == "none":
+    if name is None or not name.strip():
         return None
     return groups.find_group(name).id
 

@@ -8,6 +8,9 @@ from billdesk.errors import InvalidInput
 from billdesk.models import CLIENT_STATUSES
 
 
+LARGEST = 2**63 - 1  # SQLite's INTEGER
+
+
 def integer(value: str, field: str, *, minimum: int | None = None) -> int:
     try:
         number = int(value.strip())
@@ -15,6 +18,8 @@ def integer(value: str, field: str, *, minimum: int | None = None) -> int:
         raise InvalidInput(field, f"{value!r} is not a whole number") from None
     if minimum is not None and number < minimum:
         raise InvalidInput(field, f"must be {minimum} or more")
+    if abs(number) > LARGEST:
+        raise InvalidInput(field, f"{value.strip()} is too large")
     return number
 
 

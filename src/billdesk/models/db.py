@@ -69,15 +69,20 @@ def open_database(target: DbTarget, *, migrate: bool = True) -> SqliteDatabase:
     from billdesk.models import migrations
 
     if target.path.is_dir():
-        raise InvalidInput("db", f"{target.path} is a folder, not a database file")
+        raise InvalidInput("db", f"{str(target.path)!r} is a folder, not a database file")
     if not target.path.parent.exists():
-        raise InvalidInput("db", f"folder {target.path.parent} does not exist")
-    db = SqliteDatabase(str(target.path), pragmas=PRAGMAS, autoconnect=True)
+        raise InvalidInput("db", f"folder {str(target.path.parent)!r} does not exist")
+    # Write transactions take the write lock when they begin (IMMEDIATE): a
+    # transaction that reads before it writes could otherwise not upgrade
+    # its snapshot after another process committed, and fail at once
+    # instead of waiting busy_timeout.
+    db = SqliteDatabase(str(target.path), pragmas=PRAGMAS, autoconnect=True,
+                        lock_type="IMMEDIATE")
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
     except Exception as exc:  # peewee.OperationalError, sqlite3.DatabaseError
-        raise InvalidInput("db", f"cannot open {target.path}: {exc}") from None
+        raise InvalidInput("db", f"cannot open {str(target.path)!r}: {exc}") from None
     if migrate:
         try:
             migrations.migrate(db)

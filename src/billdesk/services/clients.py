@@ -167,10 +167,13 @@ def add_client(values: dict[str, Any], *, actor: str | None = None) -> int:
     """Create a client (C1) and log it; returns the new id."""
     merged = defaults()
     merged.update(normalise(values))
-    merged["billing_contact_id"] = None
-    _check(merged, None)
+    if merged["two_factor"]:
+        raise InvalidInput("two_factor", "is turned on by the client, not when adding them")
+    if merged["billing_contact_id"] is not None:
+        raise InvalidInput("billing_contact_id", "a new client has no contacts yet")
     stamp = now()
     with database.atomic():
+        _check(merged, None)  # inside the transaction: the email is still free when written
         # The id is part of the search text and of the name order: take it now.
         client_id = (database.obj.execute_sql("SELECT max(id) FROM client").fetchone()[0] or 0) + 1
         merged["id"] = client_id
@@ -268,6 +271,8 @@ def update_client(client_id: int, changes: dict[str, Any], *, reason: str = "",
     stamp = now()
     actor = actor or changelog.current_actor()
     with database.atomic():
+        if "email" in {c.field for c in diff}:
+            _check(merged, client_id)  # again under the write lock
         row = {c.field: c.new for c in diff}
         merged["id"] = client_id
         index = index_values(merged, settings.display_format())

@@ -83,11 +83,10 @@ def problems(values: dict[str, Any], client_id: int, contact_id: int | None = No
         if key != "categories":
             found += validate.max_length(values.get(key, ""), key, 200)
     if not any(p.field == "email" for p in found):
-        clash = (Contact.select(Contact.id)
-                 .where((Contact.client == client_id)
-                        & (Contact.email.collate("NOCASE") == values["email"]))
-                 .scalar())
-        if clash is not None and clash != contact_id:
+        wanted = values["email"].strip().casefold()  # casefold: ZOË and zoë are one address
+        taken = (Contact.select(Contact.id, Contact.email)
+                 .where(Contact.client == client_id).tuples())
+        if any(email.casefold() == wanted and other != contact_id for other, email in taken):
             found.append(Problem("email", f"{values['email']!r} is already a contact of this client"))
     return found
 

@@ -8,8 +8,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from billdesk.errors import InvalidInput, NotFound, Problem, ValidationFailed
-from billdesk.models import Client, ClientGroup, database
-from billdesk.services import validate
+from billdesk.models import Client, ClientGroup, database, now
+from billdesk.services import changelog, validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +43,11 @@ def problems(name: str, colour: str, group_id: int | None = None) -> list[Proble
     found = validate.required(name, "name") + validate.colour_problems(colour, "colour")
     found += validate.max_length(name, "name", 100)
     if name.strip():
-        clash = ClientGroup.select(ClientGroup.id).where(
-            ClientGroup.name.collate("NOCASE") == name.strip()).scalar()
-        if clash is not None and clash != group_id:
-            found.append(Problem("name", f"a group named {name.strip()!r} exists"))
+        wanted = name.strip().casefold()  # casefold: Ärzte and ärzte are one group
+        for other, existing in ClientGroup.select(ClientGroup.id, ClientGroup.name).tuples():
+            if existing.casefold() == wanted and other != group_id:
+                found.append(Problem("name", f"a group named {existing!r} exists"))
+                break
     return found
 
 
@@ -70,12 +71,18 @@ def update_group(group_id: int, name: str, colour: str, discount: Any, separate_
                        separate_invoices=separate_invoices).where(ClientGroup.id == group_id).execute()
 
 
-def delete_group(group_id: int) -> int:
-    """Delete a group; its clients keep their records and lose the group.
-    Returns how many clients were in it."""
-    get_group(group_id)
+def delete_group(group_id: int, *, actor: str | None = None) -> int:
+    """Delete a group; its clients keep their records and lose the group,
+    each with a line in their change log. Returns how many there were."""
+    group = get_group(group_id)
     with database.atomic():
         members = Client.select().where(Client.group == group_id).count()
+        database.obj.execute_sql(
+            "INSERT INTO client_log (client_id, at, actor, field, old_value, new_value, reason, "
+            "message) SELECT id, ?, ?, 'Group', ?, '', 'group deleted', '' FROM client "
+            "WHERE group_id = ?",
+            (now().isoformat(" "), actor or changelog.current_actor(), group.name, group_id))
+        Client.update(group=None, updated_at=now()).where(Client.group == group_id).execute()
         ClientGroup.delete().where(ClientGroup.id == group_id).execute()
     return members
 
