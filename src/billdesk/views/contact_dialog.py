@@ -60,11 +60,14 @@ class ContactDialog(QDialog):
         top = QGridLayout()
         top.addWidget(details, 0, 0)
         top.addWidget(address, 0, 1)
+        top.setColumnStretch(0, 1)
+        top.setColumnStretch(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(emails)
         layout.addWidget(self.billing)
         layout.addWidget(buttons)
+        self.resize(760, self.sizeHint().height())
 
         if contact_id is not None:
             record = contacts.get_contact(contact_id)

@@ -56,6 +56,7 @@ class CompanyForm(QWidget):
         choose.clicked.connect(self._choose_logo)
         self.clear = QPushButton("Remove")
         self.clear.clicked.connect(self._clear_logo)
+        logo_box.setMaximumHeight(130)
         ll = QHBoxLayout(logo_box)
         ll.addWidget(self.logo_preview, 1)
         ll.addWidget(choose)
@@ -67,6 +68,7 @@ class CompanyForm(QWidget):
         row.addWidget(address, 1)
         layout.addLayout(row)
         layout.addWidget(logo_box)
+        layout.addStretch(1)
 
         self.logo: bytes | None = settings.company_logo()
         self.logo_changed = False
@@ -141,7 +143,7 @@ class FirstRunDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.company_form)
         layout.addWidget(buttons)
-        self.resize(820, 520)
+        self.resize(820, self.sizeHint().height())
 
     def save(self) -> None:
         if not self.company_form.check():
