@@ -240,3 +240,25 @@ def test_every_table_model_passes_qtmodeltester(qtmodeltester, main_window):  # 
     group_model = GroupTableModel()
     group_model.load()
     qtmodeltester.check(group_model, force_py=True)
+
+
+def test_admin_notes_save_and_profile_revert(qtbot, main_window):  # noqa: ANN001
+    window = main_window.open_client(4)
+    summary = window.summary
+    assert not summary.save_notes.isEnabled()
+    summary.notes.setPlainText("Call before the 5th.")
+    assert summary.save_notes.isEnabled()
+    with qtbot.waitSignal(main_window.ops.changed, timeout=5000):
+        qtbot.mouseClick(summary.save_notes, Qt.MouseButton.LeftButton)
+    assert clients.get_values(4)["notes"] == "Call before the 5th."
+    assert window.log.model.index(0, 2).data() == "Admin notes"
+
+    profile = window.profile
+    city = profile.form.form.fields["city"].widget
+    stored = city.text()
+    _type(qtbot, city, "Somewhere else")
+    assert profile.revert.isEnabled()
+    qtbot.mouseClick(profile.revert, Qt.MouseButton.LeftButton)
+    assert city.text() == stored
+    assert not profile.save.isEnabled()
+    assert clients.get_values(4)["city"] == stored

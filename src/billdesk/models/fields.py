@@ -1,5 +1,6 @@
 """peewee fields for exact numbers. Money is INTEGER minor units in the
-database (sums stay in SQL); never REAL, never peewee's DecimalField."""
+database (sums stay in SQL); never a floating-point column, never peewee's
+DecimalField (a DECIMAL column, which SQLite stores as floating point)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ Several can be open at once; each refreshes when its client changes."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -228,8 +229,12 @@ class SummaryTab(QWidget):
 
     def _save_notes(self) -> None:
         self.save_notes.setEnabled(False)
-        self.window_.save_fields({"notes": self.notes.toPlainText()},
-                            on_error=lambda: self.save_notes.setEnabled(True))
+
+        def failed(exc: BaseException) -> None:
+            self.save_notes.setEnabled(True)  # the typed notes stay to try again
+            show_error(self, exc)
+
+        self.window_.save_fields({"notes": self.notes.toPlainText()}, on_failed=failed)
 
     def _edit_contact(self, link: str) -> None:
         self.window_.edit_contact(int(link))
@@ -250,7 +255,7 @@ class ProfileTab(QWidget):
         self.save.clicked.connect(self._save)
         self.revert = QPushButton("Revert")
         self.revert.setEnabled(False)
-        self.revert.clicked.connect(self.window_.reload)
+        self.revert.clicked.connect(lambda: self.window_.reload())
         buttons = QHBoxLayout()
         buttons.addWidget(self.reason, 1)
         buttons.addWidget(self.revert)
@@ -268,10 +273,13 @@ class ProfileTab(QWidget):
         self.dirty = False
 
     def show_record(self, record: ClientRecord) -> None:
-        if self.dirty:
-            return
         self.form.reload_choices()
         self.form.set_values(record.values)
+
+    def set_clean(self) -> None:
+        self.dirty = False
+        self.save.setEnabled(False)
+        self.revert.setEnabled(False)
 
     def _edited(self) -> None:
         self.dirty = True
@@ -284,8 +292,7 @@ class ProfileTab(QWidget):
         self.save.setEnabled(False)
 
         def done() -> None:
-            self.dirty = False
-            self.revert.setEnabled(False)
+            self.set_clean()
             self.reason.clear()
 
         def failed(exc: BaseException) -> None:
@@ -416,48 +423,39 @@ class ClientWindow(QMainWindow):
         ops.changed.connect(self._changed)
         self.reload()
 
-    def reload(self) -> None:
+    def reload(self, *, keep_edits: bool = False) -> None:
+        """Show the client as stored. ``keep_edits`` leaves the Profile
+        form alone while the user is changing it."""
         try:
             record = clients.get_client(self.client_id)
-        except NotFound:
+        except NotFound:  # deleted elsewhere
             self.close()
             return
         people = contacts.list_contacts(self.client_id)
         self.setWindowTitle(f"#{record.id} {record.display_name} — billdesk")
         self.summary.show_record(record, people)
-        self.profile.dirty = False
-        self.profile.save.setEnabled(False)
-        self.profile.revert.setEnabled(False)
-        self.profile.show_record(record)
+        if keep_edits and self.profile.dirty:
+            self.profile.form.reload_choices()
+        else:
+            self.profile.set_clean()
+            self.profile.show_record(record)
         self.contacts.load()
         self.log.load()
 
     def _changed(self, changes: Changes) -> None:
         if changes.settings or changes.groups or (
                 (changes.clients or changes.contacts) and changes.touches(self.client_id)):
-            dirty = self.profile.dirty
-            record = clients.get_client(self.client_id) if clients.exists(self.client_id) else None
-            if record is None:
-                self.close()
-                return
-            people = contacts.list_contacts(self.client_id)
-            self.setWindowTitle(f"#{record.id} {record.display_name} — billdesk")
-            self.summary.show_record(record, people)
-            if not dirty:
-                self.profile.show_record(record)
-            else:
-                self.profile.form.reload_choices()
-            self.contacts.load()
-            self.log.load()
+            self.reload(keep_edits=True)
 
-    def save_fields(self, changes: dict, *, reason: str = "", on_done=None, on_failed=None,  # noqa: ANN001
-               on_error=None) -> None:  # noqa: ANN001
-        """Save fields of this client on the worker; the log gets each change."""
+    def save_fields(self, changes: dict, *, reason: str = "",
+                    on_done: Callable[[], None] | None = None,
+                    on_failed: Callable[[BaseException], None] | None = None) -> None:
+        """Save fields of this client on the worker; the log gets each change.
+        A refusal goes to ``on_failed``, else to a dialog (and the window
+        shows the stored values again)."""
         client_id = self.client_id
 
         def failed(exc: BaseException) -> None:
-            if on_error is not None:
-                on_error()
             if on_failed is not None:
                 on_failed(exc)
             else:
