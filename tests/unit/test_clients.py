@@ -613,3 +613,20 @@ def test_add_client_refuses_what_only_an_existing_client_can_have(db):
         clients.add_client(base(billing_contact_id=1))
     assert exc.value.field == "billing_contact_id"
     assert dump(db) == before
+
+
+def test_the_list_sorts_by_group_name_and_follows_a_rename(db):
+    zebra = groups.add_group("Zebra", "#000000")
+    apple = groups.add_group("apple", "#ffffff")
+    in_zebra = clients.add_client(base(email="z@example.com", group_id=zebra))
+    in_apple = clients.add_client(base(email="a@example.com", group_id=apple))
+    no_group = clients.add_client(base(email="n@example.com"))
+    order = [r.id for r in clientlist.page(clientlist.ClientQuery(sort="group"))]
+    assert order == [no_group, in_apple, in_zebra]
+    groups.update_group(zebra, "Aardvark", "#000000", "0", False)
+    order = [r.id for r in clientlist.page(clientlist.ClientQuery(sort="group"))]
+    assert order == [no_group, in_zebra, in_apple]
+    groups.delete_group(zebra)
+    order = [r.id for r in clientlist.page(clientlist.ClientQuery(sort="group"))]
+    assert order == [in_zebra, no_group, in_apple]  # both in no group now: ties break by id
+    assert clients.get_values(in_zebra)["group_id"] is None

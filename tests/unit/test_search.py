@@ -46,12 +46,13 @@ class Row:
     group_id: int | None
     status: str
     created_at: str
+    group_name: str
 
 
 def load_rows(database: Any) -> list[Row]:
     cursor = database.execute_sql(
-        "SELECT id, first_name, last_name, company, email, phone, country, group_id, status, "
-        "created_at FROM client")
+        "SELECT c.id, first_name, last_name, company, email, phone, country, group_id, status, "
+        "created_at, ifnull(g.name, '') FROM client c LEFT JOIN client_group g ON g.id = c.group_id")
     return [Row(*r) for r in cursor.fetchall()]
 
 
@@ -97,7 +98,7 @@ def sort_value(row: Row, sort: str, fmt: str) -> Any:
         "email": lambda: row.email.strip().casefold(),
         "phone": lambda: text.digits(row.phone),
         "country": lambda: row.country,
-        "group": lambda: row.group_id or 0,
+        "group": lambda: text.sort_key(row.group_name),  # by the group's name
         "status": lambda: row.status,
         "created": lambda: row.created_at,
     }[sort]()

@@ -67,6 +67,7 @@ CREATE TABLE client (
     sort_name          TEXT NOT NULL DEFAULT '',
     name_rank          INTEGER NOT NULL,
     company_key        TEXT NOT NULL DEFAULT '',
+    group_key          TEXT NOT NULL DEFAULT '',
     email_key          TEXT NOT NULL UNIQUE,
     phone_key          TEXT NOT NULL DEFAULT '',
     search_text        TEXT NOT NULL DEFAULT '',
@@ -79,7 +80,7 @@ CREATE INDEX client_phone_key ON client (phone_key, id);
 CREATE INDEX client_country ON client (country, id);
 CREATE INDEX client_status ON client (status, id);
 CREATE INDEX client_group_id ON client (group_id, id);
-CREATE INDEX client_group_sort ON client (ifnull(group_id, 0), id);
+CREATE INDEX client_group_key ON client (group_key, id);
 CREATE INDEX client_created_at ON client (created_at, id);
 CREATE INDEX client_billing_contact ON client (billing_contact_id);
 

@@ -74,6 +74,7 @@ class Client(BaseModel):
     sort_name = CharField(default="")
     name_rank = IntegerField()
     company_key = CharField(default="")
+    group_key = CharField(default="")  # the group's name, folded: the list sorts by it
     email_key = CharField()
     phone_key = CharField(default="")
     search_text = TextField(default="")

@@ -31,7 +31,7 @@ SORTS: dict[str, str] = {
     "email": "c.email_key",
     "phone": "c.phone_key",
     "country": "c.country",
-    "group": "ifnull(c.group_id, 0)",
+    "group": "c.group_key",
     "status": "c.status",
     "created": "c.created_at",
 }

@@ -70,6 +70,14 @@ def _search_text(client_id: int | None, first: str, last: str, company: str, ema
                             str(client_id or ""))
 
 
+def group_key(group_id: int | None) -> str:
+    """What the list sorts a client's group by: its name, folded."""
+    if group_id is None:
+        return ""
+    name = ClientGroup.select(ClientGroup.name).where(ClientGroup.id == group_id).scalar()
+    return text.sort_key(name or "")
+
+
 def _phone_groups(phone: str) -> str:
     return " ".join(part for part in text.words(phone))
 
@@ -180,6 +188,7 @@ def add_client(values: dict[str, Any], *, actor: str | None = None) -> int:
         index = index_values(merged, settings.display_format())
         row = {k: merged[k] for k in EDITABLE}
         row.update(id=client_id, created_at=stamp, updated_at=stamp,
+                   group_key=group_key(merged["group_id"]),
                    name_rank=place_in_name_order(index["sort_name"], client_id), **index)
         Client.insert(**_columns(row)).execute()
         changelog.record(client_id, "Client created", actor=actor)
@@ -277,8 +286,9 @@ def update_client(client_id: int, changes: dict[str, Any], *, reason: str = "",
         merged["id"] = client_id
         index = index_values(merged, settings.display_format())
         current_rank = Client.select(Client.name_rank).where(Client.id == client_id).scalar()
-        row.update(updated_at=stamp, name_rank=place_in_name_order(
-            index["sort_name"], client_id, current_rank), **index)
+        row.update(updated_at=stamp, group_key=group_key(merged["group_id"]),
+                   name_rank=place_in_name_order(index["sort_name"], client_id, current_rank),
+                   **index)
         Client.update(**_columns(row)).where(Client.id == client_id).execute()
         changelog.record_many([
             {"client": client_id, "at": stamp, "actor": actor, "field": LABELS[c.field],

@@ -114,6 +114,8 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
                 postcode="BS1 4RN", country="GB", email="accounts@harbourlight.example",
                 phone="+44 117 496 0123", tax_id="GB123456789", currency="GBP"))
         group_ids = [groups.add_group(*g) for g in GROUPS]
+        group_keys = {gid: clients.group_key(gid) for gid in group_ids}
+        group_keys[None] = ""
         client_rows, log_rows, contact_rows, billing = [], [], [], []
         sort_keys: list[tuple[str, int]] = []
         contact_id = 0
@@ -147,7 +149,7 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
                 created.isoformat(" "), created.isoformat(" "),
                 (created + timedelta(days=rng.randint(0, 300))).isoformat(" "),
                 index["sort_name"], index["company_key"], index["email_key"], index["phone_key"],
-                index["search_text"], index["search_words"],
+                index["search_text"], index["search_words"], group_keys[group_id],
             ))
             sort_keys.append((index["sort_name"], client_id))
             log_rows.append((client_id, created.isoformat(" "), actor, "Client created (demo data)"))
@@ -172,8 +174,8 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
                 "address2, city, state, postcode, country, tax_id, account_type, group_id, currency, "
                 "language, status, tax_exempt, auto_cc, overdue_notices, late_fees, separate_invoices, "
                 "two_factor, notes, created_at, updated_at, last_activity, sort_name, company_key, "
-                "email_key, phone_key, search_text, search_words, name_rank) VALUES "
-                f"({', '.join('?' * 35)})", client_rows)
+                "email_key, phone_key, search_text, search_words, group_key, name_rank) VALUES "
+                f"({', '.join('?' * 36)})", client_rows)
         cursor.executemany(
             "INSERT INTO client_log (client_id, at, actor, message) VALUES (?, ?, ?, ?)", log_rows)
         cursor.executemany(

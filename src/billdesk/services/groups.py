@@ -9,7 +9,7 @@ from typing import Any
 
 from billdesk.errors import InvalidInput, NotFound, Problem, ValidationFailed
 from billdesk.models import Client, ClientGroup, database, now
-from billdesk.services import changelog, validate
+from billdesk.services import changelog, text, validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +67,13 @@ def update_group(group_id: int, name: str, colour: str, discount: Any, separate_
     found = problems(name, colour, group_id)
     if found:
         raise ValidationFailed(found)
-    ClientGroup.update(name=name.strip(), colour=colour, discount=amount,
-                       separate_invoices=separate_invoices).where(ClientGroup.id == group_id).execute()
+    with database.atomic():
+        ClientGroup.update(name=name.strip(), colour=colour, discount=amount,
+                           separate_invoices=separate_invoices).where(
+            ClientGroup.id == group_id).execute()
+        # the members sort under the new name
+        Client.update(group_key=text.sort_key(name.strip())).where(
+            Client.group == group_id).execute()
 
 
 def delete_group(group_id: int, *, actor: str | None = None) -> int:
@@ -82,7 +87,8 @@ def delete_group(group_id: int, *, actor: str | None = None) -> int:
             "message) SELECT id, ?, ?, 'Group', ?, '', 'group deleted', '' FROM client "
             "WHERE group_id = ?",
             (now().isoformat(" "), actor or changelog.current_actor(), group.name, group_id))
-        Client.update(group=None, updated_at=now()).where(Client.group == group_id).execute()
+        Client.update(group=None, group_key="", updated_at=now()).where(
+            Client.group == group_id).execute()
         ClientGroup.delete().where(ClientGroup.id == group_id).execute()
     return members
 
