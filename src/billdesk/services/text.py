@@ -33,6 +33,7 @@ def fold(text: str) -> str:
     return text.casefold().translate(_EXTRA)
 
 
+@lru_cache(maxsize=65536)
 def squash(text: str) -> str:
     """Folded, and everything but letters and digits dropped."""
     return _NOT_ALNUM.sub("", fold(text))
