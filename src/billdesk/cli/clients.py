@@ -8,6 +8,12 @@ from typing import Any
 from billdesk.cli import parse
 
 # option → client field, for add and edit
+HELP = {
+    "country": "ISO 3166 code, e.g. GB, DE, US", "currency": "ISO 4217 code, e.g. GBP, EUR",
+    "language": "language code, e.g. en, de, fr", "account-type": "private or organization",
+    "phone": "digits, spaces, + - ( ) . /", "notes": "admin notes, only you see them",
+}
+
 TEXT_OPTIONS = {
     "first": "first_name", "last": "last_name", "email": "email", "company": "company",
     "phone": "phone", "country": "country", "currency": "currency", "language": "language",
@@ -30,7 +36,7 @@ def register(commands: Any) -> None:
     add.add_argument("--email", required=True)
     for name in ("company", "phone", "country", "currency", "language", "address1", "address2",
                  "city", "state", "postcode", "tax-id", "account-type", "notes"):
-        add.add_argument(f"--{name}")
+        add.add_argument(f"--{name}", help=HELP.get(name))
     add.add_argument("--group", help="group name")
     add.set_defaults(handler=client_add)
 
@@ -44,15 +50,15 @@ def register(commands: Any) -> None:
     lst.set_defaults(handler=client_list)
 
     show = sub.add_parser("show", help="one client with contacts")
-    show.add_argument("id")
+    show.add_argument("id", help="client id")
     show.set_defaults(handler=client_show)
 
     edit = sub.add_parser("edit", help="change a client's fields (each change is logged)")
-    edit.add_argument("id")
+    edit.add_argument("id", help="client id")
     for name in ("first", "last", "email", "company", "phone", "country", "currency", "language",
                  "address1", "address2", "city", "state", "postcode", "tax-id", "account-type",
                  "notes"):
-        edit.add_argument(f"--{name}")
+        edit.add_argument(f"--{name}", help=HELP.get(name))
     edit.add_argument("--status", help="Active, Inactive or Closed")
     edit.add_argument("--group", help='group name ("" for none)')
     for name in ("tax-exempt", "late-fees", "overdue-notices", "separate-invoices", "auto-cc"):
