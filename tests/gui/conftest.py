@@ -34,9 +34,13 @@ def main_window(qtbot, ops, book: Path):  # noqa: ANN001, ANN201
     from billdesk.views.main_window import MainWindow
 
     window = MainWindow(ops, book)
-    qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
     yield window
+    # (closed here, not by qtbot.addWidget: pytest-qt closes its widgets
+    # before fixtures end, and a window with typing left would ask)
     for client_window in list(window.client_windows.values()):
-        client_window.close()
+        client_window.profile.set_clean()
+        client_window.summary.save_notes.setEnabled(False)
+    window.close()
+    window.deleteLater()

@@ -262,3 +262,37 @@ def test_admin_notes_save_and_profile_revert(qtbot, main_window):  # noqa: ANN00
     assert city.text() == stored
     assert not profile.save.isEnabled()
     assert clients.get_values(4)["city"] == stored
+
+
+def test_closing_with_unsaved_edits_asks_and_keeps_them(qtbot, main_window, monkeypatch):  # noqa: ANN001
+    from PySide6.QtWidgets import QMessageBox
+
+    answers: list[QMessageBox.StandardButton] = []
+    asked: list[str] = []
+
+    def question(parent, title, text, *args):  # noqa: ANN001, ANN202
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    window = main_window.open_client(5)
+    city = window.profile.form.form.fields["city"].widget
+    _type(qtbot, city, "Unsaved City")
+    window.summary.notes.setPlainText("unsaved note")
+
+    answers.append(QMessageBox.StandardButton.Cancel)  # keep editing
+    assert not window.close()
+    assert "Profile" in asked[0] and "admin notes" in asked[0]
+    assert window.isVisible() and city.text() == "Unsaved City"
+
+    answers.append(QMessageBox.StandardButton.Save)  # save, then close
+    with qtbot.waitSignal(window.closed, timeout=5000):
+        window.close()
+    values = clients.get_values(5)
+    assert (values["city"], values["notes"]) == ("Unsaved City", "unsaved note")
+
+    window = main_window.open_client(6)
+    _type(qtbot, window.profile.form.form.fields["city"].widget, "Thrown away")
+    answers.append(QMessageBox.StandardButton.Discard)
+    assert window.close()
+    assert clients.get_values(6)["city"] != "Thrown away"

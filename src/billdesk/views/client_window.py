@@ -466,13 +466,59 @@ class ClientWindow(QMainWindow):
                      changes=Changes(clients=True, client_id=client_id),
                      on_done=(lambda _result: on_done()) if on_done else None, on_error=failed)
 
+    def _save_then_close(self) -> None:
+        changes: dict = {}
+        if self.profile.dirty:
+            if not self.profile.form.check():
+                self.tabs.setCurrentWidget(self.profile)
+                return
+            changes.update(self.profile.form.values())
+        if self.summary.save_notes.isEnabled():
+            changes["notes"] = self.summary.notes.toPlainText()
+
+        def done() -> None:
+            self.profile.set_clean()
+            self.summary.save_notes.setEnabled(False)
+            self.close()
+
+        def failed(exc: BaseException) -> None:
+            self.tabs.setCurrentWidget(self.profile)
+            self.profile.form.show_error(exc)
+
+        self.save_fields(changes, reason=self.profile.reason.text(), on_done=done,
+                         on_failed=failed)
+
     def add_contact(self) -> None:
         ContactDialog(self.ops, self.client_id, None, self).open()
 
     def edit_contact(self, contact_id: int) -> None:
         ContactDialog(self.ops, self.client_id, contact_id, self).open()
 
+    def unsaved(self) -> list[str]:
+        """What the user typed and has not saved."""
+        found = []
+        if self.profile.dirty:
+            found.append("changes on the Profile tab")
+        if self.summary.save_notes.isEnabled():
+            found.append("the admin notes")
+        return found
+
     def closeEvent(self, event) -> None:  # noqa: ANN001
+        unsaved = self.unsaved()
+        if unsaved:
+            answer = QMessageBox.question(
+                self, "Unsaved changes",
+                f"{self.windowTitle().removesuffix(' — billdesk')}: save "
+                f"{' and '.join(unsaved)} before closing?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return
+            if answer == QMessageBox.StandardButton.Save:
+                event.ignore()  # close once the save has gone through
+                self._save_then_close()
+                return
         QSettings().setValue("client/geometry", self.saveGeometry())
         self.closed.emit(self.client_id)
         try:

@@ -287,5 +287,7 @@ class MainWindow(QMainWindow):
         stored.setValue("main/geometry", self.saveGeometry())
         stored.setValue("main/header", self.table.horizontalHeader().saveState())
         for window in list(self.client_windows.values()):
-            window.close()
+            if not window.close():  # the user chose to keep editing (or it is saving)
+                event.ignore()
+                return
         super().closeEvent(event)
