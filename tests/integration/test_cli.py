@@ -277,7 +277,7 @@ def test_contact_add_and_list(home, book):
     plain = ok(home, book, "contact", "add", "1", "--first", "Cal", "--last", "Rivers", "--email",
                "cal.rivers@example.com")
     assert CONTACT_KEYS <= set(plain)
-    assert (plain["client_id"], plain["categories"], plain["billing"]) == (1, [], False)
+    assert (plain["client_id"], plain["categories"], plain["billing"]) == (1, ["general"], False)
     billing = ok(home, book, "contact", "add", "1", "--first", "Dee", "--last", "Stone", "--email",
                  "dee.stone@example.com", "--phone", "+44 20 1234 5678", "--company", "Acme",
                  "--categories", "Invoice, general", "--billing")

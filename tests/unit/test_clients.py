@@ -630,3 +630,14 @@ def test_the_list_sorts_by_group_name_and_follows_a_rename(db):
     order = [r.id for r in clientlist.page(clientlist.ClientQuery(sort="group"))]
     assert order == [in_zebra, no_group, in_apple]  # both in no group now: ties break by id
     assert clients.get_values(in_zebra)["group_id"] is None
+
+
+def test_a_contact_is_not_the_client_and_gets_general_emails_by_default(db):
+    client_id = clients.add_client(base(email="Owner@Example.com"))
+    with pytest.raises(ValidationFailed) as exc:
+        contacts.add_contact(client_id, {"first_name": "A", "last_name": "B",
+                                         "email": "owner@example.com"})
+    assert exc.value.field == "email"
+    contact_id = contacts.add_contact(client_id, {"first_name": "A", "last_name": "B",
+                                                  "email": "a@example.com"})
+    assert contacts.get_contact(contact_id).values["categories"] == ("general",)

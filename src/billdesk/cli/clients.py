@@ -47,6 +47,7 @@ def register(commands: Any) -> None:
     lst.add_argument("--limit", default="100", help="at most this many (default 100)")
     lst.add_argument("--sort", default="name", help="id, name, company, email, phone, country, "
                      "group, status or created")
+    lst.add_argument("--desc", action="store_true", help="sort in descending order")
     lst.set_defaults(handler=client_list)
 
     show = sub.add_parser("show", help="one client with contacts")
@@ -138,6 +139,7 @@ def client_list(args: argparse.Namespace, out: Any) -> None:
         status=parse.status(args.status) if args.status else None,
         group_id=_group_id(args.group) if args.group else None,
         sort=args.sort,
+        descending=args.desc,
     )
     total = clientlist.count(query)
     rows = clientlist.page(query, limit=limit, matches=total)
@@ -197,8 +199,11 @@ def client_edit(args: argparse.Namespace, out: Any) -> None:
     record = clients.get_client(client_id)
     document = record.as_json()
     document["changed"] = [c.field for c in changed]
-    summary = ", ".join(clients.LABELS[c.field] for c in changed) or "nothing changed"
-    out.emit(document, f"Client #{client_id} {record.display_name}: {summary}")
+    lines = [f"  {clients.LABELS[c.field]}: {clients.describe_value(c.field, c.old) or '(empty)'} → "
+             f"{clients.describe_value(c.field, c.new) or '(empty)'}" for c in changed]
+    out.emit(document, "\n".join([f"Client #{client_id} {record.display_name}: "
+                                   + (f"{len(changed)} change(s)" if changed else "nothing changed")]
+                                  + lines))
 
 
 def contact_add(args: argparse.Namespace, out: Any) -> None:

@@ -88,6 +88,8 @@ def problems(values: dict[str, Any], client_id: int, contact_id: int | None = No
                  .where(Contact.client == client_id).tuples())
         if any(email.casefold() == wanted and other != contact_id for other, email in taken):
             found.append(Problem("email", f"{values['email']!r} is already a contact of this client"))
+        elif Client.select(Client.email_key).where(Client.id == client_id).scalar() == wanted:
+            found.append(Problem("email", "is the client's own address; a contact is someone else"))
     return found
 
 
@@ -97,7 +99,8 @@ def _client_exists(client_id: int) -> None:
 
 
 def _defaults() -> dict[str, Any]:
-    return {k: ("" if k != "categories" else ()) for k in FIELDS}
+    """A new contact gets general emails unless told otherwise (as in the dialog)."""
+    return {k: ("" if k != "categories" else ("general",)) for k in FIELDS}
 
 
 def add_contact(client_id: int, values: dict[str, Any], *, billing: bool = False,

@@ -147,7 +147,7 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
                 int(rng.random() < 0.05), int(rng.random() < 0.9), int(rng.random() < 0.95),
                 int(rng.random() < 0.9), int(group_id == group_ids[1]), 0, "",
                 created.isoformat(" "), created.isoformat(" "),
-                (created + timedelta(days=rng.randint(0, 300))).isoformat(" "),
+                None,  # last activity: none yet (the log has only the creation)
                 index["sort_name"], index["company_key"], index["email_key"], index["phone_key"],
                 index["search_text"], index["search_words"], group_keys[group_id],
             ))

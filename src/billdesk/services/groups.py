@@ -39,8 +39,15 @@ def parse_discount(value: Any) -> Decimal:
     return amount
 
 
-def problems(name: str, colour: str, group_id: int | None = None) -> list[Problem]:
+def problems(name: str, colour: str, group_id: int | None = None,
+             discount: Any = "0") -> list[Problem]:
+    """Every problem with a group's values at once (the editor shows them
+    as you type)."""
     found = validate.required(name, "name") + validate.colour_problems(colour, "colour")
+    try:
+        parse_discount(discount)
+    except InvalidInput as exc:
+        found.append(Problem("discount", exc.message))
     found += validate.max_length(name, "name", 100)
     if name.strip():
         wanted = name.strip().casefold()  # casefold: Ärzte and ärzte are one group
@@ -53,20 +60,20 @@ def problems(name: str, colour: str, group_id: int | None = None) -> list[Proble
 
 def add_group(name: str, colour: str = "#5b8def", discount: Any = "0",
               separate_invoices: bool = False) -> int:
-    amount = parse_discount(discount)
-    found = problems(name, colour)
+    found = problems(name, colour, None, discount)
     if found:
         raise ValidationFailed(found)
+    amount = parse_discount(discount)
     return ClientGroup.insert(name=name.strip(), colour=colour, discount=amount,
                               separate_invoices=separate_invoices).execute()
 
 
 def update_group(group_id: int, name: str, colour: str, discount: Any, separate_invoices: bool) -> None:
     get_group(group_id)
-    amount = parse_discount(discount)
-    found = problems(name, colour, group_id)
+    found = problems(name, colour, group_id, discount)
     if found:
         raise ValidationFailed(found)
+    amount = parse_discount(discount)
     with database.atomic():
         ClientGroup.update(name=name.strip(), colour=colour, discount=amount,
                            separate_invoices=separate_invoices).where(

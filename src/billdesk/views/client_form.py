@@ -159,7 +159,6 @@ class NewClientDialog(QDialog):
         self.form.form.set_values(clients.defaults())
         buttons, self.save_button = forms.save_cancel(self)
         hint = QLabel("Fields marked * are required. Problems show beside each field.")
-        hint.setStyleSheet("color: palette(mid);")
         layout = QVBoxLayout(self)
         layout.addWidget(self.form)
         layout.addWidget(hint)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -104,6 +105,9 @@ class SummaryTab(QWidget):
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.info.setWordWrap(True)
         self.info.setAlignment(Qt.AlignmentFlag.AlignTop)
+        # a long unbroken word (an email, a company) is cut, not widening the window
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.info.setMinimumWidth(200)
         info_box = QGroupBox("Client information")
         QVBoxLayout(info_box).addWidget(self.info)
 
@@ -194,6 +198,7 @@ class SummaryTab(QWidget):
         if v["tax_id"]:
             lines.append(f"Tax ID: {v['tax_id']}")
         self.info.setText("\n".join(lines))
+        self.info.setToolTip("\n".join(lines))
 
         if people:
             items = []
@@ -283,7 +288,7 @@ class ProfileTab(QWidget):
 
     def _edited(self) -> None:
         self.dirty = True
-        self.save.setEnabled(True)
+        self.save.setEnabled(self.form.check())  # a problem beside a field: fix it first
         self.revert.setEnabled(True)
 
     def _save(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billdesk.services import groups
+from billdesk.services import groups, validate
 from billdesk.views import forms
 from billdesk.views.models.simple_tables import GroupTableModel
 from billdesk.views.ops import Changes, Operations
@@ -32,11 +32,18 @@ class GroupEditor(QDialog):
         self.setWindowTitle("Edit group" if group else "New group")
         self.form = forms.Form(self)
         layout = QFormLayout()
-        self.form.add(layout, "name", "Name *", forms.line("VIP"))
+        self.form.add(layout, "name", "Name *", forms.line("e.g. VIP, Resellers"))
         self.colour_button = QPushButton()
         self.colour_button.clicked.connect(self._pick_colour)
-        self.form.add(layout, "colour", "Colour", forms.line("#5b8def", 7))
-        layout.addRow("", self.colour_button)
+        colour_row = QWidget()
+        colour_layout = QHBoxLayout(colour_row)
+        colour_layout.setContentsMargins(0, 0, 0, 0)
+        self.colour_edit = forms.line("#5b8def", 7)
+        colour_layout.addWidget(self.colour_edit, 1)
+        colour_layout.addWidget(self.colour_button)
+        field = self.form.add(layout, "colour", "Colour", colour_row)
+        field.widget = self.colour_edit  # the value lives in the line edit
+        self.form._watch(self.colour_edit)
         self.form.add(layout, "discount", "Discount %", forms.line("0", 6))
         self.form.add(layout, "separate_invoices", "Separate invoices by default", QCheckBox())
         self.form.set_values({"name": group.name if group else "",
@@ -44,6 +51,8 @@ class GroupEditor(QDialog):
                               "discount": str(group.discount) if group else "0",
                               "separate_invoices": group.separate_invoices if group else False})
         self.form.edited.connect(self._show_colour)
+        self.form.edited.connect(self.check)
+        self.setMinimumWidth(460)
         buttons, _save = forms.save_cancel(self)
         box = QVBoxLayout(self)
         box.addLayout(layout)
@@ -52,9 +61,11 @@ class GroupEditor(QDialog):
 
     def _show_colour(self) -> None:
         colour = self.form.fields["colour"].value()
-        self.colour_button.setText("Pick a colour…")
-        if QColor.isValidColorName(colour):
-            self.colour_button.setStyleSheet(f"border-left: 14px solid {colour};")
+        self.colour_button.setText("Pick…")
+        if validate.colour_problems(colour) == []:
+            swatch = QPixmap(14, 14)
+            swatch.fill(QColor(colour))
+            self.colour_button.setIcon(QIcon(swatch))
 
     def _pick_colour(self) -> None:
         colour = QColorDialog.getColor(QColor(self.form.fields["colour"].value()), self)
@@ -62,7 +73,16 @@ class GroupEditor(QDialog):
             self.form.set_values({"colour": colour.name()})
             self._show_colour()
 
+    def check(self) -> bool:
+        v = self.form.values()
+        problems = groups.problems(v["name"], v["colour"], self.group.id if self.group else None,
+                                   v["discount"])
+        self.form.show_problems(problems)
+        return not problems
+
     def save(self) -> None:
+        if not self.check():
+            return
         v = self.form.values()
         group = self.group
 

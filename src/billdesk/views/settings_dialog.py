@@ -39,7 +39,7 @@ class CompanyForm(QWidget):
         self.form.edited.connect(self.check)
         details = QGroupBox("Your business")
         dl = QFormLayout(details)
-        self.form.add(dl, "name", "Business name *", forms.line("Harbourlight Web Studio Ltd"))
+        self.form.add(dl, "name", "Business name *", forms.line("Your business name"))
         self.form.add(dl, "email", "Email", forms.line("accounts@example.com", 254))
         self.form.add(dl, "phone", "Phone", forms.line("", 40))
         self.form.add(dl, "tax_id", "Tax ID", forms.line("VAT or tax number", 60))
