@@ -296,3 +296,11 @@ def test_closing_with_unsaved_edits_asks_and_keeps_them(qtbot, main_window, monk
     answers.append(QMessageBox.StandardButton.Discard)
     assert window.close()
     assert clients.get_values(6)["city"] != "Thrown away"
+
+
+def test_an_empty_list_says_why(qtbot, main_window):  # noqa: ANN001
+    _type(qtbot, main_window.search, "xyzzy nobody")
+    assert main_window.model.rowCount() == 0
+    assert main_window.table.placeholder == "No client matches “xyzzy nobody”."
+    main_window.search.clear()
+    assert main_window.model.rowCount() > 0

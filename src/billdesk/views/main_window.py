@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -53,8 +53,17 @@ class ClientTableView(QTableView):
         header.setStretchLastSection(True)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
+        self.placeholder = ""
+
     def paintEvent(self, event: QEvent) -> None:  # type: ignore[override]
         super().paintEvent(event)
+        if self.placeholder and self.model() is not None and self.model().rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.viewport().rect().adjusted(20, 40, -20, 0),
+                             int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+                                 | Qt.TextFlag.TextWordWrap), self.placeholder)
+            painter.end()
         self.painted.emit()
 
 
@@ -110,6 +119,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
 
         self.model.total_changed.connect(self._update_count)
+        self.model.modelReset.connect(self._update_placeholder)
         self.model.set_query(clientlist.ClientQuery())
         self.table.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
         self._restore_view()
@@ -219,6 +229,18 @@ class MainWindow(QMainWindow):
         found = self.group_filter.findData(current)
         self.group_filter.setCurrentIndex(max(found, 0))
         self.group_filter.blockSignals(False)
+
+    def _update_placeholder(self) -> None:
+        """What an empty list says: why it is empty and what to do."""
+        query = self.model.query
+        if query.search.strip():
+            text = f"No client matches “{query.search.strip()}”."
+        elif query.status is not None or query.group_id is not None:
+            text = "No client matches these filters."
+        else:
+            text = "No clients yet. Add your first one with New client (Ctrl+N)."
+        self.table.placeholder = text
+        self.table.viewport().update()
 
     def _update_count(self, total: int) -> None:
         self.count_label.setText(f"{total:,} client{'s' if total != 1 else ''}")
