@@ -98,13 +98,12 @@ def _search_clause(search: str, *, scan: bool = False) -> tuple[str, list[Any]] 
         return None
     if not q:
         return "0", []
-    if len(q) >= 3:
-        if scan:
-            return "instr(c.search_text, ?) > 0", [q]
-        return "c.name_rank IN (SELECT rowid FROM client_fts WHERE client_fts MATCH ?)", [f'"{q}"']
     if scan:
+        if len(q) >= 3:
+            return "instr(c.search_text, ?) > 0", [q]
         return "instr(' ' || c.search_words, ?) > 0", [f" {q}"]
-    return "c.name_rank IN (SELECT rowid FROM client_words WHERE client_words MATCH ?)", [f"{q}*"]
+    hits, params = _fts_hits(search)
+    return f"c.name_rank IN ({hits})", params
 
 
 def _fts(search: str) -> tuple[str, str] | None:
@@ -113,6 +112,12 @@ def _fts(search: str) -> tuple[str, str] | None:
     if not q:
         return None
     return ("client_fts", f'"{q}"') if len(q) >= 3 else ("client_words", f"{q}*")
+
+
+def _fts_hits(search: str) -> tuple[str, list[Any]]:
+    """SELECT of the name ranks a (non-empty) search hits."""
+    table, match = _fts(search)  # type: ignore[misc]
+    return f"SELECT rowid FROM {table} WHERE {table} MATCH ?", [match]
 
 
 def _where(query: ClientQuery, *, for_sort: bool, scan: bool = False,
@@ -200,12 +205,10 @@ def page(query: ClientQuery, after: tuple[Any, int] | None = None, limit: int = 
     for sorts other than name."""
     scan = False
     if query.search.strip() and query.sort != "name":
+        book = total()
         if matches is None:
-            n = total()
-            matches = count(query, cap=dense_cap(n))
-        else:
-            n = total()
-        scan = use_scan(query, matches, n)
+            matches = count(query, cap=dense_cap(book))
+        scan = use_scan(query, matches, book)
     sql, params = page_sql(query, after, limit, scan=scan)
     cursor = database.obj.execute_sql(sql, params)
     return [ClientRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "", r[8] or "", r[9],
@@ -220,11 +223,10 @@ def count_sql(query: ClientQuery, cap: int | None = None) -> tuple[str, list[Any
     """SQL counting the matches; with ``cap``, counting stops there (a
     search matching half the book need not be counted to the last row)."""
     limit = f" LIMIT {int(cap)}" if cap else ""
-    search = _search_clause(query.search)
-    if search is not None and query.status is None and query.group_id is None and search[0] != "0":
+    if _fts(query.search) and query.status is None and query.group_id is None:
         # Count the index hits alone: no join to the client table needed.
-        inner = search[0][len("c.name_rank IN ("):-1]
-        return f"SELECT count(*) FROM ({inner}{limit})", search[1]
+        hits, params = _fts_hits(query.search)
+        return f"SELECT count(*) FROM ({hits}{limit})", params
     clauses, params = _where(query, for_sort=False)
     where = f"WHERE {' AND '.join(f'({c})' for c in clauses)}" if clauses else ""
     if cap:

@@ -273,15 +273,13 @@ def update_client(client_id: int, changes: dict[str, Any], *, reason: str = "",
         raise InvalidInput("two_factor", "can only be cleared here; the client turns it on")
     merged = dict(current)
     merged.update(changes)
-    _check(merged, client_id)
     diff = [Change(k, current[k], merged[k]) for k in EDITABLE if merged[k] != current[k]]
-    if not diff:
-        return []
     stamp = now()
     actor = actor or changelog.current_actor()
     with database.atomic():
-        if "email" in {c.field for c in diff}:
-            _check(merged, client_id)  # again under the write lock
+        _check(merged, client_id)  # under the write lock: the email is still free when written
+        if not diff:
+            return []
         row = {c.field: c.new for c in diff}
         merged["id"] = client_id
         index = index_values(merged, settings.display_format())

@@ -87,8 +87,11 @@ class Form(QObject):
         super().__init__(parent)
         self.fields: dict[str, Field] = {}
 
-    def add(self, layout: QFormLayout, name: str, label: str, widget: QWidget) -> Field:
-        field = Field(name, label, widget)
+    def add(self, layout: QFormLayout, name: str, label: str, widget: QWidget,
+            value_widget: QWidget | None = None) -> Field:
+        """Add a row. ``value_widget`` is where the value lives when ``widget``
+        is a row of several (a line edit beside a button)."""
+        field = Field(name, label, value_widget or widget)
         self.fields[name] = field
         holder = QWidget()
         box = QVBoxLayout(holder)
@@ -101,7 +104,7 @@ class Form(QObject):
             layout.addRow(holder)
         else:
             layout.addRow(label, holder)
-        self._watch(widget)
+        self._watch(field.widget)
         return field
 
     def _watch(self, widget: QWidget) -> None:

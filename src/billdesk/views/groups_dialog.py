@@ -41,9 +41,7 @@ class GroupEditor(QDialog):
         self.colour_edit = forms.line("#5b8def", 7)
         colour_layout.addWidget(self.colour_edit, 1)
         colour_layout.addWidget(self.colour_button)
-        field = self.form.add(layout, "colour", "Colour", colour_row)
-        field.widget = self.colour_edit  # the value lives in the line edit
-        self.form._watch(self.colour_edit)
+        self.form.add(layout, "colour", "Colour", colour_row, self.colour_edit)
         self.form.add(layout, "discount", "Discount %", forms.line("0", 6))
         self.form.add(layout, "separate_invoices", "Separate invoices by default", QCheckBox())
         self.form.set_values({"name": group.name if group else "",
