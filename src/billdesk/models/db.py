@@ -101,3 +101,9 @@ def close_database() -> None:
     db = database.obj
     if db is not None and not db.is_closed():
         db.close()
+
+
+def reading():
+    """A read-only snapshot (BEGIN DEFERRED: takes no write lock), for
+    reads that must agree with each other, e.g. a statement and its check."""
+    return database.atomic(lock_type="DEFERRED")

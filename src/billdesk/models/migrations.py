@@ -128,6 +128,122 @@ CREATE VIRTUAL TABLE client_words USING fts5 (
 );
 """
 
+# Billing (issue 3). Money columns are INTEGER minor units of the row's
+# currency; rates are exact decimal text ("17.5"). Totals on the invoice are
+# kept by services/invoicing.py in the same transaction as their parts.
+_M2_BILLING = """
+ALTER TABLE client ADD COLUMN payment_method TEXT NOT NULL DEFAULT '';
+ALTER TABLE client ADD COLUMN credit_balance INTEGER NOT NULL DEFAULT 0 CHECK (credit_balance >= 0);
+
+CREATE TABLE currency (
+    code TEXT PRIMARY KEY,
+    rate TEXT NOT NULL DEFAULT '1'
+);
+CREATE TABLE payment_method (
+    id       INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    position INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO payment_method (name, position) VALUES
+    ('Bank transfer', 1), ('Card', 2), ('PayPal', 3), ('Cash', 4);
+CREATE TABLE tax_rule (
+    id      INTEGER PRIMARY KEY,
+    level   INTEGER NOT NULL CHECK (level IN (1, 2)),
+    name    TEXT NOT NULL,
+    rate    TEXT NOT NULL,
+    country TEXT NOT NULL DEFAULT '',
+    state   TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE number_sequence (
+    name       TEXT PRIMARY KEY,
+    next_value INTEGER NOT NULL CHECK (next_value >= 1)
+);
+INSERT INTO number_sequence (name, next_value) VALUES ('invoice', 1);
+
+CREATE TABLE invoice (
+    id             INTEGER PRIMARY KEY,
+    client_id      INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    number         TEXT UNIQUE,
+    kind           TEXT NOT NULL DEFAULT 'standard' CHECK (kind IN ('standard', 'add_funds')),
+    status         TEXT NOT NULL DEFAULT 'Draft'
+                   CHECK (status IN ('Draft', 'Unpaid', 'Paid', 'Cancelled', 'Refunded', 'Collections')),
+    date           TEXT NOT NULL,
+    due_date       TEXT NOT NULL,
+    paid_date      TEXT,
+    currency       TEXT NOT NULL,
+    payment_method TEXT NOT NULL DEFAULT '',
+    tax1_name      TEXT NOT NULL DEFAULT '',
+    tax1_rate      TEXT NOT NULL DEFAULT '0',
+    tax2_name      TEXT NOT NULL DEFAULT '',
+    tax2_rate      TEXT NOT NULL DEFAULT '0',
+    tax_compound   INTEGER NOT NULL DEFAULT 0,
+    tax_inclusive  INTEGER NOT NULL DEFAULT 0,
+    subtotal       INTEGER NOT NULL DEFAULT 0,
+    tax1           INTEGER NOT NULL DEFAULT 0,
+    tax2           INTEGER NOT NULL DEFAULT 0,
+    total          INTEGER NOT NULL DEFAULT 0 CHECK (total >= 0),
+    credit         INTEGER NOT NULL DEFAULT 0 CHECK (credit >= 0),
+    paid           INTEGER NOT NULL DEFAULT 0 CHECK (paid >= 0),
+    refunded       INTEGER NOT NULL DEFAULT 0 CHECK (refunded >= 0),
+    notes          TEXT NOT NULL DEFAULT '',
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+CREATE INDEX invoice_client ON invoice (client_id, date, id);
+CREATE INDEX invoice_client_status ON invoice (client_id, status);
+CREATE INDEX invoice_due ON invoice (status, due_date);
+
+CREATE TABLE invoice_line (
+    id          INTEGER PRIMARY KEY,
+    invoice_id  INTEGER NOT NULL REFERENCES invoice (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    amount      INTEGER NOT NULL,
+    taxed       INTEGER NOT NULL DEFAULT 0,
+    type        TEXT NOT NULL DEFAULT '',
+    link_id     INTEGER
+);
+CREATE INDEX invoice_line_invoice ON invoice_line (invoice_id, position);
+
+-- "transaction" is an SQL keyword: the table is txn. The client link is
+-- cleared when a client is deleted; the name stays (C10).
+CREATE TABLE txn (
+    id          INTEGER PRIMARY KEY,
+    client_id   INTEGER REFERENCES client (id) ON DELETE SET NULL,
+    client_name TEXT NOT NULL DEFAULT '',
+    invoice_id  INTEGER REFERENCES invoice (id) ON DELETE SET NULL,
+    date        TEXT NOT NULL,
+    method      TEXT NOT NULL DEFAULT '',
+    reference   TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    currency    TEXT NOT NULL,
+    amount_in   INTEGER NOT NULL DEFAULT 0 CHECK (amount_in >= 0),
+    fee         INTEGER NOT NULL DEFAULT 0 CHECK (fee >= 0),
+    amount_out  INTEGER NOT NULL DEFAULT 0 CHECK (amount_out >= 0),
+    refund_of   INTEGER REFERENCES txn (id) ON DELETE SET NULL,
+    to_credit   INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX txn_client ON txn (client_id, date, id);
+CREATE INDEX txn_invoice ON txn (invoice_id);
+CREATE INDEX txn_refund_of ON txn (refund_of);
+
+CREATE TABLE credit_entry (
+    id             INTEGER PRIMARY KEY,
+    client_id      INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    date           TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('added', 'removed', 'adjustment', 'overpayment',
+                   'add_funds', 'refund', 'applied', 'returned', 'reversal')),
+    description    TEXT NOT NULL,
+    amount         INTEGER NOT NULL CHECK (amount <> 0),
+    invoice_id     INTEGER REFERENCES invoice (id) ON DELETE SET NULL,
+    transaction_id INTEGER REFERENCES txn (id) ON DELETE SET NULL,
+    reverses_id    INTEGER UNIQUE REFERENCES credit_entry (id) ON DELETE SET NULL,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX credit_entry_client ON credit_entry (client_id, date, id);
+"""
+
 # Kept apart so that bulk loads (the demo) can drop them, load, and rebuild.
 SEARCH_TRIGGERS = """
 CREATE TRIGGER client_search_ai AFTER INSERT ON client BEGIN
@@ -179,6 +295,7 @@ def _split(script: str) -> list[str]:
 # The list only grows: never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("clients, contacts, groups, change log, settings, search", _run_script(_M1_CLIENTS + SEARCH_TRIGGERS)),
+    ("invoices, transactions, credit, tax rules, currencies, payment methods", _run_script(_M2_BILLING)),
 ]
 
 

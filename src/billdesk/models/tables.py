@@ -8,6 +8,7 @@ import datetime as dt
 from peewee import (
     BooleanField,
     CharField,
+    DateField,
     DateTimeField,
     DeferredForeignKey,
     ForeignKeyField,
@@ -16,12 +17,16 @@ from peewee import (
 )
 
 from billdesk.models.base import BaseModel
-from billdesk.models.fields import PercentField
+from billdesk.models.fields import MoneyField, PercentField
 
 CLIENT_STATUSES = ("Active", "Inactive", "Closed")
 ACCOUNT_TYPES = ("private", "organization")
 EMAIL_CATEGORIES = ("general", "invoice", "support", "product", "domain", "affiliate")
 DISPLAY_FORMATS = ("first_last", "company_or_name", "first_last_company")
+INVOICE_STATUSES = ("Draft", "Unpaid", "Paid", "Cancelled", "Refunded", "Collections")
+INVOICE_KINDS = ("standard", "add_funds")
+CREDIT_KINDS = ("added", "removed", "adjustment", "overpayment", "add_funds", "refund", "applied",
+                "returned", "reversal")
 
 
 def now() -> dt.datetime:
@@ -79,6 +84,9 @@ class Client(BaseModel):
     phone_key = CharField(default="")
     search_text = TextField(default="")
     search_words = TextField(default="")
+    # Billing (migration 2)
+    payment_method = CharField(default="")  # default for new invoices (C5)
+    credit_balance = MoneyField(default=0)  # kept equal to the credit ledger by services/credit.py
 
 
 class Contact(BaseModel):
@@ -109,4 +117,114 @@ class ClientLog(BaseModel):
     message = TextField(default="")
 
 
-ALL_MODELS = (Setting, ClientGroup, Client, Contact, ClientLog)
+class Currency(BaseModel):
+    code = CharField(primary_key=True)
+    rate = CharField(default="1")  # exact decimal text: units per one default-currency unit
+
+
+class PaymentMethod(BaseModel):
+    name = CharField()
+    position = IntegerField(default=0)
+
+    class Meta:
+        table_name = "payment_method"
+
+
+class TaxRule(BaseModel):
+    level = IntegerField()
+    name = CharField()
+    rate = CharField()  # percent, exact decimal text ("17.5")
+    country = CharField(default="")  # "" applies to every country
+    state = CharField(default="")
+
+    class Meta:
+        table_name = "tax_rule"
+
+
+class NumberSequence(BaseModel):
+    name = CharField(primary_key=True)
+    next_value = IntegerField()
+
+    class Meta:
+        table_name = "number_sequence"
+
+
+class Invoice(BaseModel):
+    client = ForeignKeyField(Client, backref="invoices", on_delete="CASCADE")
+    number = CharField(null=True)
+    kind = CharField(default="standard")
+    status = CharField(default="Draft")
+    date = DateField()
+    due_date = DateField()
+    paid_date = DateField(null=True)
+    currency = CharField()
+    payment_method = CharField(default="")
+    tax1_name = CharField(default="")
+    tax1_rate = CharField(default="0")
+    tax2_name = CharField(default="")
+    tax2_rate = CharField(default="0")
+    tax_compound = BooleanField(default=False)
+    tax_inclusive = BooleanField(default=False)
+    subtotal = MoneyField(default=0)
+    tax1 = MoneyField(default=0)
+    tax2 = MoneyField(default=0)
+    total = MoneyField(default=0)
+    credit = MoneyField(default=0)
+    paid = MoneyField(default=0)
+    refunded = MoneyField(default=0)
+    notes = TextField(default="")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+
+class InvoiceLine(BaseModel):
+    invoice = ForeignKeyField(Invoice, backref="lines", on_delete="CASCADE")
+    position = IntegerField()
+    description = TextField()
+    amount = MoneyField()
+    taxed = BooleanField(default=False)
+    type = CharField(default="")
+    link_id = IntegerField(null=True)
+
+    class Meta:
+        table_name = "invoice_line"
+
+
+class Transaction(BaseModel):
+    client = ForeignKeyField(Client, null=True, backref="transactions", on_delete="SET NULL")
+    client_name = CharField(default="")
+    invoice = ForeignKeyField(Invoice, null=True, backref="transactions", on_delete="SET NULL")
+    date = DateField()
+    method = CharField(default="")
+    reference = CharField(default="")
+    description = CharField(default="")
+    currency = CharField()
+    amount_in = MoneyField(default=0)
+    fee = MoneyField(default=0)
+    amount_out = MoneyField(default=0)
+    refund_of = ForeignKeyField("self", null=True, backref="refunds", on_delete="SET NULL",
+                                column_name="refund_of")
+    to_credit = BooleanField(default=False)
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "txn"
+
+
+class CreditEntry(BaseModel):
+    client = ForeignKeyField(Client, backref="credit_entries", on_delete="CASCADE")
+    date = DateField()
+    kind = CharField()
+    description = TextField()
+    amount = MoneyField()  # signed: positive adds credit
+    invoice = ForeignKeyField(Invoice, null=True, on_delete="SET NULL")
+    transaction = ForeignKeyField(Transaction, null=True, on_delete="SET NULL")
+    reverses = ForeignKeyField("self", null=True, on_delete="SET NULL", column_name="reverses_id")
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "credit_entry"
+
+
+ALL_MODELS = (Setting, ClientGroup, Client, Contact, ClientLog, Currency, PaymentMethod, TaxRule,
+              NumberSequence, Invoice, InvoiceLine, Transaction, CreditEntry)

@@ -1,0 +1,64 @@
+"""Reading amounts and dates that a person typed (window or CLI): one
+place that says what is refused and names the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from billdesk.errors import InvalidInput
+from billdesk.money import Money, to_decimal
+
+# Far below SQLite's INTEGER limit even in a currency with 3 decimals.
+LARGEST = Decimal("999999999999")
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def amount_input(value: Any, currency: str, field: str = "amount", *, zero_ok: bool = False,
+                 negative_ok: bool = False) -> Money:
+    """A Money rounded half-up to the currency's minor unit. By default
+    the amount must be more than zero; ``zero_ok`` lets 0 through and
+    ``negative_ok`` any sign (discount lines)."""
+    if isinstance(value, Money):
+        if value.currency != currency:
+            raise InvalidInput(field, f"is in {value.currency}, expected {currency}")
+        number = value.amount
+    else:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                raise InvalidInput(field, "is required")
+            for symbol in ("$", "€", "£", "¥", currency):
+                text = text.replace(symbol, "")
+            value = text.replace(" ", "").replace("\u00a0", "")
+        number = to_decimal(value, field)
+    if abs(number) > LARGEST:
+        raise InvalidInput(field, "is too large")
+    money = Money(number, currency)
+    if money.amount < 0 and not negative_ok:
+        raise InvalidInput(field, "must not be negative")
+    if not money and not (zero_ok or negative_ok):
+        raise InvalidInput(field, "must be more than 0")
+    return money
+
+
+def date_input(value: Any, field: str = "date") -> dt.date:
+    """A date from a ``date`` or ``YYYY-MM-DD`` text, between 1900 and 2999."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        result = value
+    else:
+        text = str(value or "").strip()
+        if not text:
+            raise InvalidInput(field, "is required (YYYY-MM-DD)")
+        try:
+            result = dt.date.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput(field, f"{text!r} is not a date (YYYY-MM-DD)") from None
+        if len(text) != 10:
+            raise InvalidInput(field, f"{text!r} is not a date (YYYY-MM-DD)")
+    if not FIRST_YEAR <= result.year <= LAST_YEAR:
+        raise InvalidInput(field, f"must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return result

@@ -1,0 +1,269 @@
+"""Transactions (P1), payments on invoices (P2) and refunds (P3).
+
+A payment is one ``txn`` row with ``amount_in`` (and its fee). The part
+that settles the invoice raises the invoice's ``paid``; any excess goes to
+credit as "Credit for overpayment of invoice #N". Paying an add-funds
+invoice puts the whole amount in credit.
+
+A refund is a ``txn`` row with ``amount_out`` pointing at the payment it
+refunds (``refund_of``), either paid back by the original method or kept
+as credit (``to_credit``). Refunds raise the invoice's ``refunded`` and
+never its balance due; a whole refund marks a Paid invoice Refunded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import JOIN, fn
+
+from billdesk.errors import Conflict, NotFound
+from billdesk.models import Client, CreditEntry, Invoice, Transaction, database, now
+from billdesk.money import Money
+from billdesk.services import billing_settings, changelog, clients, credit, invoicing
+from billdesk.services.amounts import amount_input, date_input
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    transaction_id: int
+    invoice: invoicing.InvoiceRecord
+    credit_added: Money
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.transaction_id, "invoice": self.invoice.as_json(),
+                "credit_added": str(self.credit_added)}
+
+
+def add_payment(invoice_id: int, amount: Any, *, fee: Any = None, date: Any = None,
+                method: str | None = None, reference: str = "",
+                actor: str | None = None) -> PaymentResult:
+    """Record money received against an invoice (P2). Partial payments are
+    fine; an exact payment marks it Paid with its paid date; more than the
+    balance puts the excess in credit."""
+    inv = invoicing.get_invoice(invoice_id)
+    if inv.status == "Draft":
+        raise Conflict("invoice", f"invoice #{inv.label} is a draft; publish it before taking payments")
+    if inv.status not in invoicing.OWING:
+        raise Conflict("invoice", f"invoice #{inv.label} is {inv.status}; it takes no payments")
+    value = amount_input(amount, inv.currency, "amount")
+    fee_value = (amount_input(fee, inv.currency, "fee", zero_ok=True) if fee not in (None, "")
+                 else Money.zero(inv.currency))
+    if fee_value > value:
+        raise Conflict("fee", f"is more than the payment ({value})")
+    when = date_input(date, "date") if date not in (None, "") else dt.date.today()
+    method_name = (billing_settings.check_payment_method(method, "method") if method is not None
+                   else inv.payment_method)
+    reference = (reference or "").strip()
+    if len(reference) > 200:
+        from billdesk.errors import InvalidInput
+
+        raise InvalidInput("ref", "must be 200 characters or fewer")
+    due = inv.balance
+    applied = min(value, due)
+    excess = value - applied
+    client_name = _client_name(inv.client_id)
+    with database.atomic():
+        tx_id = Transaction.insert(
+            client=inv.client_id, client_name=client_name, invoice=invoice_id, date=when,
+            method=method_name, reference=reference,
+            description=f"Payment for invoice #{inv.label}", currency=inv.currency,
+            amount_in=value, fee=fee_value, created_at=now(),
+        ).execute()
+        Invoice.update(paid=Invoice.paid + applied.minor_units, updated_at=now()).where(
+            Invoice.id == invoice_id).execute()
+        if applied == due:
+            Invoice.update(status="Paid", paid_date=when).where(Invoice.id == invoice_id).execute()
+        if inv.is_add_funds:
+            added = value
+            credit.post(inv.client_id, value, "add_funds", f"Add funds: invoice #{inv.label}",
+                        invoice_id=invoice_id, transaction_id=tx_id, date=when)
+        else:
+            added = excess
+            if excess:
+                credit.post(inv.client_id, excess, "overpayment",
+                            f"Credit for overpayment of invoice #{inv.label}",
+                            invoice_id=invoice_id, transaction_id=tx_id, date=when)
+        text = f"Payment {value} {inv.currency} received for invoice #{inv.label}"
+        if fee_value:
+            text += f" (fee {fee_value})"
+        if applied == due:
+            text += ": invoice Paid"
+        if added:
+            text += f"; {added} to credit"
+        changelog.record(inv.client_id, text, actor=actor)
+    return PaymentResult(tx_id, invoicing.get_invoice(invoice_id), added)
+
+
+def mark_paid(invoice_id: int, *, date: Any = None, method: str | None = None,
+              reference: str = "", actor: str | None = None) -> PaymentResult:
+    """Record a payment of exactly the balance due (WHMCS "Mark Paid")."""
+    inv = invoicing.get_invoice(invoice_id)
+    if inv.status not in invoicing.OWING:
+        raise Conflict("invoice", f"invoice #{inv.label} is {inv.status}")
+    return add_payment(invoice_id, inv.balance.amount, date=date, method=method,
+                       reference=reference, actor=actor)
+
+
+def _client_name(client_id: int) -> str:
+    return clients.get_client(client_id).display_name
+
+
+# --- refunds
+
+def refundable(transaction_id: int) -> Money:
+    """What is left to refund of a payment: the part that went to its
+    invoice (an overpayment's excess sits in credit; remove it there),
+    less earlier refunds."""
+    tx = _payment(transaction_id)
+    return _refundable(tx)
+
+
+def _payment(transaction_id: int) -> Transaction:
+    tx = Transaction.get_or_none(Transaction.id == transaction_id)
+    if tx is None:
+        raise NotFound("transaction", f"no transaction #{transaction_id}")
+    if not tx.amount_in or tx.refund_of_id is not None:
+        raise Conflict("transaction", f"transaction #{transaction_id} is not a payment")
+    if tx.invoice_id is None:
+        raise Conflict("transaction", f"transaction #{transaction_id} is not linked to an invoice")
+    return tx
+
+
+def _refundable(tx: Transaction) -> Money:
+    excess = 0
+    if Invoice.select(Invoice.kind).where(Invoice.id == tx.invoice_id).scalar() == "standard":
+        excess = (CreditEntry.select(fn.COALESCE(fn.SUM(CreditEntry.amount), 0))
+                  .where(CreditEntry.transaction == tx.id, CreditEntry.kind == "overpayment").scalar())
+    refunded = (Transaction.select(fn.COALESCE(fn.SUM(Transaction.amount_out), 0))
+                .where(Transaction.refund_of == tx.id).scalar())
+    return Money.from_minor(tx.amount_in - int(excess) - int(refunded), tx.currency)
+
+
+def refund(transaction_id: int, amount: Any, *, to_credit: bool = False, date: Any = None,
+           reference: str = "", actor: str | None = None) -> int:
+    """Refund (part of) a payment, by its original method or to credit.
+    Returns the refund's transaction id."""
+    tx = _payment(transaction_id)
+    inv = invoicing.get_invoice(tx.invoice_id)
+    value = amount_input(amount, tx.currency, "amount")
+    left = _refundable(tx)
+    if value > left:
+        raise Conflict("amount", f"is more than can be refunded of transaction #{transaction_id} ({left})")
+    when = date_input(date, "date") if date not in (None, "") else dt.date.today()
+    if inv.is_add_funds and to_credit:
+        raise Conflict("to_credit", "an add-funds payment is credit already; refund it by its method")
+    if inv.is_add_funds and value > credit.balance(inv.client_id):
+        raise Conflict("amount", f"the client's credit ({credit.balance(inv.client_id)}) no longer "
+                                 "holds these funds")
+    if tx.client_id is None:
+        raise Conflict("transaction", f"transaction #{transaction_id} belongs to a deleted client")
+    with database.atomic():
+        refund_id = Transaction.insert(
+            client=tx.client_id, client_name=tx.client_name, invoice=tx.invoice_id, date=when,
+            method="Credit" if to_credit else tx.method, reference=(reference or "").strip(),
+            description=(f"Refund of transaction #{transaction_id} to credit" if to_credit
+                         else f"Refund of transaction #{transaction_id}"),
+            currency=tx.currency, amount_out=value, refund_of=transaction_id, to_credit=to_credit,
+            created_at=now(),
+        ).execute()
+        Invoice.update(refunded=Invoice.refunded + value.minor_units, updated_at=now()).where(
+            Invoice.id == inv.id).execute()
+        if to_credit:
+            credit.post(tx.client_id, value, "refund",
+                        f"Refund of payment on invoice #{inv.label} to credit",
+                        invoice_id=inv.id, transaction_id=refund_id, date=when)
+        elif inv.is_add_funds:
+            credit.post(tx.client_id, -value, "refund", f"Add funds refunded: invoice #{inv.label}",
+                        invoice_id=inv.id, transaction_id=refund_id, date=when)
+        whole = inv.status == "Paid" and inv.refunded + value >= inv.paid
+        if whole:
+            Invoice.update(status="Refunded").where(Invoice.id == inv.id).execute()
+        changelog.record(tx.client_id, f"Refund {value} {tx.currency} of transaction #{transaction_id} "
+                         + ("to credit" if to_credit else f"by {tx.method or 'original method'}")
+                         + (f"; invoice #{inv.label} Refunded" if whole else ""), actor=actor)
+    return refund_id
+
+
+# --- reading
+
+@dataclass(frozen=True, slots=True)
+class TransactionRow:
+    id: int
+    date: dt.date
+    method: str
+    reference: str
+    description: str
+    invoice_id: int | None
+    invoice_number: str | None
+    amount_in: Money
+    fee: Money
+    amount_out: Money
+    refund_of: int | None
+    to_credit: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "date": self.date.isoformat(), "method": self.method,
+                "reference": self.reference, "description": self.description,
+                "invoice_id": self.invoice_id, "invoice_number": self.invoice_number,
+                "amount_in": str(self.amount_in), "fee": str(self.fee),
+                "amount_out": str(self.amount_out), "refund_of": self.refund_of,
+                "to_credit": self.to_credit}
+
+
+def transactions(client_id: int) -> list[TransactionRow]:
+    """Newest first."""
+    rows = (Transaction.select(Transaction.id, Transaction.date, Transaction.method,
+                               Transaction.reference, Transaction.description, Transaction.invoice,
+                               Invoice.number, Transaction.amount_in, Transaction.fee,
+                               Transaction.amount_out, Transaction.refund_of, Transaction.to_credit,
+                               Transaction.currency)
+            .join(Invoice, on=(Invoice.id == Transaction.invoice), join_type=JOIN.LEFT_OUTER)
+            .where(Transaction.client == client_id)
+            .order_by(Transaction.date.desc(), Transaction.id.desc()).tuples())
+    m = Money.from_minor
+    return [TransactionRow(i, d, me, ref, desc, inv, num, m(a, c), m(f, c), m(o, c), rf, bool(tc))
+            for i, d, me, ref, desc, inv, num, a, f, o, rf, tc, c in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Income:
+    """C4: gross revenue = all payments in; expenses = fees + refunds paid
+    out; net = gross − expenses. (A refund kept as credit is not money
+    out: the client spends it later without paying again.)"""
+
+    gross: Money
+    fees: Money
+    refunds: Money
+
+    @property
+    def expenses(self) -> Money:
+        return self.fees + self.refunds
+
+    @property
+    def net(self) -> Money:
+        return self.gross - self.expenses
+
+    def as_json(self) -> dict[str, str]:
+        return {"gross": str(self.gross), "expenses": str(self.expenses), "net": str(self.net)}
+
+
+def income(client_id: int) -> Income:
+    currency = Client.select(Client.currency).where(Client.id == client_id).scalar()
+    if currency is None:
+        raise NotFound("client_id", f"no client #{client_id}")
+    gross, fees, out = (Transaction.select(
+        fn.COALESCE(fn.SUM(Transaction.amount_in), 0), fn.COALESCE(fn.SUM(Transaction.fee), 0),
+        fn.COALESCE(fn.SUM(Transaction.amount_out).filter(Transaction.to_credit == False), 0))  # noqa: E712
+        .where(Transaction.client == client_id).tuples().first())
+    m = Money.from_minor
+    return Income(m(gross, currency), m(fees, currency), m(out, currency))
+
+
+def totals(client_id: int) -> tuple[Money, Money, Money]:
+    """Totals in, fees and out for the Transactions tab (P1)."""
+    found = income(client_id)
+    out = (Transaction.select(fn.COALESCE(fn.SUM(Transaction.amount_out), 0))
+           .where(Transaction.client == client_id).scalar())
+    return found.gross, found.fees, Money.from_minor(int(out), found.gross.currency)
