@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from billdesk.errors import InvalidInput, NotFound, Problem, ValidationFailed
+from billdesk.errors import Conflict, InvalidInput, NotFound, Problem, ValidationFailed
 from billdesk.models import ACCOUNT_TYPES, CLIENT_STATUSES, Client, ClientGroup, Contact, database, now
 from billdesk.money import check_currency
 from billdesk.services import changelog, settings, text, validate
@@ -274,6 +274,9 @@ def update_client(client_id: int, changes: dict[str, Any], *, reason: str = "",
     merged = dict(current)
     merged.update(changes)
     diff = [Change(k, current[k], merged[k]) for k in EDITABLE if merged[k] != current[k]]
+    if any(c.field == "currency" for c in diff) and has_billing(client_id):
+        raise Conflict("currency", f"is fixed at {current['currency']} by the client's invoices "
+                                   "and transactions (C7)")
     stamp = now()
     actor = actor or changelog.current_actor()
     with database.atomic():
@@ -324,6 +327,14 @@ def get_values(client_id: int) -> dict[str, Any]:
     for key in BOOL_FIELDS:
         values[key] = bool(values[key])
     return values
+
+
+def has_billing(client_id: int) -> bool:
+    """Whether invoices, transactions or credit fix the client's currency."""
+    from billdesk.models import CreditEntry, Invoice, Transaction
+
+    return any(model.select().where(model.client == client_id).exists()
+               for model in (Invoice, Transaction, CreditEntry))
 
 
 def exists(client_id: int) -> bool:

@@ -98,8 +98,8 @@ class InvoiceRecord:
 
     @property
     def label(self) -> str:
-        """How people name it: its number, or "draft #id" before publishing."""
-        return self.number or f"draft {self.id}"
+        """How people name it: "#INV-2026-00001", or "draft 12" before publishing."""
+        return f"#{self.number}" if self.number else f"draft {self.id}"
 
     @property
     def is_add_funds(self) -> bool:
@@ -364,7 +364,7 @@ def publish(invoice_id: int, *, actor: str | None = None) -> str:
     """Give a draft its number and make it Unpaid (Paid when its total is 0)."""
     inv = get_invoice(invoice_id)
     if inv.status != "Draft":
-        raise Conflict("invoice", f"invoice #{inv.label} is {inv.status}, not a draft")
+        raise Conflict("invoice", f"invoice {inv.label} is {inv.status}, not a draft")
     with database.atomic():
         return _publish(invoice_id, actor)
 
@@ -376,7 +376,7 @@ def update_invoice(invoice_id: int, lines: Sequence[LineInput] | None = None, *,
     The new total may not fall below what was already paid and credited."""
     inv = get_invoice(invoice_id)
     if inv.status not in OPEN:
-        raise Conflict("invoice", f"invoice #{inv.label} is {inv.status}; only open invoices change")
+        raise Conflict("invoice", f"invoice {inv.label} is {inv.status}; only open invoices change")
     if inv.is_add_funds and lines is not None:
         raise Conflict("invoice", "an add-funds invoice keeps its one line; cancel it and make a new one")
     problems: list[Problem] = []
@@ -425,12 +425,12 @@ def update_invoice(invoice_id: int, lines: Sequence[LineInput] | None = None, *,
             if inv.status in OWING and totals.total == settled:
                 _mark_paid(invoice_id, dt.date.today())
             if totals.total != inv.total:
-                changelog.record(inv.client_id, f"Invoice #{inv.label} edited",
-                                 field=f"Invoice #{inv.label} total", old=str(inv.total),
+                changelog.record(inv.client_id, f"Invoice {inv.label} edited",
+                                 field=f"Invoice {inv.label} total", old=str(inv.total),
                                  new=str(totals.total), actor=actor)
         for name, old, new in (("date", inv.date, when), ("due date", inv.due_date, due)):
             if old != new:
-                changelog.record(inv.client_id, "", field=f"Invoice #{inv.label} {name}",
+                changelog.record(inv.client_id, "", field=f"Invoice {inv.label} {name}",
                                  old=old.isoformat(), new=new.isoformat(), actor=actor)
     return get_invoice(invoice_id)
 
@@ -448,12 +448,12 @@ def set_status(invoice_id: int, status: str, *, actor: str | None = None) -> Non
         raise InvalidInput("status", "set Unpaid or Collections here; publish, pay, cancel or "
                                      "refund for the others")
     if inv.status not in OWING:
-        raise Conflict("status", f"invoice #{inv.label} is {inv.status}")
+        raise Conflict("status", f"invoice {inv.label} is {inv.status}")
     if inv.status == status:
         return
     with database.atomic():
         Invoice.update(status=status, updated_at=now()).where(Invoice.id == invoice_id).execute()
-        changelog.record(inv.client_id, "", field=f"Invoice #{inv.label} status", old=inv.status,
+        changelog.record(inv.client_id, "", field=f"Invoice {inv.label} status", old=inv.status,
                          new=status, actor=actor)
 
 
@@ -462,22 +462,22 @@ def cancel_invoice(invoice_id: int, *, actor: str | None = None) -> InvoiceRecor
     taken on it, go to the client's credit so no money is lost."""
     inv = get_invoice(invoice_id)
     if inv.status == "Cancelled":
-        raise Conflict("invoice", f"invoice #{inv.label} is already cancelled")
+        raise Conflict("invoice", f"invoice {inv.label} is already cancelled")
     if inv.status not in OPEN:
-        raise Conflict("invoice", f"invoice #{inv.label} is {inv.status}; refund its payments instead")
+        raise Conflict("invoice", f"invoice {inv.label} is {inv.status}; refund its payments instead")
     if inv.refunded:
-        raise Conflict("invoice", f"invoice #{inv.label} has refunds; it cannot be cancelled")
+        raise Conflict("invoice", f"invoice {inv.label} has refunds; it cannot be cancelled")
     with database.atomic():
         if inv.credit:
             credit.post(inv.client_id, inv.credit, "returned",
-                        f"Credit returned from cancelled invoice #{inv.label}", invoice_id=invoice_id)
+                        f"Credit returned from cancelled invoice {inv.label}", invoice_id=invoice_id)
         if inv.paid and not inv.is_add_funds:  # add-funds payments are credit already
             credit.post(inv.client_id, inv.paid, "returned",
-                        f"Payments on cancelled invoice #{inv.label} kept as credit",
+                        f"Payments on cancelled invoice {inv.label} kept as credit",
                         invoice_id=invoice_id)
         Invoice.update(status="Cancelled", credit=0, updated_at=now()).where(
             Invoice.id == invoice_id).execute()
-        changelog.record(inv.client_id, "", field=f"Invoice #{inv.label} status", old=inv.status,
+        changelog.record(inv.client_id, "", field=f"Invoice {inv.label} status", old=inv.status,
                          new="Cancelled", actor=actor)
     return get_invoice(invoice_id)
 
@@ -486,7 +486,7 @@ def delete_draft(invoice_id: int, *, actor: str | None = None) -> None:
     """Drafts were never numbered, so removing one leaves no gap."""
     inv = get_invoice(invoice_id)
     if inv.status != "Draft":
-        raise Conflict("invoice", f"invoice #{inv.label} is {inv.status}; cancel it instead")
+        raise Conflict("invoice", f"invoice {inv.label} is {inv.status}; cancel it instead")
     with database.atomic():
         Invoice.delete().where(Invoice.id == invoice_id).execute()
         changelog.record(inv.client_id, f"Draft invoice {invoice_id} deleted", actor=actor)
@@ -508,14 +508,14 @@ def split_invoice(invoice_id: int, line_ids: Iterable[int], *, actor: str | None
     inv = get_invoice(invoice_id)
     chosen = set(line_ids)
     if inv.status not in OPEN:
-        raise Conflict("invoice", f"invoice #{inv.label} is {inv.status}; only open invoices split")
+        raise Conflict("invoice", f"invoice {inv.label} is {inv.status}; only open invoices split")
     if inv.paid or inv.credit:
-        raise Conflict("invoice", f"invoice #{inv.label} has payments or credit; it cannot be split")
+        raise Conflict("invoice", f"invoice {inv.label} has payments or credit; it cannot be split")
     known = {line.id for line in inv.lines}
     if not chosen:
         raise InvalidInput("lines", "choose the lines to move to the new invoice")
     if not chosen <= known:
-        raise NotFound("lines", f"line(s) {sorted(chosen - known)} are not on invoice #{inv.label}")
+        raise NotFound("lines", f"line(s) {sorted(chosen - known)} are not on invoice {inv.label}")
     if chosen == known:
         raise InvalidInput("lines", "leave at least one line on the original invoice")
     stamp = now()
@@ -530,7 +530,7 @@ def split_invoice(invoice_id: int, line_ids: Iterable[int], *, actor: str | None
         InvoiceLine.update(invoice=new_id).where(InvoiceLine.id.in_(list(chosen))).execute()
         _refresh_totals(invoice_id)
         _refresh_totals(new_id)
-        changelog.record(inv.client_id, f"Invoice #{inv.label} split: {len(chosen)} line(s) moved "
+        changelog.record(inv.client_id, f"Invoice {inv.label} split: {len(chosen)} line(s) moved "
                          f"to a new invoice", actor=actor)
         if inv.status != "Draft":
             _publish(new_id, actor)
@@ -548,7 +548,7 @@ def apply_credit(invoice_id: int, amount: Any = None, *, when: dt.date | None = 
     if inv.is_add_funds:
         raise Conflict("invoice", "credit is never applied to an add-funds invoice")
     if inv.status not in OWING:
-        raise Conflict("invoice", f"invoice #{inv.label} is {inv.status}; credit goes on Unpaid invoices")
+        raise Conflict("invoice", f"invoice {inv.label} is {inv.status}; credit goes on Unpaid invoices")
     available = credit.balance(inv.client_id)
     due = inv.balance
     if amount is None:
@@ -567,14 +567,14 @@ def apply_credit(invoice_id: int, amount: Any = None, *, when: dt.date | None = 
 
 
 def _apply(inv: InvoiceRecord, value: Money, when: dt.date, actor: str | None) -> None:
-    credit.post(inv.client_id, -value, "applied", f"Credit applied to invoice #{inv.label}",
+    credit.post(inv.client_id, -value, "applied", f"Credit applied to invoice {inv.label}",
                 invoice_id=inv.id, date=when)
     Invoice.update(credit=Invoice.credit + value.minor_units, updated_at=now()).where(
         Invoice.id == inv.id).execute()
     covered = value == inv.balance
     if covered:
         _mark_paid(inv.id, when)
-    changelog.record(inv.client_id, f"Credit {value} {inv.currency} applied to invoice #{inv.label}"
+    changelog.record(inv.client_id, f"Credit {value} {inv.currency} applied to invoice {inv.label}"
                      + (": paid in full" if covered else ""), actor=actor)
 
 
@@ -626,10 +626,10 @@ def add_late_fee(invoice_id: int, today: dt.date | None = None, *,
     if not fee:
         return None
     lines = [LineInput(ln.description, ln.amount.amount, ln.taxed, ln.type, ln.link_id) for ln in inv.lines]
-    lines.append(LineInput(f"Late fee (invoice #{inv.label}, due {inv.due_date.isoformat()})",
+    lines.append(LineInput(f"Late fee (invoice {inv.label}, due {inv.due_date.isoformat()})",
                            fee.amount, False, "LateFee"))
     with database.atomic():
         update_invoice(invoice_id, lines, actor=actor)
-        changelog.record(inv.client_id, f"Late fee {fee} {inv.currency} added to invoice #{inv.label}",
+        changelog.record(inv.client_id, f"Late fee {fee} {inv.currency} added to invoice {inv.label}",
                          actor=actor)
     return fee

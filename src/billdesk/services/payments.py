@@ -44,9 +44,9 @@ def add_payment(invoice_id: int, amount: Any, *, fee: Any = None, date: Any = No
     balance puts the excess in credit."""
     inv = invoicing.get_invoice(invoice_id)
     if inv.status == "Draft":
-        raise Conflict("invoice", f"invoice #{inv.label} is a draft; publish it before taking payments")
+        raise Conflict("invoice", f"invoice {inv.label} is a draft; publish it before taking payments")
     if inv.status not in invoicing.OWING:
-        raise Conflict("invoice", f"invoice #{inv.label} is {inv.status}; it takes no payments")
+        raise Conflict("invoice", f"invoice {inv.label} is {inv.status}; it takes no payments")
     value = amount_input(amount, inv.currency, "amount")
     fee_value = (amount_input(fee, inv.currency, "fee", zero_ok=True) if fee not in (None, "")
                  else Money.zero(inv.currency))
@@ -68,7 +68,7 @@ def add_payment(invoice_id: int, amount: Any, *, fee: Any = None, date: Any = No
         tx_id = Transaction.insert(
             client=inv.client_id, client_name=client_name, invoice=invoice_id, date=when,
             method=method_name, reference=reference,
-            description=f"Payment for invoice #{inv.label}", currency=inv.currency,
+            description=f"Payment for invoice {inv.label}", currency=inv.currency,
             amount_in=value, fee=fee_value, created_at=now(),
         ).execute()
         Invoice.update(paid=Invoice.paid + applied.minor_units, updated_at=now()).where(
@@ -77,15 +77,15 @@ def add_payment(invoice_id: int, amount: Any, *, fee: Any = None, date: Any = No
             Invoice.update(status="Paid", paid_date=when).where(Invoice.id == invoice_id).execute()
         if inv.is_add_funds:
             added = value
-            credit.post(inv.client_id, value, "add_funds", f"Add funds: invoice #{inv.label}",
+            credit.post(inv.client_id, value, "add_funds", f"Add funds: invoice {inv.label}",
                         invoice_id=invoice_id, transaction_id=tx_id, date=when)
         else:
             added = excess
             if excess:
                 credit.post(inv.client_id, excess, "overpayment",
-                            f"Credit for overpayment of invoice #{inv.label}",
+                            f"Credit for overpayment of invoice {inv.label}",
                             invoice_id=invoice_id, transaction_id=tx_id, date=when)
-        text = f"Payment {value} {inv.currency} received for invoice #{inv.label}"
+        text = f"Payment {value} {inv.currency} received for invoice {inv.label}"
         if fee_value:
             text += f" (fee {fee_value})"
         if applied == due:
@@ -101,7 +101,7 @@ def mark_paid(invoice_id: int, *, date: Any = None, method: str | None = None,
     """Record a payment of exactly the balance due (WHMCS "Mark Paid")."""
     inv = invoicing.get_invoice(invoice_id)
     if inv.status not in invoicing.OWING:
-        raise Conflict("invoice", f"invoice #{inv.label} is {inv.status}")
+        raise Conflict("invoice", f"invoice {inv.label} is {inv.status}")
     return add_payment(invoice_id, inv.balance.amount, date=date, method=method,
                        reference=reference, actor=actor)
 
@@ -172,17 +172,17 @@ def refund(transaction_id: int, amount: Any, *, to_credit: bool = False, date: A
             Invoice.id == inv.id).execute()
         if to_credit:
             credit.post(tx.client_id, value, "refund",
-                        f"Refund of payment on invoice #{inv.label} to credit",
+                        f"Refund of payment on invoice {inv.label} to credit",
                         invoice_id=inv.id, transaction_id=refund_id, date=when)
         elif inv.is_add_funds:
-            credit.post(tx.client_id, -value, "refund", f"Add funds refunded: invoice #{inv.label}",
+            credit.post(tx.client_id, -value, "refund", f"Add funds refunded: invoice {inv.label}",
                         invoice_id=inv.id, transaction_id=refund_id, date=when)
         whole = inv.status == "Paid" and inv.refunded + value >= inv.paid
         if whole:
             Invoice.update(status="Refunded").where(Invoice.id == inv.id).execute()
         changelog.record(tx.client_id, f"Refund {value} {tx.currency} of transaction #{transaction_id} "
                          + ("to credit" if to_credit else f"by {tx.method or 'original method'}")
-                         + (f"; invoice #{inv.label} Refunded" if whole else ""), actor=actor)
+                         + (f"; invoice {inv.label} Refunded" if whole else ""), actor=actor)
     return refund_id
 
 
