@@ -308,6 +308,19 @@ def test_cancelling_returns_credit_and_payments_to_credit(db):
     check_invariants(cid)
 
 
+def test_payments_of_a_cancelled_invoice_are_not_refunded_twice(db):
+    cid = new_client()
+    iid = invoicing.create_invoice(cid, [L("Work", "100.00")])
+    tx = payments.add_payment(iid, "60").transaction_id
+    invoicing.cancel_invoice(iid)
+    assert str(credit.balance(cid)) == "60.00"
+    before = dump()
+    with pytest.raises(Conflict) as err:
+        payments.refund(tx, "60")
+    assert err.value.field == "transaction" and dump() == before
+    check_invariants(cid)
+
+
 def test_split_moves_lines_to_a_new_numbered_invoice(db):
     cid = new_client()
     iid = invoicing.create_invoice(cid, [L("A", "10"), L("B", "20"), L("C", "30")])
@@ -415,6 +428,9 @@ def test_statement_rows_signs_running_balance_and_self_check(db):
 @pytest.mark.parametrize("call, field", [
     (lambda c, i, t: payments.add_payment(i, "-5"), "amount"),
     (lambda c, i, t: payments.add_payment(i, "12,x"), "amount"),
+    (lambda c, i, t: payments.add_payment(i, "1e3"), "amount"),
+    (lambda c, i, t: payments.add_payment(i, "1_000"), "amount"),
+    (lambda c, i, t: payments.add_payment(i, "5", date="2026-W01-1"), "date"),
     (lambda c, i, t: payments.add_payment(i, "0"), "amount"),
     (lambda c, i, t: payments.add_payment(i, "5", fee="-1"), "fee"),
     (lambda c, i, t: payments.add_payment(i, "5", fee="6"), "fee"),

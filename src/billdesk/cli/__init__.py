@@ -58,7 +58,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from billdesk.cli import clients, demo
+    from billdesk.cli import billing, clients, demo
 
     parser = _Parser(prog="billdesk", description="Offline billing for small businesses. "
                      "With no command, opens the window.")
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     demo.register(commands)
     clients.register(commands)
+    billing.register(commands)
     return parser
 
 

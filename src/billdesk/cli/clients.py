@@ -159,13 +159,20 @@ def client_list(args: argparse.Namespace, out: Any) -> None:
 
 
 def client_show(args: argparse.Namespace, out: Any) -> None:
-    from billdesk.services import clients, contacts
+    from billdesk.services import clients, contacts, credit, invoicing, payments
 
     client_id = parse.record_id(args.id)
     record = clients.get_client(client_id)
     people = contacts.list_contacts(client_id)
+    credit_balance = credit.balance(client_id)
+    invoices = invoicing.summary(client_id)
+    income = payments.income(client_id)
     document = record.as_json()
     document["contacts"] = [c.as_json() for c in people]
+    document["credit_balance"] = str(credit_balance)
+    document["invoices"] = {status: {"count": figure.count, "total": str(figure.total)}
+                            for status, figure in invoices.items()}
+    document["income"] = income.as_json()
 
     def text() -> str:
         v = record.values
@@ -180,6 +187,11 @@ def client_show(args: argparse.Namespace, out: Any) -> None:
         for c in people:
             mark = " (billing)" if c.is_billing else ""
             lines.append(f"  Contact #{c.id}: {c.name} <{c.values['email']}>{mark}")
+        lines.append(f"  Credit balance: {credit_balance} {credit_balance.currency}")
+        lines.append("  Invoices: " + ", ".join(f"{status} {figure.count} ({figure.total})"
+                                                for status, figure in invoices.items()))
+        lines.append(f"  Income:   gross {income.gross}, expenses {income.expenses}, "
+                     f"net {income.net}")
         return "\n".join(lines)
 
     out.emit(document, text)

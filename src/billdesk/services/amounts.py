@@ -4,6 +4,7 @@ place that says what is refused and names the field."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,10 @@ from billdesk.money import Money, to_decimal
 # Far below SQLite's INTEGER limit even in a currency with 3 decimals.
 LARGEST = Decimal("999999999999")
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+# Plain decimal text: digits, an optional point, thousands commas; no
+# exponents ("1e3") or underscores ("1_000"), which Decimal would take.
+_AMOUNT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d*)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def amount_input(value: Any, currency: str, field: str = "amount", *, zero_ok: bool = False,
@@ -31,7 +36,10 @@ def amount_input(value: Any, currency: str, field: str = "amount", *, zero_ok: b
                 raise InvalidInput(field, "is required")
             for symbol in ("$", "€", "£", "¥", currency):
                 text = text.replace(symbol, "")
-            value = text.replace(" ", "").replace("\u00a0", "")
+            text = text.replace(" ", "").replace("\u00a0", "")
+            if not _AMOUNT.fullmatch(text) or not any(c.isdigit() for c in text):
+                raise InvalidInput(field, f"{value.strip()!r} is not an amount")
+            value = text.replace(",", "")
         number = to_decimal(value, field)
     if abs(number) > LARGEST:
         raise InvalidInput(field, "is too large")
@@ -54,11 +62,11 @@ def date_input(value: Any, field: str = "date") -> dt.date:
         if not text:
             raise InvalidInput(field, "is required (YYYY-MM-DD)")
         try:
+            if not _DATE.fullmatch(text):
+                raise ValueError(text)
             result = dt.date.fromisoformat(text)
         except ValueError:
             raise InvalidInput(field, f"{text!r} is not a date (YYYY-MM-DD)") from None
-        if len(text) != 10:
-            raise InvalidInput(field, f"{text!r} is not a date (YYYY-MM-DD)")
     if not FIRST_YEAR <= result.year <= LAST_YEAR:
         raise InvalidInput(field, f"must be between {FIRST_YEAR} and {LAST_YEAR}")
     return result

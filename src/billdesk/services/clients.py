@@ -18,7 +18,7 @@ from billdesk.services import changelog, settings, text, validate
 
 TEXT_FIELDS = ("first_name", "last_name", "company", "email", "phone", "address1", "address2",
                "city", "state", "postcode", "country", "tax_id", "account_type", "currency",
-               "language", "status", "notes")
+               "language", "status", "notes", "payment_method")
 BOOL_FIELDS = ("tax_exempt", "auto_cc", "overdue_notices", "late_fees", "separate_invoices",
                "two_factor")
 LINK_FIELDS = ("group_id", "billing_contact_id")
@@ -34,6 +34,7 @@ LABELS = {
     "overdue_notices": "Send overdue reminders", "late_fees": "Apply late fees",
     "separate_invoices": "Separate invoices", "two_factor": "Two-factor authentication",
     "group_id": "Group", "billing_contact_id": "Default billing contact",
+    "payment_method": "Default payment method",
 }
 LIMITS = {"notes": 20000, "email": 254}
 DEFAULT_LIMIT = 200
@@ -116,7 +117,7 @@ def defaults() -> dict[str, Any]:
         "currency": settings.default_currency(), "language": "en", "status": "Active",
         "notes": "", "tax_exempt": False, "auto_cc": True, "overdue_notices": True,
         "late_fees": True, "separate_invoices": False, "two_factor": False,
-        "group_id": None, "billing_contact_id": None,
+        "group_id": None, "billing_contact_id": None, "payment_method": "",
     }
 
 
@@ -143,6 +144,14 @@ def problems(values: dict[str, Any], client_id: int | None = None) -> list[Probl
         found.append(Problem("currency", exc.message))
     for key in TEXT_FIELDS:
         found += validate.max_length(values.get(key, ""), key, LIMITS.get(key, DEFAULT_LIMIT))
+    method = values.get("payment_method", "")
+    if method:
+        from billdesk.services import billing_settings
+
+        known = billing_settings.payment_methods()
+        if method not in known:
+            found.append(Problem("payment_method", f"{method!r} is not a payment method (known: "
+                                                   f"{', '.join(known) or 'none'})"))
 
     email_ok = not any(p.field == "email" for p in found)
     if email_ok:
@@ -291,6 +300,12 @@ def update_client(client_id: int, changes: dict[str, Any], *, reason: str = "",
                    name_rank=place_in_name_order(index["sort_name"], client_id, current_rank),
                    **index)
         Client.update(**_columns(row)).where(Client.id == client_id).execute()
+        if "payment_method" in row:  # C5: open invoices follow the client's default
+            from billdesk.models import Invoice
+
+            Invoice.update(payment_method=row["payment_method"]).where(
+                Invoice.client == client_id, Invoice.status.in_(("Draft", "Unpaid", "Collections"))
+            ).execute()
         changelog.record_many([
             {"client": client_id, "at": stamp, "actor": actor, "field": LABELS[c.field],
              "old_value": describe_value(c.field, c.old), "new_value": describe_value(c.field, c.new),
@@ -368,6 +383,7 @@ class ClientRecord:
             "overdue_notices": v["overdue_notices"], "late_fees": v["late_fees"],
             "separate_invoices": v["separate_invoices"], "two_factor": v["two_factor"],
             "billing_contact_id": v["billing_contact_id"], "notes": v["notes"],
+            "payment_method": v["payment_method"],
             "display_name": self.display_name,
             "created": self.created_at.date().isoformat(),
             "last_activity": self.last_activity.date().isoformat() if self.last_activity else None,

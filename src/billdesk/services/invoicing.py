@@ -633,3 +633,64 @@ def add_late_fee(invoice_id: int, today: dt.date | None = None, *,
         changelog.record(inv.client_id, f"Late fee {fee} {inv.currency} added to invoice {inv.label}",
                          actor=actor)
     return fee
+
+
+# --- the Invoices tab: pages of plain rows, newest first (keyset on date, id)
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    id: int
+    number: str | None
+    kind: str
+    date: dt.date
+    due_date: dt.date
+    paid_date: dt.date | None
+    total: Money
+    balance: Money
+    status: str
+    payment_method: str
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.date.isoformat(), self.id)
+
+
+_PAGE_SQL = """
+SELECT id, number, kind, date, due_date, paid_date, total, credit, paid, status, payment_method
+  FROM invoice
+ WHERE client_id = ? {status} {after}
+ ORDER BY date DESC, id DESC
+ LIMIT ?
+"""
+
+
+def page(client_id: int, *, status: str | None = None, after: tuple[str, int] | None = None,
+         limit: int = 200, currency: str | None = None) -> list[InvoiceRow]:
+    """One page of a client's invoices (the rows after ``after``'s key)."""
+    currency = currency or _client_currency(client_id)
+    params: list[Any] = [client_id]
+    status_sql = after_sql = ""
+    if status:
+        status_sql = "AND status = ?"
+        params.append(status)
+    if after is not None:
+        after_sql = "AND (date < ? OR (date = ? AND id < ?))"
+        params += [after[0], after[0], after[1]]
+    params.append(limit)
+    rows = database.execute_sql(_PAGE_SQL.format(status=status_sql, after=after_sql), params).fetchall()
+    m = Money.from_minor
+    date = dt.date.fromisoformat
+    out = []
+    for iid, number, kind, d, due, paid_date, total, credit_units, paid, st, method in rows:
+        due_units = total - credit_units - paid if st in OPEN else 0
+        out.append(InvoiceRow(iid, number, kind, date(d), date(due),
+                              date(paid_date) if paid_date else None, m(total, currency),
+                              m(max(due_units, 0), currency), st, method))
+    return out
+
+
+def count(client_id: int, status: str | None = None) -> int:
+    query = Invoice.select().where(Invoice.client == client_id)
+    if status:
+        query = query.where(Invoice.status == status)
+    return query.count()

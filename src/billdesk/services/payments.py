@@ -147,6 +147,9 @@ def refund(transaction_id: int, amount: Any, *, to_credit: bool = False, date: A
     Returns the refund's transaction id."""
     tx = _payment(transaction_id)
     inv = invoicing.get_invoice(tx.invoice_id)
+    if inv.status == "Cancelled" and not inv.is_add_funds:
+        raise Conflict("transaction", f"invoice {inv.label} was cancelled and its payments went to "
+                                      "the client's credit; remove the credit instead")
     value = amount_input(amount, tx.currency, "amount")
     left = _refundable(tx)
     if value > left:
@@ -202,6 +205,14 @@ class TransactionRow:
     amount_out: Money
     refund_of: int | None
     to_credit: bool
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.date.isoformat(), self.id)
+
+    @property
+    def is_payment(self) -> bool:
+        return bool(self.amount_in) and self.refund_of is None
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "date": self.date.isoformat(), "method": self.method,
@@ -267,3 +278,49 @@ def totals(client_id: int) -> tuple[Money, Money, Money]:
     out = (Transaction.select(fn.COALESCE(fn.SUM(Transaction.amount_out), 0))
            .where(Transaction.client == client_id).scalar())
     return found.gross, found.fees, Money.from_minor(int(out), found.gross.currency)
+
+
+_PAGE_SQL = """
+SELECT t.id, t.date, t.method, t.reference, t.description, t.invoice_id, i.number,
+       t.amount_in, t.fee, t.amount_out, t.refund_of, t.to_credit
+  FROM txn t LEFT JOIN invoice i ON i.id = t.invoice_id
+ WHERE t.client_id = ? {after}
+ ORDER BY t.date DESC, t.id DESC
+ LIMIT ?
+"""
+
+
+def page(client_id: int, *, after: tuple[str, int] | None = None, limit: int = 200,
+         currency: str | None = None) -> list[TransactionRow]:
+    """One page of a client's transactions, newest first (keyset on date, id)."""
+    if currency is None:
+        currency = Client.select(Client.currency).where(Client.id == client_id).scalar()
+        if currency is None:
+            raise NotFound("client_id", f"no client #{client_id}")
+    params: list[Any] = [client_id]
+    after_sql = ""
+    if after is not None:
+        after_sql = "AND (t.date < ? OR (t.date = ? AND t.id < ?))"
+        params += [after[0], after[0], after[1]]
+    params.append(limit)
+    rows = database.execute_sql(_PAGE_SQL.format(after=after_sql), params).fetchall()
+    m = Money.from_minor
+    return [TransactionRow(i, dt.date.fromisoformat(d), me, ref, desc, inv, num, m(a, currency),
+                           m(f, currency), m(o, currency), rf, bool(tc))
+            for i, d, me, ref, desc, inv, num, a, f, o, rf, tc in rows]
+
+
+def for_invoice(invoice_id: int) -> list[TransactionRow]:
+    """The payments and refunds on one invoice, oldest first."""
+    currency = Invoice.select(Invoice.currency).where(Invoice.id == invoice_id).scalar()
+    if currency is None:
+        raise NotFound("invoice", f"no invoice #{invoice_id}")
+    rows = database.execute_sql(
+        "SELECT t.id, t.date, t.method, t.reference, t.description, t.invoice_id, i.number, "
+        "t.amount_in, t.fee, t.amount_out, t.refund_of, t.to_credit FROM txn t "
+        "LEFT JOIN invoice i ON i.id = t.invoice_id WHERE t.invoice_id = ? ORDER BY t.date, t.id",
+        [invoice_id]).fetchall()
+    m = Money.from_minor
+    return [TransactionRow(i, dt.date.fromisoformat(d), me, ref, desc, inv, num, m(a, currency),
+                           m(f, currency), m(o, currency), rf, bool(tc))
+            for i, d, me, ref, desc, inv, num, a, f, o, rf, tc in rows]

@@ -68,6 +68,8 @@ class ClientForm(QWidget):
         f.add(bl, "tax_exempt", "Tax exempt", QCheckBox())
         f.add(bl, "separate_invoices", "Separate invoices", QCheckBox())
         f.add(bl, "auto_cc", "Automatic card processing", QCheckBox())
+        method = f.add(bl, "payment_method", "Default payment method", forms.combo([])).widget
+        method.setToolTip("New invoices take it; open invoices change with it")
         if client_id is not None:
             two_factor = QCheckBox()
             two_factor.setToolTip("Set by the client; clear it here when they lost their device")
@@ -92,6 +94,17 @@ class ClientForm(QWidget):
         self.reload_choices()
 
     def reload_choices(self) -> None:
+        from billdesk.services import billing_settings
+
+        method_box = self.form.fields["payment_method"].widget
+        current = method_box.currentData()
+        method_box.blockSignals(True)
+        method_box.clear()
+        method_box.addItem("— none —", "")
+        for name in billing_settings.payment_methods():
+            method_box.addItem(name, name)
+        method_box.setCurrentIndex(max(method_box.findData(current), 0))
+        method_box.blockSignals(False)
         group_box = self.form.fields["group_id"].widget
         current = group_box.currentData()
         group_box.blockSignals(True)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -30,14 +31,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billdesk.errors import NotFound
-from billdesk.services import clients, contacts
+from billdesk.errors import BilldeskError, NotFound
+from billdesk.models import INVOICE_STATUSES
+from billdesk.services import clients, contacts, credit, invoicing, payments
 from billdesk.services.clients import ClientRecord
 from billdesk.services.validate import countries, languages
 from billdesk.views.client_form import ClientForm
 from billdesk.views.contact_dialog import ContactDialog
 from billdesk.views.errors import show_error
+from billdesk.views import fmt
+from billdesk.views.models import IdRole
+from billdesk.views.models.billing_tables import InvoiceTableModel, TransactionTableModel
 from billdesk.views.models.simple_tables import ContactTableModel, LogTableModel
+from billdesk.views.money_dialogs import AmountDialog, RefundDialog
 from billdesk.views.ops import Changes, Operations
 
 TOGGLES = (
@@ -154,13 +160,15 @@ class SummaryTab(QWidget):
         nl.addWidget(self.save_notes, 0, Qt.AlignmentFlag.AlignRight)
         self._notes = ""
 
+        self.billing = BillingPanel(window)
         grid = QGridLayout()
         grid.addWidget(info_box, 0, 0)
-        grid.addWidget(other_box, 0, 1)
+        grid.addWidget(self.billing, 0, 1, 2, 1)
+        grid.addWidget(other_box, 0, 2)
         grid.addWidget(contacts_box, 1, 0)
-        grid.addWidget(notes_box, 1, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        grid.addWidget(notes_box, 1, 2)
+        for column in range(3):
+            grid.setColumnStretch(column, 1)
         grid.setRowStretch(1, 1)
 
         layout = QVBoxLayout(self)
@@ -403,6 +411,203 @@ class LogTab(QWidget):
             header.resizeSection(column, width)
 
 
+class BillingPanel(QGroupBox):
+    """Invoices/Billing on the Summary tab (C4): count and total per
+    status, income, credit balance, and the billing actions."""
+
+    def __init__(self, window: ClientWindow) -> None:
+        super().__init__("Invoices / Billing", window)
+        self.window_ = window
+        self.values: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(3)
+        row = 0
+        for status in INVOICE_STATUSES:
+            name = QLabel(status)
+            count = QLabel()
+            count.setAlignment(Qt.AlignmentFlag.AlignRight)
+            total = QLabel()
+            total.setAlignment(Qt.AlignmentFlag.AlignRight)
+            count.setObjectName(f"count_{status}")
+            total.setObjectName(f"total_{status}")
+            grid.addWidget(name, row, 0)
+            grid.addWidget(count, row, 1)
+            grid.addWidget(total, row, 2)
+            self.values[f"count_{status}"] = count
+            self.values[f"total_{status}"] = total
+            row += 1
+        income = QLabel("<b>Income</b>")
+        grid.addWidget(income, row, 0, 1, 3)
+        row += 1
+        for key, label in (("gross", "Gross revenue"), ("expenses", "Client expenses"),
+                           ("net", "Net income"), ("credit", "Credit balance")):
+            name = QLabel(label)
+            value = QLabel()
+            value.setObjectName(f"income_{key}")
+            value.setAlignment(Qt.AlignmentFlag.AlignRight)
+            if key in ("net", "credit"):
+                font = value.font()
+                font.setBold(True)
+                value.setFont(font)
+            grid.addWidget(name, row, 0, 1, 2)
+            grid.addWidget(value, row, 2)
+            self.values[key] = value
+            row += 1
+        grid.setColumnStretch(2, 1)
+
+        actions = QGridLayout()
+        for i, (name, text, slot) in enumerate((
+                ("createInvoice", "Create invoice", window.create_invoice),
+                ("createAddFunds", "Add-funds invoice…", window.create_add_funds),
+                ("manageCredits", "Manage credits", window.manage_credits),
+                ("viewStatement", "Account statement", window.open_statement))):
+            button = QPushButton(text)
+            button.setObjectName(name)
+            button.clicked.connect(slot)
+            actions.addWidget(button, i // 2, i % 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        layout.addLayout(actions)
+
+    def load(self, client_id: int) -> None:
+        figures = invoicing.summary(client_id)
+        for status, figure in figures.items():
+            self.values[f"count_{status}"].setText(str(figure.count))
+            self.values[f"total_{status}"].setText(fmt.money(figure.total))
+            muted = "" if figure.count else "color: palette(mid);"
+            self.values[f"count_{status}"].setStyleSheet(muted)
+            self.values[f"total_{status}"].setStyleSheet(muted)
+        income = payments.income(client_id)
+        self.values["gross"].setText(fmt.money(income.gross))
+        self.values["expenses"].setText(fmt.money(income.expenses))
+        self.values["net"].setText(fmt.money(income.net))
+        self.values["credit"].setText(fmt.money(credit.balance(client_id)))
+
+
+class InvoicesTab(QWidget):
+    def __init__(self, window: ClientWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.model = InvoiceTableModel(self)
+        self.view = _table(self.model)
+        self.view.setObjectName("invoicesTable")
+        self.view.doubleClicked.connect(lambda index: self.open_selected())
+        self.view.activated.connect(lambda index: self.open_selected())
+        create = QPushButton("Create invoice")
+        create.setObjectName("createInvoice")
+        create.clicked.connect(window.create_invoice)
+        add_funds = QPushButton("Add-funds invoice…")
+        add_funds.clicked.connect(window.create_add_funds)
+        self.open_button = QPushButton("Open")
+        self.open_button.setObjectName("openInvoice")
+        self.open_button.clicked.connect(self.open_selected)
+        self.status = QComboBox()
+        self.status.setObjectName("statusFilter")
+        self.status.addItem("All statuses", None)
+        for status in INVOICE_STATUSES:
+            self.status.addItem(status, status)
+        self.status.currentIndexChanged.connect(lambda _i: self.load())
+        self.count = QLabel()
+        self.count.setObjectName("invoiceCount")
+        bar = QHBoxLayout()
+        for w in (create, add_funds, self.open_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.count)
+        bar.addWidget(self.status)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        self.view.selectionModel().selectionChanged.connect(self._selection)
+        self.model.modelReset.connect(self._selection)
+        self._sized = False
+
+    def load(self) -> None:
+        client_id = self.window_.client_id
+        status = self.status.currentData()
+        self.model.load(client_id, status, self.window_.currency)
+        total = invoicing.count(client_id, status)
+        self.count.setText(f"{total} invoice{'s' if total != 1 else ''}")
+        if not self._sized:
+            header = self.view.horizontalHeader()
+            for column, width in enumerate((150, 95, 95, 95, 110, 110, 120, 90)):
+                header.resizeSection(column, width)
+            self._sized = True
+
+    def _selection(self) -> None:
+        self.open_button.setEnabled(bool(self.view.selectionModel().selectedRows()))
+
+    def open_selected(self) -> None:
+        rows = self.view.selectionModel().selectedRows()
+        if rows:
+            self.window_.open_invoice(rows[0].data(IdRole))
+
+
+class TransactionsTab(QWidget):
+    def __init__(self, window: ClientWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.model = TransactionTableModel(self)
+        self.view = _table(self.model)
+        self.view.setObjectName("transactionsTable")
+        self.totals = QLabel()
+        self.totals.setObjectName("transactionTotals")
+        self.refund = QPushButton("Refund…")
+        self.refund.setObjectName("refund")
+        self.refund.clicked.connect(self._refund)
+        self.open_invoice = QPushButton("Open invoice")
+        self.open_invoice.clicked.connect(self._open_invoice)
+        self.view.doubleClicked.connect(lambda _i: self._open_invoice())
+        bar = QHBoxLayout()
+        bar.addWidget(self.refund)
+        bar.addWidget(self.open_invoice)
+        bar.addStretch(1)
+        bar.addWidget(self.totals)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        self.view.selectionModel().selectionChanged.connect(self._selection)
+        self.model.modelReset.connect(self._selection)
+        self._sized = False
+
+    def load(self) -> None:
+        client_id = self.window_.client_id
+        self.model.load(client_id, self.window_.currency)
+        money_in, fees, money_out = payments.totals(client_id)
+        self.totals.setText(f"In <b>{fmt.money(money_in)}</b> &nbsp; Fees <b>{fmt.money(fees)}</b>"
+                            f" &nbsp; Out <b>{fmt.money(money_out)}</b>")
+        if not self._sized:
+            header = self.view.horizontalHeader()
+            for column, width in enumerate((95, 110, 260, 140, 120, 100, 80, 100)):
+                header.resizeSection(column, width)
+            self._sized = True
+
+    def selected(self) -> payments.TransactionRow | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.row(rows[0].row()) if rows else None
+
+    def _selection(self) -> None:
+        row = self.selected()
+        self.refund.setEnabled(row is not None and row.is_payment)
+        self.open_invoice.setEnabled(row is not None and row.invoice_id is not None)
+
+    def _refund(self) -> None:
+        row = self.selected()
+        if row is None or not row.is_payment:
+            return
+        try:
+            RefundDialog(self.window_.ops, self.window_.client_id, row, self).open()
+        except BilldeskError as exc:
+            show_error(self, exc)
+
+    def _open_invoice(self) -> None:
+        row = self.selected()
+        if row is not None and row.invoice_id is not None:
+            self.window_.open_invoice(row.invoice_id)
+
+
 class ClientWindow(QMainWindow):
     closed = Signal(int)  # the client id, when the window closes
 
@@ -415,13 +620,18 @@ class ClientWindow(QMainWindow):
         self.summary = SummaryTab(self)
         self.profile = ProfileTab(self)
         self.contacts = ContactsTab(self)
+        self.invoices = InvoicesTab(self)
+        self.transactions = TransactionsTab(self)
         self.log = LogTab(self)
         self.tabs.addTab(self.summary, "Summary")
         self.tabs.addTab(self.profile, "Profile")
         self.tabs.addTab(self.contacts, "Contacts")
+        self.tabs.addTab(self.invoices, "Invoices")
+        self.tabs.addTab(self.transactions, "Transactions")
         self.tabs.addTab(self.log, "Log")
         self.setCentralWidget(self.tabs)
-        self.resize(980, 680)
+        self.currency = ""
+        self.resize(1120, 700)
         geometry = QSettings().value("client/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -437,6 +647,7 @@ class ClientWindow(QMainWindow):
             self.close()
             return
         people = contacts.list_contacts(self.client_id)
+        self.currency = record.values["currency"]
         self.setWindowTitle(f"#{record.id} {record.display_name} — billdesk")
         self.summary.show_record(record, people)
         if keep_edits and self.profile.dirty:
@@ -445,12 +656,69 @@ class ClientWindow(QMainWindow):
             self.profile.set_clean()
             self.profile.show_record(record)
         self.contacts.load()
+        self.reload_billing()
+
+    def reload_billing(self) -> None:
+        """What money events change: the Summary figures, the Invoices and
+        Transactions tabs, and the log."""
+        self.summary.billing.load(self.client_id)
+        self.invoices.load()
+        self.transactions.load()
         self.log.load()
 
     def _changed(self, changes: Changes) -> None:
         if changes.settings or changes.groups or (
                 (changes.clients or changes.contacts) and changes.touches(self.client_id)):
             self.reload(keep_edits=True)
+        elif changes.billing and changes.touches(self.client_id):
+            self.reload_billing()
+
+    # --- billing actions (the Summary panel and the Invoices tab)
+
+    def create_invoice(self) -> None:
+        """An empty draft, opened in the editor (like WHMCS: add lines, then publish)."""
+        client_id = self.client_id
+        self.ops.run(lambda: invoicing.create_invoice(client_id, [], draft=True),
+                     changes=Changes(billing=True, client_id=client_id),
+                     on_done=self.open_invoice, on_error=lambda exc: show_error(self, exc))
+
+    def create_add_funds(self) -> None:
+        client_id = self.client_id
+        created: list[int] = []
+
+        def create(amount: str, _description: str) -> int:
+            invoice_id = invoicing.create_add_funds(client_id, amount)
+            created.append(invoice_id)
+            return invoice_id
+
+        dialog = AmountDialog(self.ops, client_id, "Create add-funds invoice",
+                              "An invoice for the client to deposit funds: paying it adds its "
+                              "amount to their credit. Credit is never applied to it.",
+                              self.currency, create, describe=None, save_text="Create invoice",
+                              parent=self)
+        dialog.accepted.connect(lambda: created and self.open_invoice(created[0]))
+        dialog.open()
+
+    def open_invoice(self, invoice_id: int) -> None:
+        from billdesk.views.invoice_editor import InvoiceEditor
+
+        for child in self.findChildren(InvoiceEditor):
+            if child.invoice_id == invoice_id and child.isVisible():
+                child.raise_()
+                child.activateWindow()
+                return
+        editor = InvoiceEditor(self.ops, invoice_id, self)
+        editor.show()
+
+    def manage_credits(self) -> None:
+        from billdesk.views.credit_dialog import open_credits
+
+        open_credits(self.ops, self.client_id, self)
+
+    def open_statement(self) -> None:
+        from billdesk.views.statement_window import StatementWindow
+
+        StatementWindow(self.ops, self.client_id, self).show()
 
     def save_fields(self, changes: dict, *, reason: str = "",
                     on_done: Callable[[], None] | None = None,

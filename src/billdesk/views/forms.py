@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QDate, QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -48,6 +49,8 @@ class Field:
             return w.toPlainText()
         if isinstance(w, QCheckBox):
             return w.isChecked()
+        if isinstance(w, QDateEdit):
+            return w.date().toString("yyyy-MM-dd")
         if isinstance(w, QComboBox):
             if w.isEditable():
                 data = w.currentData()
@@ -64,6 +67,9 @@ class Field:
             w.setPlainText("" if value is None else str(value))
         elif isinstance(w, QCheckBox):
             w.setChecked(bool(value))
+        elif isinstance(w, QDateEdit):
+            w.setDate(QDate.fromString(str(value), "yyyy-MM-dd") if isinstance(value, str)
+                      else QDate(value.year, value.month, value.day))
         elif isinstance(w, QComboBox):
             index = w.findData(value)
             if index < 0 and w.isEditable():
@@ -114,6 +120,8 @@ class Form(QObject):
             widget.textChanged.connect(self.edited)
         elif isinstance(widget, QCheckBox):
             widget.toggled.connect(self.edited)
+        elif isinstance(widget, QDateEdit):
+            widget.dateChanged.connect(self.edited)
         elif isinstance(widget, QComboBox):
             widget.currentIndexChanged.connect(self.edited)
             if widget.isEditable():
@@ -185,6 +193,15 @@ def line(placeholder: str = "", max_length: int = 200) -> QLineEdit:
     widget = QLineEdit()
     widget.setPlaceholderText(placeholder)
     widget.setMaxLength(max_length)
+    return widget
+
+
+def date_edit(value: Any = None) -> QDateEdit:
+    """A date with a calendar, written YYYY-MM-DD like everywhere in billdesk."""
+    widget = QDateEdit()
+    widget.setCalendarPopup(True)
+    widget.setDisplayFormat("yyyy-MM-dd")
+    widget.setDate(QDate.currentDate() if value is None else QDate(value.year, value.month, value.day))
     return widget
 
 

@@ -22,6 +22,7 @@ class Changes:
     contacts: bool = False
     groups: bool = False
     settings: bool = False
+    billing: bool = False  # invoices, payments, refunds, credit
     client_id: int | None = None
 
     def touches(self, client_id: int) -> bool:

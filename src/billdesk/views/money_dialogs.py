@@ -1,0 +1,188 @@
+"""Small dialogs that move money: take a payment (P2), refund one (P3),
+and an amount with a description (add or remove credit, adjust the
+balance, apply credit, add funds). Each shows refusals beside the field
+and writes through the one database worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from billdesk.money import Money
+from billdesk.services import billing_settings, invoicing, payments
+from billdesk.views import fmt
+from billdesk.views.forms import Form, combo, date_edit, line, save_cancel
+from billdesk.views.ops import Changes, Operations
+
+
+def _typed(text: str, currency: str) -> Money | None:
+    """What the user typed so far, for hints (the service checks for real)."""
+    try:
+        value = Decimal(text.strip().replace(",", "")) if text.strip() else None
+    except InvalidOperation:
+        return None
+    return Money(value, currency) if value is not None and value.is_finite() else None
+
+
+def method_combo(current: str = "") -> Any:
+    names = billing_settings.payment_methods()
+    widget = combo([("—", "")] + [(n, n) for n in names])
+    index = widget.findData(current)
+    widget.setCurrentIndex(max(index, 0))
+    return widget
+
+
+class PaymentDialog(QDialog):
+    """Add payment: amount (the balance due to start with), date, method,
+    fee, reference. Says beforehand what goes to credit."""
+
+    def __init__(self, ops: Operations, invoice: invoicing.InvoiceRecord,
+                 parent: QWidget | None = None,
+                 on_done: Callable[[payments.PaymentResult], None] | None = None) -> None:
+        super().__init__(parent)
+        self.ops, self.invoice, self.on_done = ops, invoice, on_done
+        self.setWindowTitle(f"Add payment — invoice {invoice.label}")
+        self.form = Form(self)
+        layout = QFormLayout()
+        self.amount = self.form.add(layout, "amount", f"Amount ({invoice.currency})", line("0.00", 20)).widget
+        self.form.add(layout, "date", "Date", date_edit())
+        self.form.add(layout, "method", "Method", method_combo(invoice.payment_method))
+        self.form.add(layout, "fee", "Fee", line("0.00", 20))
+        self.form.add(layout, "ref", "Reference", line("transaction id, cheque number…", 200))
+        self.amount.setText(str(invoice.balance))
+        self.hint = QLabel()
+        self.hint.setObjectName("paymentHint")
+        self.hint.setWordWrap(True)
+        self.amount.textChanged.connect(self._hint)
+        buttons, self.save_button = save_cancel(self, "Add payment")
+        box = QVBoxLayout(self)
+        box.addWidget(QLabel(f"Balance due: <b>{fmt.money(invoice.balance)}</b>"))
+        box.addLayout(layout)
+        box.addWidget(self.hint)
+        box.addWidget(buttons)
+        self._hint()
+        self.amount.selectAll()
+
+    def _hint(self) -> None:
+        typed = _typed(self.amount.text(), self.invoice.currency)
+        due = self.invoice.balance
+        if typed is None or typed.amount <= 0:
+            text = ""
+        elif self.invoice.is_add_funds:
+            text = f"{fmt.money(typed)} goes to the client's credit."
+        elif typed > due:
+            text = (f"Pays the invoice in full; the other {fmt.money(typed - due)} goes to the "
+                    "client's credit.")
+        elif typed == due:
+            text = "Pays the invoice in full."
+        else:
+            text = f"A partial payment: {fmt.money(due - typed)} stays due."
+        self.hint.setText(text)
+
+    def save(self) -> None:
+        v = self.form.values()
+        invoice_id = self.invoice.id
+        self.save_button.setEnabled(False)
+
+        def done(result: payments.PaymentResult) -> None:
+            if self.on_done:
+                self.on_done(result)
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            self.save_button.setEnabled(True)
+            self.form.show_error(self, exc)
+
+        self.ops.run(lambda: payments.add_payment(invoice_id, v["amount"], fee=v["fee"] or None,
+                                                  date=v["date"], method=v["method"] or "",
+                                                  reference=v["ref"]),
+                     changes=Changes(billing=True, client_id=self.invoice.client_id),
+                     on_done=done, on_error=failed)
+
+
+class RefundDialog(QDialog):
+    """Refund (part of) a payment, by its method or to the client's credit."""
+
+    def __init__(self, ops: Operations, client_id: int, transaction: payments.TransactionRow,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ops, self.client_id, self.transaction = ops, client_id, transaction
+        left = payments.refundable(transaction.id)
+        self.setWindowTitle(f"Refund transaction #{transaction.id}")
+        self.form = Form(self)
+        layout = QFormLayout()
+        self.form.add(layout, "amount", f"Amount ({left.currency})", line("0.00", 20)).widget.setText(str(left))
+        self.form.add(layout, "date", "Date", date_edit())
+        self.to_credit = QCheckBox()
+        self.form.add(layout, "to_credit", "Keep it as credit instead of paying it back", self.to_credit)
+        buttons, self.save_button = save_cancel(self, "Refund")
+        box = QVBoxLayout(self)
+        what = (f"Payment of {fmt.money(transaction.amount_in)} on {fmt.date(transaction.date)}"
+                f" by {transaction.method or 'unknown method'}"
+                + (f" for invoice #{transaction.invoice_number}" if transaction.invoice_number else ""))
+        box.addWidget(QLabel(what))
+        box.addWidget(QLabel(f"Up to {fmt.money(left)} can be refunded. A whole refund marks a paid "
+                             "invoice Refunded."))
+        box.addLayout(layout)
+        box.addWidget(buttons)
+
+    def save(self) -> None:
+        v = self.form.values()
+        tx_id = self.transaction.id
+        self.save_button.setEnabled(False)
+
+        def failed(exc: BaseException) -> None:
+            self.save_button.setEnabled(True)
+            self.form.show_error(self, exc)
+
+        self.ops.run(lambda: payments.refund(tx_id, v["amount"], to_credit=v["to_credit"],
+                                             date=v["date"]),
+                     changes=Changes(billing=True, client_id=self.client_id),
+                     on_done=lambda _r: self.accept(), on_error=failed)
+
+
+class AmountDialog(QDialog):
+    """An amount, and a description when ``describe`` names its label.
+    ``call(amount, description)`` runs on the worker."""
+
+    def __init__(self, ops: Operations, client_id: int, title: str, intro: str, currency: str,
+                 call: Callable[[str, str], Any], *, describe: str | None = "Description",
+                 amount: str = "", field_names: tuple[str, str] = ("amount", "description"),
+                 save_text: str = "Save", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ops, self.client_id, self.call = ops, client_id, call
+        self.setWindowTitle(title)
+        self.form = Form(self)
+        self.field_names = field_names
+        layout = QFormLayout()
+        self.amount = self.form.add(layout, field_names[0], f"Amount ({currency})", line("0.00", 20)).widget
+        self.amount.setText(amount)
+        self.description = None
+        if describe:
+            self.description = self.form.add(layout, field_names[1], describe, line("", 500)).widget
+        buttons, self.save_button = save_cancel(self, save_text)
+        box = QVBoxLayout(self)
+        if intro:
+            text = QLabel(intro)
+            text.setWordWrap(True)
+            box.addWidget(text)
+        box.addLayout(layout)
+        box.addWidget(buttons)
+        self.setMinimumWidth(380)
+
+    def save(self) -> None:
+        amount = self.amount.text()
+        description = self.description.text() if self.description is not None else ""
+        call = self.call
+        self.save_button.setEnabled(False)
+
+        def failed(exc: BaseException) -> None:
+            self.save_button.setEnabled(True)
+            self.form.show_error(self, exc)
+
+        self.ops.run(lambda: call(amount, description),
+                     changes=Changes(billing=True, client_id=self.client_id),
+                     on_done=lambda _r: self.accept(), on_error=failed)

@@ -1,0 +1,261 @@
+"""Getting paid through the real windows (JOURNEYS.md 4): create an invoice
+in the editor, take a partial payment, add and remove credit, open the
+statement; plus the table models under qtmodeltester."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from billdesk.services import billing_settings, clients, credit, invoicing, payments
+from billdesk.services.invoicing import LineInput
+
+
+@pytest.fixture
+def client_book(db_path: Path) -> Iterator[int]:
+    from billdesk.models import close_database, init_db
+
+    init_db(db_path)
+    billing_settings.add_tax_rule(1, "VAT", "20", country="GB")
+    client_id = clients.add_client({"first_name": "Grace", "last_name": "Hopper",
+                                    "email": "grace@example.com", "currency": "GBP",
+                                    "country": "GB", "payment_method": "Card"})
+    yield client_id
+    close_database()
+
+
+@pytest.fixture
+def window(qtbot, client_book: int):  # noqa: ANN001, ANN201
+    from billdesk.app import _configure_qsettings
+    from billdesk.views.client_window import ClientWindow
+    from billdesk.views.ops import Operations
+
+    _configure_qsettings()
+    ops = Operations()
+    win = ClientWindow(client_book, ops)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    from billdesk.views.invoice_editor import InvoiceEditor
+
+    for editor in win.findChildren(InvoiceEditor):
+        editor.dirty = False
+    win.close()
+    ops.shutdown()
+
+
+def wait_for(qtbot, find, timeout: int = 5000):  # noqa: ANN001, ANN201
+    found: list = []
+
+    def check() -> None:
+        value = find()
+        assert value
+        found.append(value)
+
+    qtbot.waitUntil(check, timeout=timeout)
+    return found[-1]
+
+
+def only(window, kind):  # noqa: ANN001, ANN201
+    visible = [w for w in window.findChildren(kind) if w.isVisible()]
+    return visible[0] if len(visible) == 1 else None
+
+
+def test_create_invoice_take_partial_payment_manage_credit_and_see_statement(qtbot, window, monkeypatch):  # noqa: ANN001
+    from billdesk.views.credit_dialog import ManageCreditsDialog
+    from billdesk.views.invoice_editor import InvoiceEditor
+    from billdesk.views.models.billing_tables import LineColumn
+    from billdesk.views.money_dialogs import AmountDialog, PaymentDialog
+    from billdesk.views.statement_window import StatementWindow
+
+    client_id = window.client_id
+    summary = window.summary.billing
+    assert summary.values["count_Unpaid"].text() == "0"
+
+    # Create invoice → an empty draft opens in the editor
+    qtbot.mouseClick(summary.findChild(QPushButton, "createInvoice"), Qt.MouseButton.LeftButton)
+    editor: InvoiceEditor = wait_for(qtbot, lambda: only(window, InvoiceEditor))
+    qtbot.waitExposed(editor)
+    assert editor.invoice.status == "Draft" and editor.invoice.number is None
+    assert editor.invoice.payment_method == "Card"  # the client's default (C5)
+
+    # add two lines; the totals follow the typing
+    qtbot.mouseClick(editor.add_line, Qt.MouseButton.LeftButton)
+    model = editor.lines
+    model.setData(model.index(0, LineColumn.DESCRIPTION), "Website redesign")
+    model.setData(model.index(0, LineColumn.AMOUNT), "100")
+    assert editor.figures["total"].text().endswith("120.00")  # 20 % VAT (taxed by default)
+    qtbot.mouseClick(editor.add_line, Qt.MouseButton.LeftButton)
+    model.setData(model.index(1, LineColumn.DESCRIPTION), "Domain (no tax)")
+    model.setData(model.index(1, LineColumn.TAXED), Qt.CheckState.Unchecked.value,
+                  Qt.ItemDataRole.CheckStateRole)
+    model.setData(model.index(1, LineColumn.AMOUNT), "12.5")
+    assert editor.figures["subtotal"].text().endswith("112.50")
+    assert editor.figures["tax1"].text().endswith("20.00")
+    assert editor.figures["total"].text().endswith("132.50")
+    assert editor.figures["balance"].text().endswith("132.50")
+
+    # Publish: saves the lines, gives the number
+    qtbot.mouseClick(editor.publish_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: editor.invoice.status == "Unpaid")
+    assert editor.invoice.number and str(editor.invoice.total) == "132.50"
+    assert "Unpaid" in editor.title.text()
+
+    # Add payment: a partial one
+    qtbot.mouseClick(editor.pay_button, Qt.MouseButton.LeftButton)
+    dialog: PaymentDialog = wait_for(qtbot, lambda: only(editor, PaymentDialog))
+    dialog.amount.setText("50")
+    assert "stays due" in dialog.hint.text()
+    dialog.form.fields["fee"].widget.setText("1.50")
+    dialog.save()
+    qtbot.waitUntil(lambda: str(editor.invoice.balance) == "82.50")
+    assert editor.invoice.status == "Unpaid"
+    assert editor.payments.rowCount() == 1
+    qtbot.waitUntil(lambda: summary.values["count_Unpaid"].text() == "1")
+    assert summary.values["gross"].text().endswith("50.00")
+    assert summary.values["expenses"].text().endswith("1.50")
+    assert window.transactions.model.rowCount() == 1
+
+    # Manage credits: add, then remove
+    qtbot.mouseClick(summary.findChild(QPushButton, "manageCredits"), Qt.MouseButton.LeftButton)
+    credits: ManageCreditsDialog = wait_for(qtbot, lambda: only(window, ManageCreditsDialog))
+    qtbot.mouseClick(credits.add, Qt.MouseButton.LeftButton)
+    add: AmountDialog = wait_for(qtbot, lambda: only(credits, AmountDialog))
+    add.amount.setText("25")
+    add.description.setText("Downtime in March")
+    add.save()
+    qtbot.waitUntil(lambda: credits.balance.text().endswith("25.00"))
+    assert credits.model.rowCount() == 1
+    qtbot.mouseClick(credits.remove, Qt.MouseButton.LeftButton)
+    remove: AmountDialog = wait_for(qtbot, lambda: only(credits, AmountDialog))
+    remove.amount.setText("30")  # more than there is: refused beside the field
+    remove.description.setText("Too much")
+    remove.save()
+    problem = remove.form.fields["amount"].problem
+    qtbot.waitUntil(lambda: problem.isVisible())
+    assert "more than the credit balance" in problem.text()
+    assert str(credit.balance(client_id)) == "25.00"
+    remove.amount.setText("5")
+    remove.save()
+    qtbot.waitUntil(lambda: credits.balance.text().endswith("20.00"))
+    qtbot.waitUntil(lambda: summary.values["credit"].text().endswith("20.00"))
+    credits.close()
+
+    # Statement: all rows, running balance, self-check
+    qtbot.mouseClick(summary.findChild(QPushButton, "viewStatement"), Qt.MouseButton.LeftButton)
+    statement: StatementWindow = wait_for(qtbot, lambda: only(window, StatementWindow))
+    rows = [(r.type, str(r.debit), str(r.credit), str(r.balance)) for r in statement.statement.rows]
+    assert rows == [("Invoice", "132.50", "0.00", "132.50"), ("Payment", "0.00", "50.00", "82.50"),
+                    ("Credit added", "0.00", "25.00", "57.50"),
+                    ("Credit removed", "5.00", "0.00", "62.50")]
+    assert statement.closing.text().endswith("62.50")
+    assert "Checked" in statement.check.text()
+    statement.close()
+
+
+def test_refused_line_amount_is_shown_on_the_line_and_nothing_saved(qtbot, window):  # noqa: ANN001
+    from billdesk.views.invoice_editor import InvoiceEditor
+    from billdesk.views.models.billing_tables import LineColumn
+
+    invoice_id = invoicing.create_invoice(window.client_id, [LineInput("Hosting", "10")])
+    window.open_invoice(invoice_id)
+    editor = wait_for(qtbot, lambda: only(window, InvoiceEditor))
+    editor.lines.setData(editor.lines.index(0, LineColumn.AMOUNT), "12,x")
+    assert editor.dirty
+    editor.save()
+    qtbot.waitUntil(lambda: editor.problem.isVisible())
+    assert "Line 1" in editor.problem.text() and "amount" in editor.problem.text()
+    assert (0, LineColumn.AMOUNT) in editor.lines.problems
+    assert str(invoicing.get_invoice(invoice_id).total) == "10.00"  # unchanged
+    editor.dirty = False
+
+
+def test_overpayment_says_where_the_rest_went(qtbot, window, monkeypatch):  # noqa: ANN001
+    from billdesk.views.invoice_editor import InvoiceEditor
+    from billdesk.views.money_dialogs import PaymentDialog
+
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: told.append(text))
+    invoice_id = invoicing.create_invoice(window.client_id, [LineInput("Hosting", "10", True)])
+    window.open_invoice(invoice_id)
+    editor = wait_for(qtbot, lambda: only(window, InvoiceEditor))
+    editor._add_payment()
+    dialog = wait_for(qtbot, lambda: only(editor, PaymentDialog))
+    dialog.amount.setText("20")
+    assert "8.00 goes to the client's credit" in dialog.hint.text()
+    dialog.save()
+    qtbot.waitUntil(lambda: editor.invoice.status == "Paid")
+    qtbot.waitUntil(lambda: bool(told))
+    assert "8.00 went to the client's credit" in told[0]
+
+
+def test_refund_from_the_transactions_tab(qtbot, window):  # noqa: ANN001
+    from billdesk.views.money_dialogs import RefundDialog
+
+    invoice_id = invoicing.create_invoice(window.client_id, [LineInput("Hosting", "10", False)])
+    payments.add_payment(invoice_id, "10")
+    window.reload_billing()
+    window.tabs.setCurrentWidget(window.transactions)
+    window.transactions.view.selectRow(0)
+    assert window.transactions.refund.isEnabled()
+    window.transactions._refund()
+    dialog = wait_for(qtbot, lambda: only(window.transactions, RefundDialog))
+    dialog.to_credit.setChecked(True)
+    dialog.save()
+    qtbot.waitUntil(lambda: invoicing.get_invoice(invoice_id).status == "Refunded")
+    qtbot.waitUntil(lambda: window.transactions.model.rowCount() == 2)
+    assert str(credit.balance(window.client_id)) == "10.00"
+
+
+def test_billing_models_pass_the_model_tester(qtmodeltester, client_book):  # noqa: ANN001
+    from billdesk.services import statements
+    from billdesk.views.models.billing_tables import (
+        CreditLogModel,
+        InvoiceTableModel,
+        LinesModel,
+        StatementModel,
+        TransactionTableModel,
+    )
+
+    for n in range(3):
+        iid = invoicing.create_invoice(client_book, [LineInput(f"Line {n}", "10", True)])
+        payments.add_payment(iid, "15")
+    invoices = InvoiceTableModel()
+    invoices.load(client_book)
+    qtmodeltester.check(invoices)
+    txns = TransactionTableModel()
+    txns.load(client_book)
+    qtmodeltester.check(txns)
+    log = CreditLogModel()
+    log.load(client_book)
+    qtmodeltester.check(log)
+    st = StatementModel()
+    st.set_rows(statements.all_time(client_book).rows)
+    qtmodeltester.check(st)
+    lines = LinesModel()
+    lines.set_lines(invoicing.get_invoice(1).lines)
+    qtmodeltester.check(lines)
+
+
+def test_invoices_tab_pages_through_many_invoices(qtbot, window):  # noqa: ANN001
+    from billdesk.models import database
+
+    client_id = window.client_id
+    with database.atomic():
+        for n in range(450):
+            invoicing.create_invoice(client_id, [LineInput("Month", "1", False)], draft=n % 2 == 0)
+    window.reload_billing()
+    model = window.invoices.model
+    assert model.rowCount() == 200 and model.canFetchMore()
+    model.fetchMore()
+    model.fetchMore()
+    assert model.rowCount() == 450 and not model.canFetchMore()
+    ids = [model.row(i).id for i in range(450)]
+    assert len(set(ids)) == 450
+    assert window.invoices.count.text() == "450 invoices"
+    window.invoices.status.setCurrentIndex(window.invoices.status.findData("Draft"))
+    assert window.invoices.count.text() == "225 invoices"
