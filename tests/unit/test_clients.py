@@ -52,7 +52,7 @@ def test_add_client_fills_defaults_and_logs_creation(db):
         "country": "", "tax_id": "", "account_type": "private", "currency": "USD",
         "language": "en", "status": "Active", "notes": "", "tax_exempt": False, "auto_cc": True,
         "overdue_notices": True, "late_fees": True, "separate_invoices": False,
-        "two_factor": False, "group_id": None, "billing_contact_id": None,
+        "two_factor": False, "group_id": None, "billing_contact_id": None, "payment_method": "",
     }
     record = clients.get_client(client_id)
     assert record.display_name == "Ann Lee"
