@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from billdesk.errors import BilldeskError, Conflict, InvalidInput, NotFound, ValidationFailed
-from billdesk.models import ClientLog, CreditEntry, Invoice
+from billdesk.models import ClientLog, Invoice
 from billdesk.money import Money
 from billdesk.services import billing_settings, clients, credit, invoicing, payments, statements, taxes
 from billdesk.services.invoicing import LineInput as L

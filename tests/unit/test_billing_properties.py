@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from billdesk.errors import BilldeskError
 from billdesk.models import Invoice, Transaction, close_database, init_db
 from billdesk.money import Money
-from billdesk.services import billing_settings, credit, invoicing, payments, statements, taxes
+from billdesk.services import billing_settings, credit, invoicing, payments, taxes
 from billdesk.services.invoicing import LineInput
 
 from billing_helpers import check_invariants, dump, new_client

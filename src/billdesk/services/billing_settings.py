@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from billdesk.errors import Conflict, InvalidInput, NotFound, Problem, ValidationFailed
+from billdesk.errors import (
+    BilldeskError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Problem,
+    ValidationFailed,
+)
 from billdesk.models import Currency, NumberSequence, PaymentMethod, TaxRule, database
 from billdesk.money import check_currency, to_decimal
 from billdesk.services import settings as base
@@ -147,19 +156,31 @@ def check_payment_method(name: str, field: str = "method") -> str:
                               f"{', '.join(payment_methods()) or 'none'}; add it in Settings)")
 
 
+def payment_method_problems(names: list[str]) -> list[Problem]:
+    """Every problem with a list of method names, each on the field
+    ``payment_methods[N]`` (N counts from 1)."""
+    found: list[Problem] = []
+    seen: set[str] = set()
+    for i, name in enumerate(names, 1):
+        name = name.strip()
+        where = f"payment_methods[{i}]"
+        if not name:
+            found.append(Problem(where, "is empty"))
+        elif len(name) > 40:
+            found.append(Problem(where, "must be 40 characters or fewer"))
+        elif name.casefold() in seen:
+            found.append(Problem(where, f"{name!r} is listed twice"))
+        seen.add(name.casefold())
+    return found
+
+
 def set_payment_methods(names: list[str]) -> None:
     """Replace the list (order kept). Methods already used on invoices and
     transactions stay there as text."""
-    cleaned: list[str] = []
-    for i, name in enumerate(names):
-        name = name.strip()
-        if not name:
-            raise InvalidInput(f"payment_methods[{i + 1}]", "is empty")
-        if len(name) > 40:
-            raise InvalidInput(f"payment_methods[{i + 1}]", "must be 40 characters or fewer")
-        if name.casefold() in (c.casefold() for c in cleaned):
-            raise InvalidInput(f"payment_methods[{i + 1}]", f"{name!r} is listed twice")
-        cleaned.append(name)
+    problems = payment_method_problems(names)
+    if problems:
+        raise ValidationFailed(problems)
+    cleaned = [name.strip() for name in names]
     with database.atomic():
         PaymentMethod.delete().execute()
         if cleaned:
@@ -194,7 +215,7 @@ def parse_rate(value: Any, field: str = "rate") -> Decimal:
         raise InvalidInput(field, "must be a percentage from 0 to 100")
     if rate != rate.quantize(Decimal("0.0001")):
         raise InvalidInput(field, "has more than 4 decimals")
-    return rate.normalize() if rate else Decimal(0)
+    return Decimal(format(rate.normalize(), "f")) if rate else Decimal(0)  # 20, not 2E+1
 
 
 def _tax_rule_values(level: Any, name: str, rate: Any, country: str, state: str) -> dict[str, Any]:
@@ -215,6 +236,17 @@ def _tax_rule_values(level: Any, name: str, rate: Any, country: str, state: str)
         raise ValidationFailed(problems)
     return {"level": level, "name": name.strip(), "rate": str(parsed), "country": country,
             "state": state.strip()}
+
+
+def tax_rule_problems(level: Any, name: str, rate: Any, country: str = "",
+                      state: str = "") -> list[Problem]:
+    """What add_tax_rule would refuse, on the fields level, name, rate and
+    country; nothing is written (for forms that check as you type)."""
+    try:
+        _tax_rule_values(level, name, rate, country, state)
+    except ValidationFailed as exc:
+        return list(exc.problems)
+    return []
 
 
 def add_tax_rule(level: int, name: str, rate: Any, country: str = "", state: str = "") -> int:
@@ -270,18 +302,41 @@ def currencies() -> dict[str, Decimal]:
     return dict(sorted(found.items()))
 
 
-def set_currency_rate(code: str, rate: Any) -> None:
-    code = check_currency(code)
+def _currency_rate_values(code: str, rate: Any) -> tuple[str, Decimal]:
     if isinstance(rate, float):
         raise TypeError("exchange rates refuse float")
+    problems: list[Problem] = []
+    try:
+        code = check_currency(code)
+    except InvalidInput as exc:
+        problems.append(Problem(exc.field, exc.message))
+    value = Decimal(0)
     try:
         value = Decimal(str(rate).strip())
     except InvalidOperation:
-        raise InvalidInput("rate", f"{rate!r} is not a number") from None
-    if not value.is_finite() or value <= 0:
-        raise InvalidInput("rate", "must be more than 0")
-    if code == base.default_currency() and value != 1:
-        raise InvalidInput("rate", f"{code} is the default currency: its rate is 1")
+        problems.append(Problem("rate", f"{rate!r} is not a number"))
+    else:
+        if not value.is_finite() or value <= 0:
+            problems.append(Problem("rate", "must be more than 0"))
+        elif not problems and code == base.default_currency() and value != 1:
+            problems.append(Problem("rate", f"{code} is the default currency: its rate is 1"))
+    if problems:
+        raise ValidationFailed(problems)
+    return code, value
+
+
+def currency_rate_problems(code: str, rate: Any) -> list[Problem]:
+    """What set_currency_rate would refuse, on the fields currency and rate;
+    nothing is written."""
+    try:
+        _currency_rate_values(code, rate)
+    except ValidationFailed as exc:
+        return list(exc.problems)
+    return []
+
+
+def set_currency_rate(code: str, rate: Any) -> None:
+    code, value = _currency_rate_values(code, rate)
     with database.atomic():
         Currency.insert(code=code, rate=str(value)).on_conflict_replace().execute()
 
@@ -294,3 +349,64 @@ def delete_currency(code: str) -> None:
         raise Conflict("currency", f"{code} is used by clients; change their currency first")
     with database.atomic():
         Currency.delete().where(Currency.code == code).execute()
+
+
+# --- the Settings window's Save: every billing change in one transaction
+
+@dataclass(slots=True)
+class BillingChanges:
+    """What changed in the billing settings, to be written at once. None and
+    empty mean unchanged. The ids of added rules are ignored."""
+
+    settings: BillingSettings | None = None
+    next_number: int | None = None
+    deleted_rules: list[int] = field(default_factory=list)
+    updated_rules: list[TaxRuleRecord] = field(default_factory=list)
+    added_rules: list[TaxRuleRecord] = field(default_factory=list)
+    payment_methods: list[str] | None = None
+    removed_currencies: list[str] = field(default_factory=list)
+    rates: dict[str, Decimal] = field(default_factory=dict)
+
+
+@contextmanager
+def _refused_as(list_field: str, what: str) -> Iterator[None]:
+    """A refusal about one entry of a list, told on the list's field."""
+    try:
+        yield
+    except BilldeskError as exc:
+        problems = exc.problems if isinstance(exc, ValidationFailed) else [Problem(exc.field, exc.message)]
+        raise ValidationFailed([
+            Problem(list_field, f"{what}: {p.message}" if p.field in ("", "currency", "tax_rule")
+                    else f"{what}: {p.field.replace('_', ' ')} {p.message}")
+            for p in problems]) from exc
+
+
+def apply_changes(changes: BillingChanges, before: Callable[[], object] | None = None) -> None:
+    """Write the changes in one transaction, after ``before`` (the rest of a
+    settings save) in the same one: a refusal anywhere writes nothing.
+    Refusals name the setting (number_format, late_fee_amount, next_number,
+    payment_methods[N]) or the list: tax_rules, currencies."""
+    with database.atomic():
+        if before is not None:
+            before()
+        if changes.settings is not None:
+            save_billing(changes.settings)
+        if changes.next_number is not None:
+            set_next_number(changes.next_number)
+        for rule_id in changes.deleted_rules:
+            with _refused_as("tax_rules", f"Tax rule #{rule_id}"):
+                delete_tax_rule(rule_id)
+        for rule in changes.updated_rules:
+            with _refused_as("tax_rules", f"Tax rule {rule.name!r}"):
+                update_tax_rule(rule.id, rule.level, rule.name, rule.rate, rule.country, rule.state)
+        for rule in changes.added_rules:
+            with _refused_as("tax_rules", f"Tax rule {rule.name!r}"):
+                add_tax_rule(rule.level, rule.name, rule.rate, rule.country, rule.state)
+        if changes.payment_methods is not None:
+            set_payment_methods(changes.payment_methods)
+        for code in changes.removed_currencies:
+            with _refused_as("currencies", f"Removing {code}"):
+                delete_currency(code)
+        for code, rate in changes.rates.items():
+            with _refused_as("currencies", code):
+                set_currency_rate(code, rate)

@@ -41,10 +41,16 @@ from billdesk.views.contact_dialog import ContactDialog
 from billdesk.views.errors import show_error
 from billdesk.views import fmt
 from billdesk.views.models import IdRole
-from billdesk.views.models.billing_tables import InvoiceTableModel, TransactionTableModel
+from billdesk.views.models.billing_tables import (
+    InvoiceColumn,
+    InvoiceTableModel,
+    TransactionColumn,
+    TransactionTableModel,
+)
 from billdesk.views.models.simple_tables import ContactTableModel, LogTableModel
 from billdesk.views.money_dialogs import AmountDialog, RefundDialog
 from billdesk.views.ops import Changes, Operations
+from billdesk.views.tables import setup_table
 
 TOGGLES = (
     ("tax_exempt", "Tax exempt"),
@@ -468,8 +474,9 @@ class BillingPanel(QGroupBox):
             actions.addWidget(button, i // 2, i % 2)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
-        layout.addStretch(1)
+        layout.addSpacing(12)
         layout.addLayout(actions)
+        layout.addStretch(1)
 
     def load(self, client_id: int) -> None:
         figures = invoicing.summary(client_id)
@@ -491,7 +498,9 @@ class InvoicesTab(QWidget):
         super().__init__(window)
         self.window_ = window
         self.model = InvoiceTableModel(self)
-        self.view = _table(self.model)
+        self.view = QTableView()
+        self.view.setModel(self.model)  # before the header's modes: they are per column
+        setup_table(self.view, InvoiceColumn.STATUS)
         self.view.setObjectName("invoicesTable")
         self.view.doubleClicked.connect(lambda index: self.open_selected())
         self.view.activated.connect(lambda index: self.open_selected())
@@ -532,7 +541,7 @@ class InvoicesTab(QWidget):
         self.count.setText(f"{total} invoice{'s' if total != 1 else ''}")
         if not self._sized:
             header = self.view.horizontalHeader()
-            for column, width in enumerate((150, 95, 95, 95, 110, 110, 120, 90)):
+            for column, width in enumerate((190, 95, 95, 95, 110, 110, 130, 90)):
                 header.resizeSection(column, width)
             self._sized = True
 
@@ -550,7 +559,9 @@ class TransactionsTab(QWidget):
         super().__init__(window)
         self.window_ = window
         self.model = TransactionTableModel(self)
-        self.view = _table(self.model)
+        self.view = QTableView()
+        self.view.setModel(self.model)  # before the header's modes: they are per column
+        setup_table(self.view, TransactionColumn.DESCRIPTION)
         self.view.setObjectName("transactionsTable")
         self.totals = QLabel()
         self.totals.setObjectName("transactionTotals")
@@ -581,7 +592,8 @@ class TransactionsTab(QWidget):
         if not self._sized:
             header = self.view.horizontalHeader()
             for column, width in enumerate((95, 110, 260, 140, 120, 100, 80, 100)):
-                header.resizeSection(column, width)
+                if column != TransactionColumn.DESCRIPTION:
+                    header.resizeSection(column, width)
             self._sized = True
 
     def selected(self) -> payments.TransactionRow | None:

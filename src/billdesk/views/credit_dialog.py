@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -24,6 +22,7 @@ from billdesk.views.errors import show_error
 from billdesk.views.models.billing_tables import CreditColumn, CreditLogModel
 from billdesk.views.money_dialogs import AmountDialog
 from billdesk.views.ops import Changes, Operations
+from billdesk.views.tables import setup_table
 
 
 class ManageCreditsDialog(QDialog):
@@ -45,13 +44,8 @@ class ManageCreditsDialog(QDialog):
         self.view = QTableView()
         self.view.setObjectName("creditLog")
         self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().setVisible(False)
+        setup_table(self.view, CreditColumn.DESCRIPTION)
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(CreditColumn.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(CreditColumn.DATE, 95)
         header.resizeSection(CreditColumn.KIND, 150)
         header.resizeSection(CreditColumn.AMOUNT, 110)

@@ -14,11 +14,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -39,9 +37,16 @@ from billdesk.views import fmt
 from billdesk.views.errors import show_error
 from billdesk.views.forms import PROBLEM_STYLE, date_edit
 from billdesk.views.models import IdRole
-from billdesk.views.models.billing_tables import STATUS_COLOURS, LineColumn, LinesModel, TransactionTableModel
+from billdesk.views.models.billing_tables import (
+    STATUS_COLOURS,
+    LineColumn,
+    LinesModel,
+    TransactionColumn,
+    TransactionTableModel,
+)
 from billdesk.views.money_dialogs import AmountDialog, PaymentDialog, RefundDialog, _typed, method_combo
 from billdesk.views.ops import Changes, Operations
+from billdesk.views.tables import setup_table
 
 
 class _LiveDelegate(QStyledItemDelegate):
@@ -102,14 +107,11 @@ class InvoiceEditor(QMainWindow):
         self.lines_view.setObjectName("lines")
         self.lines_view.setModel(self.lines)
         self.lines_view.setItemDelegate(_LiveDelegate(self.lines_view))
-        self.lines_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        setup_table(self.lines_view, LineColumn.DESCRIPTION, editable=True, row_numbers=True)
         triggers = QAbstractItemView.EditTrigger
         self.lines_view.setEditTriggers(triggers.DoubleClicked | triggers.EditKeyPressed
                                         | triggers.AnyKeyPressed | triggers.SelectedClicked)
-        self.lines_view.setAlternatingRowColors(True)
         head = self.lines_view.horizontalHeader()
-        head.setSectionResizeMode(LineColumn.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
-        head.setSectionResizeMode(LineColumn.AMOUNT, QHeaderView.ResizeMode.Interactive)
         head.resizeSection(LineColumn.AMOUNT, 120)
         head.resizeSection(LineColumn.TAXED, 60)
         self.lines.edited.connect(self._edited)
@@ -188,6 +190,11 @@ class InvoiceEditor(QMainWindow):
         self.credit_button.clicked.connect(self._apply_credit)
         self.status = QComboBox()
         self.status.setObjectName("status")
+        self.status_row = QWidget()
+        sr = QHBoxLayout(self.status_row)
+        sr.setContentsMargins(0, 0, 0, 0)
+        sr.addWidget(QLabel("Status:"))
+        sr.addWidget(self.status, 1)
         self.status.addItems(["Unpaid", "Collections"])
         self.status.setToolTip("Move an unpaid invoice to Collections and back")
         self.status.activated.connect(self._set_status)
@@ -202,7 +209,7 @@ class InvoiceEditor(QMainWindow):
         actions = QGroupBox("Actions")
         al = QVBoxLayout(actions)
         for w in (self.save_button, self.publish_button, self.pay_button, self.mark_paid_button,
-                  self.credit_button, self.status, self.cancel_button, self.delete_button,
+                  self.credit_button, self.status_row, self.cancel_button, self.delete_button,
                   self.pdf_button):
             al.addWidget(w)
         al.addStretch(1)
@@ -221,11 +228,8 @@ class InvoiceEditor(QMainWindow):
         self.payments_view = QTableView()
         self.payments_view.setObjectName("payments")
         self.payments_view.setModel(self.payments)
-        self.payments_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.payments_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.payments_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.payments_view.verticalHeader().setVisible(False)
-        self.payments_view.horizontalHeader().setStretchLastSection(True)
+        setup_table(self.payments_view, TransactionColumn.DESCRIPTION)
+        self.payments_view.setColumnHidden(TransactionColumn.INVOICE, True)  # it is this one
         self.refund_button = QPushButton("Refund…")
         self.refund_button.setObjectName("refund")
         self.refund_button.clicked.connect(self._refund)
@@ -298,6 +302,7 @@ class InvoiceEditor(QMainWindow):
         self.notes.setPlainText(inv.notes)
         self.payments.load_invoice(self.invoice_id)
         self.payments_view.resizeColumnsToContents()
+        self.lines_view.setFocus()
         self._loading = False
         self.dirty = False
         self._show_problem(None)
@@ -323,7 +328,7 @@ class InvoiceEditor(QMainWindow):
         self.credit_button.setEnabled(owing and not inv.is_add_funds and has_credit)
         self.credit_button.setToolTip("Credit is never applied to an add-funds invoice"
                                       if inv.is_add_funds else "")
-        self.status.setVisible(owing)
+        self.status_row.setVisible(owing)
         self.status.setCurrentText(inv.status if owing else "Unpaid")
         self.cancel_button.setEnabled(open_ and inv.status != "Draft" and not inv.refunded)
         self._payment_selected()
@@ -346,7 +351,7 @@ class InvoiceEditor(QMainWindow):
         for level, name, rate, amount in ((1, inv.rates.name1, inv.rates.rate1, totals.tax1),
                                           (2, inv.rates.name2, inv.rates.rate2, totals.tax2)):
             visible = bool(rate)
-            f[f"tax{level}_name"].setText(f"{name or f'Tax {level}'} {rate}%"
+            f[f"tax{level}_name"].setText(f"{name or f'Tax {level}'} {rate:f} %"
                                           + (" (included)" if inv.rates.inclusive else ""))
             f[f"tax{level}"].setText(fmt.money(amount))
             f[f"tax{level}_name"].setVisible(visible)

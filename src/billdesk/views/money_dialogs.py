@@ -63,6 +63,7 @@ class PaymentDialog(QDialog):
         box.addLayout(layout)
         box.addWidget(self.hint)
         box.addWidget(buttons)
+        self.setMinimumWidth(440)
         self._hint()
         self.amount.selectAll()
 
@@ -128,6 +129,7 @@ class RefundDialog(QDialog):
                              "invoice Refunded."))
         box.addLayout(layout)
         box.addWidget(buttons)
+        self.setMinimumWidth(440)
 
     def save(self) -> None:
         v = self.form.values()

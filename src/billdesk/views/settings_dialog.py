@@ -1,5 +1,6 @@
-"""Settings (D6, C14): company details and logo, display format. The same
-company form is the first-run dialog of a new, empty book."""
+"""Settings (D6, C14): company details and logo, billing (billing_settings_tab),
+display format. The same company form is the first-run dialog of a new,
+empty book."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from billdesk.errors import BilldeskError, Problem, ValidationFailed
 from billdesk.models import DISPLAY_FORMATS
-from billdesk.services import settings
+from billdesk.services import billing_settings, settings
 from billdesk.views import forms
+from billdesk.views.billing_settings_tab import BillingSettingsEditor
 from billdesk.views.errors import show_error
 from billdesk.views.ops import Changes, Operations
 
@@ -162,6 +164,7 @@ class SettingsDialog(QDialog):
         self.ops = ops
         self.setWindowTitle("Settings")
         self.company_form = CompanyForm(self)
+        self.billing = BillingSettingsEditor(self)
 
         display = QWidget()
         dl = QVBoxLayout(display)
@@ -178,34 +181,47 @@ class SettingsDialog(QDialog):
         dl.addWidget(box)
         dl.addStretch(1)
 
-        tabs = QTabWidget()
+        self.tabs = tabs = QTabWidget()
         tabs.addTab(self.company_form, "Company")
+        for page, title in self.billing.pages():
+            tabs.addTab(page, title)
         tabs.addTab(display, "Display")
         buttons, self.save_button = forms.save_cancel(self)
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(buttons)
-        self.resize(820, 520)
+        self.resize(860, 600)
 
     def display_format(self) -> str:
         return DISPLAY_FORMATS[max(self.formats.checkedId(), 0)]
 
     def save(self) -> None:
-        if not self.company_form.check():
+        company_ok, billing_ok = self.company_form.check(), self.billing.check()
+        if not (company_ok and billing_ok):
+            self.tabs.setCurrentWidget(self.company_form if not company_ok
+                                       else self.billing.problem_page() or self.tabs.currentWidget())
             return
         form, fmt = self.company_form, self.display_format()
+        billing = self.billing.changes()
         company = form.company()  # read the widgets here: the worker never touches them
         logo = form.logo if form.logo_changed else None
         clear_logo = form.logo_changed and form.logo is None
         self.save_button.setEnabled(False)
 
-        def work() -> None:
+        def company_and_display() -> None:
             settings.save_company(company, logo, clear_logo=clear_logo)
             settings.set_display_format(fmt)
 
+        def work() -> None:  # one transaction: a refusal anywhere writes nothing
+            billing_settings.apply_changes(billing, before=company_and_display)
+
         def failed(exc: BaseException) -> None:
             self.save_button.setEnabled(True)
-            form.form.show_error(self, exc)
+            page = self.billing.show_refusal(exc)
+            if page is not None:
+                self.tabs.setCurrentWidget(page)
+            else:
+                form.form.show_error(self, exc)
 
         self.ops.run(work, changes=Changes(settings=True, clients=True),
                      on_done=lambda _r: self.accept(), on_error=failed)

@@ -9,10 +9,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate, QSettings, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -27,6 +25,7 @@ from billdesk.views.errors import show_error
 from billdesk.views.forms import date_edit
 from billdesk.views.models.billing_tables import StatementColumn, StatementModel
 from billdesk.views.ops import Changes, Operations
+from billdesk.views.tables import setup_table
 
 
 class StatementWindow(QMainWindow):
@@ -78,13 +77,8 @@ class StatementWindow(QMainWindow):
         self.view = QTableView()
         self.view.setObjectName("statement")
         self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().setVisible(False)
-        self.view.setWordWrap(False)
+        setup_table(self.view, StatementColumn.DESCRIPTION)
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(StatementColumn.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
         for column, width in ((StatementColumn.DATE, 95), (StatementColumn.TYPE, 120),
                               (StatementColumn.DEBIT, 110), (StatementColumn.CREDIT, 110),
                               (StatementColumn.BALANCE, 120)):
