@@ -7,6 +7,8 @@ benchmarks/.cache/):
   - search query time, median and p99 over many different strings, beside
     Python's sqlite3 module running the same SQL on the same file
   - keystroke → repainted list, median
+and the billing figures of benchmarks/billing.py on their own book.
+BENCH_ONLY=clients or BENCH_ONLY=billing runs one half.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 CACHE = HERE / ".cache"
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "100000"))
 BIN = Path(sys.executable).parent
@@ -213,11 +216,35 @@ def bench_keystroke(path: Path) -> None:
     close_database()
 
 
+def billing_book() -> Path:
+    import billing
+    from billdesk.models.migrations import MAJOR, MIGRATIONS
+
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"billing-{billing.BIG}-v{MAJOR}.{len(MIGRATIONS)}.sqlite3"
+    if not path.exists():
+        print(f"building the billing book in {path} …", flush=True)
+        started = time.perf_counter()
+        tmp = path.with_suffix(".tmp")
+        for leftover in CACHE.glob(tmp.name + "*"):
+            leftover.unlink()
+        billing.build(tmp)
+        tmp.rename(path)
+        print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
+    return path
+
+
 def main() -> int:
-    path = book()
-    bench_startup(path)
-    bench_search(path)
-    bench_keystroke(path)
+    only = os.environ.get("BENCH_ONLY", "")
+    if only in ("", "clients"):
+        path = book()
+        bench_startup(path)
+        bench_search(path)
+        bench_keystroke(path)
+    if only in ("", "billing"):
+        import billing
+
+        billing.run(billing_book(), report)
     widths = [max(len(r[i]) for r in RESULTS + [("figure", "value", "target", "raw sqlite3 (ratio)", "")])
               for i in range(5)]
     header = ("figure", "value", "target", "raw sqlite3 (ratio)", "")
