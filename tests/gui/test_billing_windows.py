@@ -259,3 +259,42 @@ def test_invoices_tab_pages_through_many_invoices(qtbot, window):  # noqa: ANN00
     assert window.invoices.count.text() == "450 invoices"
     window.invoices.status.setCurrentIndex(window.invoices.status.findData("Draft"))
     assert window.invoices.count.text() == "225 invoices"
+
+
+def test_new_invoice_from_the_main_window_opens_a_draft_for_the_selected_client(qtbot, main_window):  # noqa: ANN001
+    from billdesk.views.invoice_editor import InvoiceEditor
+
+    main_window.table.selectRow(0)
+    client_id = main_window.model.client_id(0)
+    main_window.new_invoice_action.trigger()
+    client_window = main_window.client_windows[client_id]
+    editor = wait_for(qtbot, lambda: only(client_window, InvoiceEditor))
+    assert editor.client_id == client_id and editor.invoice.status == "Draft"
+    editor.close()  # an empty draft left untouched goes away again
+    qtbot.waitUntil(lambda: not invoicing.count(client_id, "Draft"))
+
+
+def test_a_refused_payment_in_the_window_writes_nothing(qtbot, window):  # noqa: ANN001
+    from billdesk.models import database
+    from billdesk.views.invoice_editor import InvoiceEditor
+    from billdesk.views.money_dialogs import PaymentDialog
+
+    invoice_id = invoicing.create_invoice(window.client_id, [LineInput("Hosting", "10")])
+    window.open_invoice(invoice_id)
+    editor = wait_for(qtbot, lambda: only(window, InvoiceEditor))
+    before = list(database.obj.connection().iterdump())
+    for amount, fee, message in (("-5", "", "must not be negative"), ("12,x", "", "is not an amount"),
+                                 ("5", "6", "is more than the payment")):
+        editor._add_payment()
+        dialog = wait_for(qtbot, lambda: only(editor, PaymentDialog))
+        dialog.amount.setText(amount)
+        dialog.form.fields["fee"].widget.setText(fee)
+        dialog.save()
+        field = "fee" if fee else "amount"
+        problem = dialog.form.fields[field].problem
+        qtbot.waitUntil(lambda: problem.isVisible())
+        assert message in problem.text()
+        dialog.reject()
+        dialog.deleteLater()
+        qtbot.waitUntil(lambda: only(editor, PaymentDialog) is None)
+    assert list(database.obj.connection().iterdump()) == before

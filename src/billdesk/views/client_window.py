@@ -789,6 +789,12 @@ class ClientWindow(QMainWindow):
         return found
 
     def closeEvent(self, event) -> None:  # noqa: ANN001
+        from billdesk.views.invoice_editor import InvoiceEditor
+
+        for editor in self.findChildren(InvoiceEditor):  # each asks about its own typing
+            if editor.isVisible() and not editor.close():
+                event.ignore()
+                return
         unsaved = self.unsaved()
         if unsaved:
             answer = QMessageBox.question(

@@ -588,6 +588,11 @@ class InvoiceEditor(QMainWindow):
                 event.ignore()
                 self.save(then=self.close)
                 return
+        inv = self.invoice
+        if inv.status == "Draft" and not inv.lines and not inv.notes:  # opened and left empty
+            self.ops.run(lambda: invoicing.delete_draft(inv.id),
+                         changes=Changes(billing=True, client_id=self.client_id),
+                         on_error=lambda _exc: None)  # already gone: nothing to tidy
         QSettings().setValue("invoice/geometry", self.saveGeometry())
         try:
             self.ops.changed.disconnect(self._changed)

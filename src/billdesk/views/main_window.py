@@ -137,6 +137,10 @@ class MainWindow(QMainWindow):
         self.new_client_action.setShortcut(QKeySequence.StandardKey.New)
         self.new_client_action.setToolTip("Add a client (Ctrl+N)")
         self.new_client_action.triggered.connect(self.new_client)
+        self.new_invoice_action = QAction("New invoice", self)
+        self.new_invoice_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.new_invoice_action.setToolTip("A new invoice for the client selected in the list (Ctrl+I)")
+        self.new_invoice_action.triggered.connect(self.new_invoice)
         self.search_action = QAction("Search", self)
         self.search_action.setShortcuts([QKeySequence("Ctrl+K"), QKeySequence("Ctrl+F")])
         self.search_action.setToolTip("Search clients (Ctrl+K)")
@@ -150,8 +154,8 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
 
-        for action in (self.new_client_action, self.search_action, self.groups_action,
-                       self.settings_action):
+        for action in (self.new_client_action, self.new_invoice_action, self.search_action,
+                       self.groups_action, self.settings_action):
             toolbar.addAction(action)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.settings_action)
@@ -159,6 +163,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         clients_menu = self.menuBar().addMenu("&Clients")
         clients_menu.addAction(self.new_client_action)
+        clients_menu.addAction(self.new_invoice_action)
         clients_menu.addAction(self.search_action)
         clients_menu.addAction(self.groups_action)
         help_menu = self.menuBar().addMenu("&Help")
@@ -176,6 +181,18 @@ class MainWindow(QMainWindow):
         dialog = NewClientDialog(self.ops, self)
         dialog.client_added.connect(self.open_client)
         dialog.open()
+
+    def new_invoice(self) -> None:
+        """Open the selected client and start a draft invoice in the editor."""
+        index = self.table.currentIndex()
+        client_id = self.model.client_id(index.row()) if index.isValid() else None
+        if client_id is None:
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.information(self, "New invoice", "Select the client in the list first "
+                                    "(search for them with Ctrl+K).")
+            return
+        self.open_client(client_id).create_invoice()
 
     def edit_groups(self) -> None:
         from billdesk.views.groups_dialog import GroupsDialog
