@@ -602,7 +602,7 @@ def late_fee_for(total: Money, settings: billing_settings.BillingSettings | None
     if settings.late_fee_kind == "percent":
         fee = Money(total.amount * amount / 100, total.currency)
         minimum = Money(Decimal(settings.late_fee_minimum), total.currency)
-        return max(fee, minimum, key=lambda m: m.amount) if fee or amount else fee
+        return minimum if amount and fee < minimum else fee  # no percentage: no fee
     return Money(amount, total.currency)
 
 
