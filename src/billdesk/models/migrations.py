@@ -296,6 +296,8 @@ def _split(script: str) -> list[str]:
 MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("clients, contacts, groups, change log, settings, search", _run_script(_M1_CLIENTS + SEARCH_TRIGGERS)),
     ("invoices, transactions, credit, tax rules, currencies, payment methods", _run_script(_M2_BILLING)),
+    ("invoice: when its late fee was added (once per invoice, even if removed later)",
+     _run_script("ALTER TABLE invoice ADD COLUMN late_fee_date TEXT;")),
 ]
 
 

@@ -175,6 +175,7 @@ class Invoice(BaseModel):
     notes = TextField(default="")
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
+    late_fee_date = DateField(null=True)  # migration 3: B6 adds a late fee once, ever
 
 
 class InvoiceLine(BaseModel):

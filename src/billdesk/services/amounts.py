@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +35,7 @@ def amount_input(value: Any, currency: str, field: str = "amount", *, zero_ok: b
             text = value.strip()
             if not text:
                 raise InvalidInput(field, "is required")
-            for symbol in ("$", "€", "£", "¥", currency):
+            for symbol in _symbols(currency):  # "£12" for a GBP amount; "$12" is refused
                 text = text.replace(symbol, "")
             text = text.replace(" ", "").replace("\u00a0", "")
             if not _AMOUNT.fullmatch(text) or not any(c.isdigit() for c in text):
@@ -49,6 +50,18 @@ def amount_input(value: Any, currency: str, field: str = "amount", *, zero_ok: b
     if not money and not (zero_ok or negative_ok):
         raise InvalidInput(field, "must be more than 0")
     return money
+
+
+@lru_cache(maxsize=None)
+def _symbols(currency: str) -> tuple[str, ...]:
+    from babel.numbers import get_currency_symbol
+
+    found = {currency}
+    for locale in ("en", "en_US", "en_GB", "de", "fr", "ja"):
+        symbol = get_currency_symbol(currency, locale=locale)
+        if not any(c.isdigit() or c in ".,-+" for c in symbol):
+            found.add(symbol)
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 def date_input(value: Any, field: str = "date") -> dt.date:

@@ -28,6 +28,10 @@ KIND_LABELS = {
 }
 # Entries the owner made by hand: they are the statement's credit rows (P5).
 BY_HAND = ("added", "removed", "adjustment", "reversal")
+# What "Delete entry" may undo. The others belong to an invoice or payment
+# (an overpayment, credit applied, a refund…): reversing them alone would
+# make or lose money, so they are undone where they were made.
+DELETABLE = ("added", "removed", "adjustment")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +168,10 @@ def delete_entry(entry_id: int, *, reason: str = "", actor: str | None = None) -
     client_id, units, kind, description, _ = row
     if kind == "reversal":
         raise Conflict("entry", f"entry #{entry_id} is itself a deletion and cannot be deleted")
+    if kind not in DELETABLE:
+        raise Conflict("entry", f"entry #{entry_id} ({KIND_LABELS[kind].lower()}) was made by billdesk "
+                                f"with its invoice or payment; undo it there (refund, cancel the "
+                                f"invoice) or remove credit by hand")
     if CreditEntry.select().where(CreditEntry.reverses == entry_id).exists():
         raise Conflict("entry", f"entry #{entry_id} was already deleted")
     currency, balance_units = _client(client_id)

@@ -38,6 +38,9 @@ OPEN = ("Draft", "Unpaid", "Collections")
 OWING = ("Unpaid", "Collections")  # published and not settled: counts as owed
 LINE_TYPES = ("", "Hosting", "Addon", "Domain", "Item", "LateFee", "AddFunds", "Promo")
 MAX_LINES = 1000
+# The largest invoice total, in minor units: sums over tens of thousands of
+# invoices stay far inside SQLite's 64-bit INTEGER.
+MAX_TOTAL_UNITS = 10**14
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +279,12 @@ def _refresh_totals(invoice_id: int) -> taxes.Totals:
     totals = taxes.compute(((ln.amount, ln.taxed) for ln in inv.lines), inv.rates, inv.currency)
     if totals.total.amount < 0:
         raise InvalidInput("lines", f"the total would be {totals.total}; an invoice cannot be negative")
+    if totals.tax1.amount < 0 or totals.tax2.amount < 0:
+        raise InvalidInput("lines", "the taxed lines add up to less than zero; mark the discount "
+                                    "line untaxed or lower it")
+    if abs(totals.total.minor_units) > MAX_TOTAL_UNITS or abs(totals.subtotal.minor_units) > MAX_TOTAL_UNITS:
+        raise InvalidInput("lines", f"the total would be {totals.total}, more than billdesk keeps on "
+                                    "one invoice")
     Invoice.update(subtotal=totals.subtotal, tax1=totals.tax1, tax2=totals.tax2, total=totals.total,
                    updated_at=now()).where(Invoice.id == invoice_id).execute()
     return totals
@@ -463,6 +472,8 @@ def cancel_invoice(invoice_id: int, *, actor: str | None = None) -> InvoiceRecor
     inv = get_invoice(invoice_id)
     if inv.status == "Cancelled":
         raise Conflict("invoice", f"invoice {inv.label} is already cancelled")
+    if inv.status == "Draft":
+        raise Conflict("invoice", f"invoice {inv.label} is a draft: delete it instead")
     if inv.status not in OPEN:
         raise Conflict("invoice", f"invoice {inv.label} is {inv.status}; refund its payments instead")
     if inv.refunded:
@@ -533,9 +544,16 @@ def split_invoice(invoice_id: int, line_ids: Iterable[int], *, actor: str | None
         changelog.record(inv.client_id, f"Invoice {inv.label} split: {len(chosen)} line(s) moved "
                          f"to a new invoice", actor=actor)
         if inv.status != "Draft":
-            _publish(new_id, actor)
-            Invoice.update(status=inv.status).where(Invoice.id == new_id).execute()
+            _publish(new_id, actor)  # Unpaid, or Paid when its total is 0
+            if inv.status == "Collections" and _status(new_id) == "Unpaid":
+                Invoice.update(status="Collections").where(Invoice.id == new_id).execute()
+            if not get_invoice(invoice_id).total:  # what stays behind owes nothing
+                _mark_paid(invoice_id, dt.date.today())
     return new_id
+
+
+def _status(invoice_id: int) -> str:
+    return Invoice.select(Invoice.status).where(Invoice.id == invoice_id).scalar()
 
 
 # --- credit on invoices (P4)
@@ -620,7 +638,8 @@ def add_late_fee(invoice_id: int, today: dt.date | None = None, *,
         return None
     if not Client.select(Client.late_fees).where(Client.id == inv.client_id).scalar():
         return None
-    if any(line.type == "LateFee" for line in inv.lines):
+    already = Invoice.select(Invoice.late_fee_date).where(Invoice.id == invoice_id).scalar()
+    if already or any(line.type == "LateFee" for line in inv.lines):
         return None
     fee = late_fee_for(inv.total, settings)
     if not fee:
@@ -630,6 +649,7 @@ def add_late_fee(invoice_id: int, today: dt.date | None = None, *,
                            fee.amount, False, "LateFee"))
     with database.atomic():
         update_invoice(invoice_id, lines, actor=actor)
+        Invoice.update(late_fee_date=today).where(Invoice.id == invoice_id).execute()
         changelog.record(inv.client_id, f"Late fee {fee} {inv.currency} added to invoice {inv.label}",
                          actor=actor)
     return fee

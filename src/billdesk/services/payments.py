@@ -18,7 +18,7 @@ from typing import Any
 
 from peewee import JOIN, fn
 
-from billdesk.errors import Conflict, NotFound
+from billdesk.errors import Conflict, InvalidInput, NotFound
 from billdesk.models import Client, CreditEntry, Invoice, Transaction, database, now
 from billdesk.money import Money
 from billdesk.services import billing_settings, changelog, clients, credit, invoicing
@@ -57,8 +57,6 @@ def add_payment(invoice_id: int, amount: Any, *, fee: Any = None, date: Any = No
                    else inv.payment_method)
     reference = (reference or "").strip()
     if len(reference) > 200:
-        from billdesk.errors import InvalidInput
-
         raise InvalidInput("ref", "must be 200 characters or fewer")
     due = inv.balance
     applied = min(value, due)
@@ -155,6 +153,8 @@ def refund(transaction_id: int, amount: Any, *, to_credit: bool = False, date: A
     if value > left:
         raise Conflict("amount", f"is more than can be refunded of transaction #{transaction_id} ({left})")
     when = date_input(date, "date") if date not in (None, "") else dt.date.today()
+    if when < tx.date:
+        raise InvalidInput("date", f"is before the payment it refunds ({tx.date.isoformat()})")
     if inv.is_add_funds and to_credit:
         raise Conflict("to_credit", "an add-funds payment is credit already; refund it by its method")
     if inv.is_add_funds and value > credit.balance(inv.client_id):

@@ -97,7 +97,12 @@ class ManageCreditsDialog(QDialog):
 
     def _selection(self) -> None:
         entry = self.selected()
-        self.delete.setEnabled(entry is not None and not entry.reversed_by and entry.kind != "reversal")
+        deletable = entry is not None and not entry.reversed_by and entry.kind in credit.DELETABLE
+        self.delete.setEnabled(deletable)
+        self.delete.setToolTip(
+            "Reverse the selected entry; both stay in the log" if deletable or entry is None else
+            "Made by billdesk with an invoice or payment: undo it there (refund, cancel the "
+            "invoice) or remove credit by hand")
 
     def selected(self) -> credit.Entry | None:
         rows = self.view.selectionModel().selectedRows()
