@@ -37,6 +37,10 @@ action = st.one_of(
     st.tuples(st.just("cancel"), st.integers(0, 20)),
     st.tuples(st.just("collections"), st.integers(0, 20)),
     st.tuples(st.just("late_fee"), st.integers(0, 20)),
+    st.tuples(st.just("split"), st.integers(0, 20), st.integers(1, 3)),
+    st.tuples(st.just("edit"), st.integers(0, 20), st.lists(line, min_size=1, max_size=4)),
+    st.tuples(st.just("publish"), st.integers(0, 20)),
+    st.tuples(st.just("mark_paid"), st.integers(0, 20)),
 )
 
 
@@ -77,6 +81,16 @@ def run(action: tuple, cid: int) -> None:
         invoicing.cancel_invoice(pick(invoices, args[0]))
     elif kind == "collections":
         invoicing.set_status(pick(invoices, args[0]), "Collections")
+    elif kind == "split":
+        invoice = invoicing.get_invoice(pick(invoices, args[0]))
+        invoicing.split_invoice(invoice.id, [ln.id for ln in invoice.lines[:args[1]]])
+    elif kind == "edit":
+        invoicing.update_invoice(pick(invoices, args[0]),
+                                 [LineInput(f"Edited {n}", a, t) for n, (a, t) in enumerate(args[1])])
+    elif kind == "publish":
+        invoicing.publish(pick(invoices, args[0]))
+    elif kind == "mark_paid":
+        payments.mark_paid(pick(invoices, args[0]))
     elif kind == "late_fee":
         import datetime as dt
 
@@ -85,10 +99,10 @@ def run(action: tuple, cid: int) -> None:
 
 # Every book starts with a few published invoices and some payments on
 # them, so that later refunds, credit and cancellations have work to do.
-opening = st.lists(st.tuples(st.just("invoice"), st.lists(line, min_size=1, max_size=4),
-                             st.just(False)), min_size=1, max_size=3)
-first_payments = st.lists(st.tuples(st.just("pay"), st.integers(0, 20), cents,
-                                    cents.map(lambda c: c / 10)), max_size=3)
+opening = st.lists(st.tuples(st.just("invoice"), st.lists(line, min_size=2, max_size=4),
+                             st.booleans()), min_size=2, max_size=4)
+first_payments = st.lists(st.tuples(st.just("pay"), st.integers(0, 20), cents.map(lambda c: c / 10),
+                                    st.just(Decimal(0))), max_size=2)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
