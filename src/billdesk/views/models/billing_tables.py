@@ -14,42 +14,21 @@ from PySide6.QtGui import QColor
 from billdesk.services import credit, invoicing, payments
 from billdesk.views import fmt
 from billdesk.views.models import IdRole, SortRole
-from billdesk.views.models.simple_tables import _ListModel
+from billdesk.views.models.simple_tables import RIGHT, _ListModel
 
 Index = QModelIndex | QPersistentModelIndex
-RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 STATUS_COLOURS = {"Draft": "#6d6d6d", "Unpaid": "#c62828", "Paid": "#2e7d32",
                   "Cancelled": "#8a8a8a", "Refunded": "#6a4fb3", "Collections": "#9a3412"}
 PAGE = 200
 
 
-class _PagedModel(QAbstractTableModel):
+class _PagedModel(_ListModel):
     """Rows with a ``key``; the first page on load, more on fetchMore."""
-
-    HEADERS: dict[IntEnum, str] = {}
-    MONEY_COLUMNS: frozenset[int] = frozenset()
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[Any] = []
         self._more = False
         self._fetch: Callable[[tuple | None, int], list[Any]] | None = None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return list(self.HEADERS.values())[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in self.MONEY_COLUMNS:
-            return RIGHT
-        return None
 
     def _load(self, fetch: Callable[[tuple | None, int], list[Any]]) -> None:
         self.beginResetModel()
@@ -70,9 +49,6 @@ class _PagedModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(more) - 1)
             self._rows.extend(more)
             self.endInsertRows()
-
-    def row(self, index: int) -> Any:
-        return self._rows[index] if 0 <= index < len(self._rows) else None
 
 
 class InvoiceColumn(IntEnum):
@@ -193,18 +169,12 @@ class CreditColumn(IntEnum):
 class CreditLogModel(_ListModel):
     HEADERS = {CreditColumn.DATE: "Date", CreditColumn.KIND: "Type",
                CreditColumn.DESCRIPTION: "Description", CreditColumn.AMOUNT: "Amount"}
+    MONEY_COLUMNS = frozenset({CreditColumn.AMOUNT})
 
     def load(self, client_id: int) -> credit.CreditLog:
         found = credit.credit_log(client_id)
         self.set_rows(found.entries)
         return found
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole
-                and section == CreditColumn.AMOUNT):
-            return RIGHT
-        return super().headerData(section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -223,7 +193,7 @@ class CreditLogModel(_ListModel):
             return (e.date, e.label, e.description, e.amount.amount)[column]
         if role == IdRole:
             return e.id
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == CreditColumn.AMOUNT:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in self.MONEY_COLUMNS:
             return RIGHT
         if role == Qt.ItemDataRole.ForegroundRole:
             if e.reversed_by or e.kind == "reversal":
@@ -246,14 +216,7 @@ class StatementModel(_ListModel):
     HEADERS = {StatementColumn.DATE: "Date", StatementColumn.TYPE: "Type",
                StatementColumn.DESCRIPTION: "Description", StatementColumn.DEBIT: "Debit",
                StatementColumn.CREDIT: "Credit", StatementColumn.BALANCE: "Balance"}
-    MONEY = frozenset({StatementColumn.DEBIT, StatementColumn.CREDIT, StatementColumn.BALANCE})
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole
-                and section in self.MONEY):
-            return RIGHT
-        return super().headerData(section, orientation, role)
+    MONEY_COLUMNS = frozenset({StatementColumn.DEBIT, StatementColumn.CREDIT, StatementColumn.BALANCE})
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -266,7 +229,7 @@ class StatementModel(_ListModel):
         if role == SortRole:
             return (r.date, r.type, r.description, r.debit.amount, r.credit.amount,
                     r.balance.amount)[column]
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in self.MONEY:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in self.MONEY_COLUMNS:
             return RIGHT
         return None
 

@@ -17,8 +17,12 @@ from billdesk.views.models import IdRole, SortRole
 Index = QModelIndex | QPersistentModelIndex
 
 
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
 class _ListModel(QAbstractTableModel):
     HEADERS: dict[IntEnum, str] = {}
+    MONEY_COLUMNS: frozenset[int] = frozenset()  # right-aligned, header included
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -32,8 +36,12 @@ class _ListModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return list(self.HEADERS.values())[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in self.MONEY_COLUMNS:
+            return RIGHT
         return None
 
     def set_rows(self, rows: list[Any]) -> None:
