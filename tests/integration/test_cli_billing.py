@@ -355,16 +355,20 @@ def test_db_and_json_anywhere_for_billing(home, book, before):
 @pytest.fixture(scope="module")
 def refusal_book(base_book: Path, tmp_path_factory: pytest.TempPathFactory, home: Path) -> tuple[Path, dict]:
     """Client 1 with an Unpaid invoice of 100 paid 40 (transaction P), a
-    cancelled invoice, an empty draft, and 10 of credit."""
+    paid invoice of 30 (transaction Q), a cancelled invoice, an empty
+    draft, and 10 of credit."""
     path = tmp_path_factory.mktemp("refusals") / "book.sqlite3"
     shutil.copy(base_book, path)
     unpaid = ok(home, path, "invoice", "create", "1", "--item", "Open=100")["id"]
     payment = ok(home, path, "payment", "add", str(unpaid), "40")["id"]
+    settled = ok(home, path, "invoice", "create", "1", "--item", "Settled=30")["id"]
+    paid = ok(home, path, "payment", "add", str(settled), "30")["id"]
     cancelled = ok(home, path, "invoice", "create", "1", "--item", "Gone=5")["id"]
     ok(home, path, "invoice", "cancel", str(cancelled))  # its 0 paid → nothing to credit
     draft = ok(home, path, "invoice", "create", "1", "--draft")["id"]
     ok(home, path, "credit", "add", "1", "10", "--description", "Start")
-    return path, {"U": str(unpaid), "P": str(payment), "C": str(cancelled), "D": str(draft)}
+    return path, {"U": str(unpaid), "P": str(payment), "Q": str(paid), "C": str(cancelled),
+                  "D": str(draft)}
 
 
 REFUSALS: list[tuple[str, list[str], int, str]] = [
@@ -407,8 +411,9 @@ REFUSALS: list[tuple[str, list[str], int, str]] = [
     ("add-funds unknown client", ["invoice", "add-funds", "9999", "5"], 1, "client_id"),
     ("pdf into a missing folder", ["invoice", "pdf", "U", "-o", "/nonexistent/dir/x.pdf"], 1, "output"),
     ("pdf of unknown invoice", ["invoice", "pdf", "9999", "-o", "x.pdf"], 1, "invoice"),
-    ("refund more than paid", ["refund", "P", "41"], 1, "amount"),
-    ("refund negative", ["refund", "P", "-5"], 1, "amount"),
+    ("refund more than paid", ["refund", "Q", "31"], 1, "amount"),
+    ("refund negative", ["refund", "Q", "-5"], 1, "amount"),
+    ("refund on an invoice still owed", ["refund", "P", "5"], 1, "transaction"),
     ("refund unknown transaction", ["refund", "9999", "5"], 1, "transaction"),
     ("refund malformed transaction", ["refund", "t1", "5"], 1, "transaction"),
     ("remove more credit than there is", ["credit", "remove", "1", "10.01", "--description", "x"], 1,

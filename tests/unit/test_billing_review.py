@@ -184,3 +184,16 @@ def test_taxed_lines_below_zero_are_refused(db):
     assert err.value.field == "lines"
     iid = invoicing.create_invoice(cid, [L("Work", "100", True), L("Discount", "-10", True)])
     assert str(invoicing.get_invoice(iid).total) == "108.00"
+
+
+def test_payments_on_an_invoice_still_owed_are_not_refunded(db):
+    cid = new_client()
+    iid = invoicing.create_invoice(cid, [L("Work", "100")])
+    tx = payments.add_payment(iid, "40").transaction_id
+    for to_credit in (False, True):
+        with pytest.raises(Conflict) as err:
+            payments.refund(tx, "40", to_credit=to_credit)
+        assert err.value.field == "transaction" and "only payments on paid invoices" in err.value.message
+    invoicing.cancel_invoice(iid)  # the way out: what was paid becomes credit
+    assert str(credit.balance(cid)) == "40.00"
+    check_invariants(cid)

@@ -7,8 +7,9 @@ invoice puts the whole amount in credit.
 
 A refund is a ``txn`` row with ``amount_out`` pointing at the payment it
 refunds (``refund_of``), either paid back by the original method or kept
-as credit (``to_credit``). Refunds raise the invoice's ``refunded`` and
-never its balance due; a whole refund marks a Paid invoice Refunded."""
+as credit (``to_credit``). Only payments on Paid invoices (and add-funds
+payments) are refunded. Refunds raise the invoice's ``refunded`` and never
+its balance due; a whole refund marks the invoice Refunded."""
 
 from __future__ import annotations
 
@@ -148,6 +149,12 @@ def refund(transaction_id: int, amount: Any, *, to_credit: bool = False, date: A
     if inv.status == "Cancelled" and not inv.is_add_funds:
         raise Conflict("transaction", f"invoice {inv.label} was cancelled and its payments went to "
                                       "the client's credit; remove the credit instead")
+    if inv.status != "Paid" and not inv.is_add_funds:
+        # A refund is a credit against a settled invoice (SPEC "Money rules"); on an
+        # invoice still owed it would count money given back as paid.
+        raise Conflict("transaction", f"invoice {inv.label} is {inv.status}: only payments on paid "
+                                      "invoices are refunded; cancel the invoice to keep what was "
+                                      "paid as credit")
     value = amount_input(amount, tx.currency, "amount")
     left = _refundable(tx)
     if value > left:

@@ -563,7 +563,11 @@ class InvoiceEditor(QMainWindow):
     def _payment_selected(self) -> None:
         rows = self.payments_view.selectionModel().selectedRows()
         row = self.payments.row(rows[0].row()) if rows else None
-        self.refund_button.setEnabled(row is not None and row.is_payment)
+        refundable = self.invoice.status == "Paid" or self.invoice.is_add_funds
+        self.refund_button.setEnabled(row is not None and row.is_payment and refundable)
+        self.refund_button.setToolTip("" if refundable else
+                                      "Only payments on paid invoices are refunded; cancel an "
+                                      "unpaid invoice to keep what was paid as credit")
 
     def _refund(self) -> None:
         rows = self.payments_view.selectionModel().selectedRows()
