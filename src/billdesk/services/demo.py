@@ -1,19 +1,34 @@
 """Realistic demo books (``billdesk demo``): names with accents and
 apostrophes, companies, countries, phones, groups and contacts, written with
 bulk inserts so that 100,000 clients take seconds. Later features add their
-own records here."""
+own records here.
+
+Billing history (invoices, lines, payments, refunds, credit) is generated in
+Python by the same rules the billing services keep (``taxes.compute`` for
+every total, the services' descriptions and ledger kinds, numbers in date
+order) and written with executemany: calling the services per invoice would
+take minutes for 100,000 clients."""
 
 from __future__ import annotations
 
+import gc
 import random
+from bisect import bisect
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from itertools import accumulate
+from operator import attrgetter
 
 from billdesk.errors import Conflict
 from billdesk.models import Client, database
 from billdesk.models.db import PRAGMAS
 from billdesk.models.migrations import bulk_client_load
-from billdesk.services import changelog, clients, groups, settings
+from billdesk.money import Money, minor_digits
+from billdesk.services import billing_settings, changelog, clients, groups, settings, taxes
 
 FIRST = [
     "Zoë", "José", "François", "Søren", "Łukasz", "Siobhán", "Seán", "Chloé", "Renée", "Björn",
@@ -82,9 +97,14 @@ class DemoResult:
     clients: int
     contacts: int
     groups: int
+    invoices: int = 0
+    transactions: int = 0
+    credit_entries: int = 0
 
     def as_json(self) -> dict[str, int]:
-        return {"clients": self.clients, "contacts": self.contacts, "groups": self.groups}
+        return {"clients": self.clients, "contacts": self.contacts, "groups": self.groups,
+                "invoices": self.invoices, "transactions": self.transactions,
+                "credit_entries": self.credit_entries}
 
 
 def _ascii(text_: str) -> str:
@@ -93,8 +113,23 @@ def _ascii(text_: str) -> str:
     return squash(text_) or "x"
 
 
-def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None = None) -> DemoResult:
-    """Fill an empty book with a demo company and ``n_clients`` clients."""
+def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None = None,
+                billing: bool = True) -> DemoResult:
+    """Fill an empty book with a demo company and ``n_clients`` clients;
+    with ``billing``, also tax rules, payment methods and about two years of
+    invoices, payments, refunds and credit for them."""
+    # Millions of small objects are made here and all live to the end: the
+    # cyclic garbage collector would only walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _create_demo(n_clients, seed, today, billing)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _create_demo(n_clients: int, seed: int, today: datetime | None, billing: bool) -> DemoResult:
     if n_clients < 0:
         from billdesk.errors import InvalidInput
 
@@ -116,7 +151,8 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
         group_ids = [groups.add_group(*g) for g in GROUPS]
         group_keys = {gid: clients.group_key(gid) for gid in group_ids}
         group_keys[None] = ""
-        client_rows, log_rows, contact_rows, billing = [], [], [], []
+        client_rows, log_rows, contact_rows, billing_contacts = [], [], [], []
+        history = _BillingHistory(seed, today, actor) if billing else None
         sort_keys: list[tuple[str, int]] = []
         contact_id = 0
         for client_id in range(1, n_clients + 1):
@@ -163,24 +199,826 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
                     rng.choice(CATEGORY_SETS), created.isoformat(" "),
                 ))
                 if rng.random() < 0.3:
-                    billing.append((contact_id, client_id))
+                    billing_contacts.append((contact_id, client_id))
+            if history is not None:
+                # its own random stream: the clients are the same with or without billing
+                history.add_client(client_id, created.date(), currency, cc, client_rows[-1][18],
+                                   status, clients.display_name(first, last, company, fmt),
+                                   company and domain, first, last, tld)
         ranks = {cid: (i + 1) * clients.RANK_GAP for i, (_, cid) in enumerate(sorted(sort_keys))}
-        client_rows = [row + (ranks[row[0]],) for row in client_rows]
+        if history is None:
+            client_rows = [row + (ranks[row[0]], "", 0) for row in client_rows]
+        else:
+            client_rows = [row + (ranks[row[0]], *history.client_values[row[0]])
+                           for row in client_rows]
         cursor = database.obj.cursor()
-        database.obj.execute_sql("PRAGMA cache_size = -262144")
+        # 1 GiB: a big book with its billing stays in memory until the commit
+        database.obj.execute_sql("PRAGMA cache_size = -1048576")
         with bulk_client_load(database.obj):
             cursor.executemany(
                 "INSERT INTO client (id, first_name, last_name, company, email, phone, address1, "
                 "address2, city, state, postcode, country, tax_id, account_type, group_id, currency, "
                 "language, status, tax_exempt, auto_cc, overdue_notices, late_fees, separate_invoices, "
                 "two_factor, notes, created_at, updated_at, last_activity, sort_name, company_key, "
-                "email_key, phone_key, search_text, search_words, group_key, name_rank) VALUES "
-                f"({', '.join('?' * 36)})", client_rows)
+                "email_key, phone_key, search_text, search_words, group_key, name_rank, "
+                f"payment_method, credit_balance) VALUES ({', '.join('?' * 38)})", client_rows)
         cursor.executemany(
             "INSERT INTO client_log (client_id, at, actor, message) VALUES (?, ?, ?, ?)", log_rows)
         cursor.executemany(
             "INSERT INTO contact (id, client_id, first_name, last_name, company, email, phone, "
             "categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", contact_rows)
-        cursor.executemany("UPDATE client SET billing_contact_id = ? WHERE id = ?", billing)
+        cursor.executemany("UPDATE client SET billing_contact_id = ? WHERE id = ?", billing_contacts)
+        counts = (0, 0, 0)
+        if history is not None:
+            with _indexes_rebuilt(("invoice", "invoice_line", "txn", "credit_entry")):
+                counts = history.write(cursor)
         database.obj.execute_sql(f"PRAGMA cache_size = {PRAGMAS['cache_size']}")
-    return DemoResult(clients=n_clients, contacts=len(contact_rows), groups=len(group_ids))
+    return DemoResult(n_clients, len(contact_rows), len(group_ids), *counts)
+
+
+# --------------------------------------------------------------------------- billing history
+
+DEMO_NUMBER_FORMAT = "HLW-{year}-{seq:05}"
+# level, name, rate (exact decimal text), country
+DEMO_TAX_RULES = [
+    (1, "VAT", "20", "GB"), (1, "VAT", "23", "IE"), (1, "MwSt.", "19", "DE"), (1, "TVA", "20", "FR"),
+    (1, "IVA", "21", "ES"), (1, "IVA", "22", "IT"), (1, "GST", "10", "AU"), (1, "GST", "5", "CA"),
+    (2, "PST", "7", "CA"),
+]
+# Units of each currency per pound (the demo company bills in GBP): the
+# exchange rates in Settings, and how the price list is converted.
+DEMO_RATES = {"EUR": "1.17", "USD": "1.27", "PLN": "5.05", "CZK": "29.2", "DKK": "8.72",
+              "NOK": "13.6", "SEK": "13.3", "CAD": "1.74", "JPY": "190", "TRY": "41",
+              "NGN": "1950", "AUD": "1.93"}
+METHODS = [("Bank transfer", 40), ("Card", 35), ("PayPal", 20), ("Cash", 5)]
+# method → (fee in tenths of a per cent, fixed part in GBP)
+FEES = {"Card": (14, "0.20"), "PayPal": (29, "0.30")}
+# (name, monthly price in GBP), weights
+PLANS = [("Shared Hosting — Starter", "3.99"), ("Shared Hosting — Business", "7.99"),
+         ("WordPress Hosting — Pro", "14.99"), ("Reseller Hosting — Bronze", "24.99"),
+         ("Cloud VPS — 2 vCPU, 4 GB", "19.99"), ("Cloud VPS — 4 vCPU, 8 GB", "39.99")]
+PLAN_WEIGHTS = [30, 25, 14, 5, 16, 10]
+CYCLES = [(1, "Monthly"), (3, "Quarterly"), (12, "Annually")]  # a year costs 10 months
+CYCLE_WEIGHTS = [50, 15, 35]
+DOMAIN_PRICES = {"co.uk": "7.99", "com": "11.99", "de": "6.99", "fr": "8.99", "ie": "19.99",
+                 "es": "9.99", "it": "8.99", "pt": "14.99", "pl": "9.99", "cz": "9.99",
+                 "dk": "10.99", "no": "14.99", "se": "11.99", "ca": "12.99", "jp": "34.99",
+                 "com.tr": "12.99", "ng": "14.99", "com.au": "13.99"}
+EXTRA_DOMAIN_WORDS = ["shop", "blog", "mail", "studio", "events", "cloud", "app", "store"]
+# (description, price in GBP, taxed, per month of the hosting cycle)
+ADDONS = [("Daily Off-site Backups", "2.50", True, True),
+          ("Email Hosting — 5 mailboxes", "5.00", True, True),
+          ("Dedicated IP Address", "2.00", True, True),
+          ("SSL Certificate — {site} (1 year)", "39.00", True, False),
+          ("cPanel Licence (pass-through, no VAT)", "12.00", False, False)]
+SUPPORT_TASKS = ["WordPress core and plugin updates", "Email migration to new mailboxes",
+                 "DNS changes and SSL set-up", "Site speed optimisation",
+                 "Restore from backup after a failed update", "Malware clean-up",
+                 "Contact form and SMTP fixes", "Ad-hoc support", "Server hardening",
+                 "Online shop configuration"]
+SUPPORT_RATE = "60.00"  # GBP an hour
+# half-hours of support, weights
+SUPPORT_HALF_HOURS = [1, 2, 3, 4, 6, 8, 12, 16]
+SUPPORT_WEIGHTS = [10, 25, 12, 18, 12, 10, 8, 5]
+HOURS_TEXT = {n: f"{n // 2}" + (".5" if n % 2 else "") for n in SUPPORT_HALF_HOURS}
+ADD_FUNDS_AMOUNTS = ["25", "50", "100", "200", "250", "500"]
+CREDIT_AMOUNTS = ["5", "10", "15", "20", "25", "50"]
+ADJUST_AMOUNTS = ["1", "2", "5", "12"]
+CREDIT_ADDED = ["Goodwill credit for the outage of {when}", "Referral reward",
+                "Prepayment received by bank transfer", "Compensation for a late domain renewal",
+                "Credit carried over from the old billing system"]
+CREDIT_REMOVED = ["Paid back to the client by bank transfer", "Credit expired under the terms of service",
+                  "Duplicate credit corrected"]
+ADJUST_REASONS = ["balance agreed with the client on the phone", "rounding difference corrected",
+                  "balance carried over from the previous billing system"]
+INVOICE_COUNT_WEIGHTS = [24, 22, 17, 12, 9, 6, 5, 3, 2]  # 0 … 8 invoices in two years
+TERMS = [14, 7, 30]
+TERM_WEIGHTS = [70, 15, 15]
+TIMES = [f"{h:02}:{m:02}:{s:02}" for h, m, s in
+         ((9 + i % 9, (i * 7) % 60, (i * 13) % 60) for i in range(97))]
+
+_ADDED, _INVOICE, _FUNDS, _REMOVED, _ADJUST, _REVERSAL = range(6)
+
+
+def _weighted(values, weights) -> tuple[tuple, list[int]]:  # noqa: ANN001
+    return tuple(values), list(accumulate(weights))
+
+
+W_COUNT = _weighted(range(9), INVOICE_COUNT_WEIGHTS)
+W_TERMS = _weighted(TERMS, TERM_WEIGHTS)
+W_PLANS = _weighted(PLANS, PLAN_WEIGHTS)
+W_CYCLES = _weighted(CYCLES, CYCLE_WEIGHTS)
+W_LINES = _weighted((1, 2, 3, 4), (50, 28, 15, 7))
+W_SUPPORT = _weighted(SUPPORT_HALF_HOURS, SUPPORT_WEIGHTS)
+
+
+class _Random(random.Random):
+    """Cheaper draws than random.Random's (the billing history makes a few
+    million): same seed, same demo."""
+
+    def randint(self, a: int, b: int) -> int:
+        return a + int(self.random() * (b - a + 1))
+
+    def choice(self, seq):  # noqa: ANN001, ANN201
+        return seq[int(self.random() * len(seq))]
+
+    def pick(self, weighted: tuple[tuple, list[int]]):  # noqa: ANN201
+        values, cumulative = weighted
+        return values[bisect(cumulative, self.random() * cumulative[-1])]
+
+
+class _indexes_rebuilt:
+    """For loading many rows into empty tables inside a transaction: their
+    (non-unique) indexes are dropped, and made again, from the same SQL,
+    once the rows are in — several times faster than growing them row by
+    row. A failure rolls the transaction, and so the drop, back."""
+
+    def __init__(self, tables: tuple[str, ...]) -> None:
+        self.tables = tables
+        self.indexes: list[tuple[str, str]] = []
+
+    def __enter__(self) -> None:
+        marks = ", ".join("?" * len(self.tables))
+        self.indexes = database.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({marks})", self.tables).fetchall()
+        for name, _ in self.indexes:
+            database.execute_sql(f'DROP INDEX "{name}"')
+
+    def __exit__(self, *exc: object) -> None:
+        for _, sql in self.indexes:
+            database.execute_sql(sql)
+
+
+_by_date = attrgetter("date")
+
+
+class _Invoice:
+    __slots__ = ("client_id", "date", "due", "kind", "status", "paid_date", "method", "rates",
+                 "lines", "subtotal", "tax1", "tax2", "total", "credit", "paid", "refunded",
+                 "updated", "notes", "id", "number")
+
+
+class _Txn:
+    __slots__ = ("client", "invoice", "date", "method", "reference", "amount_in", "fee",
+                 "amount_out", "refund_of", "to_credit", "id")
+
+
+class _Entry:
+    __slots__ = ("client", "date", "kind", "amount", "invoice", "txn", "text", "reverses", "id")
+
+
+def _half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half-up (either sign)."""
+    if numerator < 0:
+        return -_half_up(-numerator, denominator)
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def _avail(entries: list[_Entry], day: int) -> int:
+    """How much credit may be taken on ``day`` without the balance going
+    below zero on that day or any later one (ends of days; within a day the
+    entries are written additions first, so a day's lowest point is its end)."""
+    if not entries:
+        return 0
+    items = sorted((e.date, e.amount) for e in entries)
+    balance, i, n = 0, 0, len(items)
+    while i < n and items[i][0] <= day:
+        balance += items[i][1]
+        i += 1
+    low = balance
+    while i < n:
+        current = items[i][0]
+        while i < n and items[i][0] == current:
+            balance += items[i][1]
+            i += 1
+        low = min(low, balance)
+    return max(low, 0)
+
+
+class _BillingHistory:
+    """About two years of billing for each demo client, by the services' rules."""
+
+    def __init__(self, seed: int, today: datetime, actor: str) -> None:
+        self.rng = _Random(f"billdesk demo billing {seed}")
+        self.today = today.date().toordinal()
+        self.actor = actor
+        self.isos = {day: date.fromordinal(day).isoformat()
+                     for day in range(self.today - 6 * 366, self.today + 400)}
+        # created_at / updated_at texts: a time of day that varies from day to day
+        self.stamps = {day: f"{text} {TIMES[day % 97]}" for day, text in self.isos.items()}
+        self.late_stamps = {day: f"{text} {TIMES[(day * 7 + 50) % 97]}" for day, text in self.isos.items()}
+        self.client_values: dict[int, tuple[str, int]] = {}
+        self.by_day: dict[int, list[_Invoice]] = defaultdict(list)
+        self.txns: list[_Txn] = []
+        self.entries: list[_Entry] = []
+        self.log_rows: list[tuple] = []
+        self._totals: dict[tuple, tuple[int, int, int, int]] = {}
+        self._periods: dict[int, str] = {}
+        self._prices: dict[str, dict[str, int]] = {}
+        self._kits: dict[tuple[str, str], tuple] = {}
+        self._setup()
+
+    # --- settings: tax rules, numbering, payment methods, exchange rates
+
+    def _setup(self) -> None:
+        from billdesk.models import CreditEntry, Invoice, Transaction
+
+        # Settings already made in this book are kept (as the company is).
+        current = billing_settings.billing()
+        if current.number_format == billing_settings.DEFAULT_NUMBER_FORMAT:
+            current.number_format = DEMO_NUMBER_FORMAT
+            billing_settings.save_billing(current)
+        self.number_format = current.number_format
+        self.compound, self.inclusive = current.tax_compound, current.tax_inclusive
+        if not billing_settings.tax_rules():
+            for level, name, rate, country in DEMO_TAX_RULES:
+                billing_settings.add_tax_rule(level, name, rate, country)
+        if not billing_settings.payment_methods():
+            billing_settings.set_payment_methods([name for name, _ in METHODS])
+        known = billing_settings.payment_methods()
+        self.methods = [name for name, _ in METHODS if name in known] or known
+        weights = dict(METHODS)
+        self.w_methods = _weighted(self.methods, [weights.get(name, 5) for name in self.methods])
+        if settings.default_currency() == "GBP":
+            known = billing_settings.currencies()
+            for code, rate in DEMO_RATES.items():
+                if code not in known:
+                    billing_settings.set_currency_rate(code, rate)
+        self.exempt_rates = taxes.TaxRates(compound=self.compound, inclusive=self.inclusive)
+        self._rates: dict[tuple[str, str], tuple] = {}
+        self.next_seq = billing_settings.next_number()
+        self.invoice_id = Invoice.select(Invoice.id).order_by(Invoice.id.desc()).scalar() or 0
+        self.txn_id = Transaction.select(Transaction.id).order_by(Transaction.id.desc()).scalar() or 0
+        self.entry_id = CreditEntry.select(CreditEntry.id).order_by(CreditEntry.id.desc()).scalar() or 0
+
+    def rates_for(self, currency: str, country: str,
+                  exempt: bool) -> tuple[taxes.TaxRates, tuple[str, str, str, str, str, int, int]]:
+        """As invoicing.rates_for_client (demo clients have no state), and
+        the invoice columns that store them (currency first)."""
+        key = (currency, "" if exempt else country)
+        found = self._rates.get(key)
+        if found is None:
+            if exempt:
+                rates = self.exempt_rates
+            else:
+                rule1 = billing_settings.rule_for(1, country, "")
+                rule2 = billing_settings.rule_for(2, country, "")
+                rates = taxes.TaxRates(
+                    rule1.rate if rule1 else Decimal(0), rule2.rate if rule2 else Decimal(0),
+                    self.compound, self.inclusive, rule1.name if rule1 else "",
+                    rule2.name if rule2 else "")
+            found = self._rates[key] = (rates, (
+                currency, rates.name1, str(rates.rate1), rates.name2, str(rates.rate2),
+                int(rates.compound), int(rates.inclusive)), len(self._rates))
+        return found
+
+    def totals(self, currency: str, rates: taxes.TaxRates, rates_key: int,
+               lines: list[tuple[str, int, bool, str]]) -> tuple[int, int, int, int]:
+        """taxes.compute over the lines. It reads only the sum of the lines
+        and the sum of the taxed ones, so results are kept by those."""
+        line_sum = taxed_sum = 0
+        for _, amount, taxed, _ in lines:
+            line_sum += amount
+            if taxed:
+                taxed_sum += amount
+        if not rates.any:  # what compute gives for rates of zero, in every mode
+            return line_sum, 0, 0, line_sum
+        key = (rates_key, taxed_sum, line_sum)
+        found = self._totals.get(key)
+        if found is None:
+            money = Money.from_minor
+            t = taxes.compute([(money(taxed_sum, currency), True),
+                               (money(line_sum - taxed_sum, currency), False)], rates, currency)
+            found = self._totals[key] = (t.subtotal.minor_units, t.tax1.minor_units,
+                                         t.tax2.minor_units, t.total.minor_units)
+        return found
+
+    def iso(self, day: int) -> str:
+        return self.isos[day]
+
+    @staticmethod
+    @lru_cache(maxsize=None)
+    def price(currency: str, gbp: str) -> int:
+        """A price list figure in the client's currency, in minor units."""
+        rate = Decimal(DEMO_RATES.get(currency, "1")) if currency != "GBP" else Decimal(1)
+        value = Decimal(gbp) * rate
+        if rate >= 20:  # whole tens in currencies with small units
+            value = max((value / 10).quantize(Decimal(1), ROUND_HALF_UP) * 10, Decimal(10))
+        digits = minor_digits(currency)
+        return int(value.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP).scaleb(digits))
+
+    def kit(self, currency: str, tld: str) -> tuple:
+        """Prices, the domain price, the support rate and the payment fees
+        for clients in one currency and country."""
+        key = (currency, tld)
+        found = self._kits.get(key)
+        if found is None:
+            price = self.prices(currency)
+            found = self._kits[key] = (
+                price, price[DOMAIN_PRICES.get(tld, "12.99")], price[SUPPORT_RATE],
+                self.text(currency, price[SUPPORT_RATE]),
+                {method: (tenths, price[fixed]) for method, (tenths, fixed) in FEES.items()})
+        return found
+
+    def prices(self, currency: str) -> dict[str, int]:
+        """Every figure of the price list in one currency."""
+        found = self._prices.get(currency)
+        if found is None:
+            figures = {gbp for _, gbp in PLANS} | set(DOMAIN_PRICES.values()) | {"12.99"}
+            figures |= {gbp for _, gbp, _, _ in ADDONS} | {SUPPORT_RATE, "10"}
+            figures |= set(ADD_FUNDS_AMOUNTS) | {fixed for _, fixed in FEES.values()}
+            figures |= set(CREDIT_AMOUNTS) | set(ADJUST_AMOUNTS)
+            found = self._prices[currency] = {gbp: self.price(currency, gbp) for gbp in figures}
+        return found
+
+    @staticmethod
+    @lru_cache(maxsize=None)
+    def text(currency: str, units: int) -> str:
+        return str(Money.from_minor(units, currency))
+
+    def period(self, day: int, months: int) -> str:
+        """"(2024-03-05 – 2024-04-04)": a billing period from ``day``."""
+        key = day * 16 + months
+        found = self._periods.get(key)
+        if found is None:
+            found = self._periods[key] = self._period(day, months)
+        return found
+
+    @staticmethod
+    def _period(day: int, months: int) -> str:
+        start = date.fromordinal(day)
+        month = start.month - 1 + months
+        year, month = start.year + month // 12, month % 12 + 1
+        for last in (start.day, 30, 29, 28):
+            try:
+                end = date(year, month, last)
+                break
+            except ValueError:
+                continue
+        return f"({start.isoformat()} – {(end - timedelta(days=1)).isoformat()})"
+
+    # --- one client
+
+    def add_client(self, client_id: int, created: date, currency: str, country: str, exempt: int,
+                   status: str, name: str, domain: str, first: str, last: str, tld: str) -> None:
+        rng = self.rng
+        rand, randint = rng.random, rng.randint
+        today = self.today
+        method = rng.pick(self.w_methods)
+        start = max(created.toordinal(), today - 730)
+        span = today - start
+        count = rng.pick(W_COUNT)
+        count = min(count, 1 + span // 45)
+        events = [(randint(start, today), _INVOICE) for _ in range(count)]
+        if rand() < 0.04:
+            events.append((randint(start, today), _FUNDS))
+        if rand() < 0.07:  # credit added by hand; later some of it removed, or the entry deleted
+            added = randint(start, today)
+            events.append((added, _ADDED))
+            r = rand()
+            if r < 0.25:
+                events.append((randint(added, today), _REMOVED))
+            elif r < 0.4:
+                events.append((randint(added, min(today, added + 30)), _REVERSAL))
+        if rand() < 0.015:
+            events.append((randint(start, today), _ADJUST))
+        if not events:
+            self.client_values[client_id] = (method, 0)
+            return
+        events.sort()
+        client = (client_id, name, currency)
+        c = _Client(self, client, currency, *self.rates_for(currency, country, bool(exempt)), method,
+                    domain or f"{_ascii(first)}{_ascii(last)}.{tld}", tld, status)
+        for day, kind in events:
+            if kind == _INVOICE:
+                c.standard_invoice(day)
+            elif kind == _FUNDS:
+                c.add_funds_invoice(day)
+            else:
+                c.manual_credit(day, kind)
+        # ids in time order (within a day, credit additions first: see _avail)
+        if len(c.txns) > 1:
+            c.txns.sort(key=_by_date)
+        if len(c.entries) > 1:
+            c.entries.sort(key=lambda e: (e.date, e.amount < 0))
+        for txn in c.txns:
+            self.txn_id += 1
+            txn.id = self.txn_id
+        for entry in c.entries:
+            self.entry_id += 1
+            entry.id = self.entry_id
+        self.txns += c.txns
+        self.entries += c.entries
+        balance = sum(e.amount for e in c.entries) if c.entries else 0
+        self.client_values[client_id] = (method, balance)
+        if c.invoices or c.entries:
+            self.log_rows.append((
+                client_id, f"{self.isos[c.last]} 18:00:00", self.actor,
+                f"Billing history added (demo data): {len(c.invoices)} invoice(s), "
+                f"{len(c.txns)} transaction(s), {len(c.entries)} credit entr"
+                f"{'y' if len(c.entries) == 1 else 'ies'}"))
+
+    # --- writing
+
+    def write(self, cursor) -> tuple[int, int, int]:  # noqa: ANN001
+        invoices: list[_Invoice] = []
+        seq = self.next_seq
+        next_id = self.invoice_id
+        template = self.number_format
+        fast = template == DEMO_NUMBER_FORMAT
+        for day in sorted(self.by_day):
+            year = date.fromordinal(day).year
+            when = date.fromordinal(day)
+            for inv in self.by_day[day]:
+                next_id += 1
+                inv.id = next_id
+                if inv.status != "Draft":
+                    inv.number = (f"HLW-{year}-{seq:05}" if fast
+                                  else billing_settings.format_number(template, seq, when))
+                    seq += 1
+                invoices.append(inv)
+        if invoices and fast:  # the fast path writes what format_number would
+            sample = [i for i in invoices[:: max(1, len(invoices) // 50)] if i.number]
+            for i in sample:
+                assert i.number == billing_settings.format_number(
+                    template, int(i.number.rsplit("-", 1)[1]), date.fromordinal(i.date)), i.number
+        iso = self.isos.__getitem__
+        stamp, late_stamp = self.stamps.__getitem__, self.late_stamps.__getitem__
+
+        # rows are made as SQLite takes them (generators): a big book's rows
+        # would otherwise all sit in memory at once
+        def invoice_rows() -> Iterator[tuple]:
+            for inv in invoices:
+                r = inv.rates
+                yield (inv.id, inv.client_id, inv.number, inv.kind, inv.status, iso(inv.date),
+                       iso(inv.due), iso(inv.paid_date) if inv.paid_date else None, r[0], inv.method,
+                       r[1], r[2], r[3], r[4], r[5], r[6], inv.subtotal, inv.tax1, inv.tax2,
+                       inv.total, inv.credit, inv.paid, inv.refunded, inv.notes, stamp(inv.date),
+                       stamp(inv.date) if inv.updated == inv.date else late_stamp(inv.updated))
+
+        def line_rows() -> Iterator[tuple]:
+            for inv in invoices:
+                iid = inv.id
+                for pos, (description, amount, taxed, type_) in enumerate(inv.lines, 1):
+                    yield iid, pos, description, amount, taxed, type_
+
+        def txn_rows() -> Iterator[tuple]:
+            for t in self.txns:
+                (client_id, name, currency), inv, refund_of = t.client, t.invoice, t.refund_of
+                if refund_of is None:
+                    description = f"Payment for invoice #{inv.number}"
+                elif t.to_credit:
+                    description = f"Refund of transaction #{refund_of.id} to credit"
+                else:
+                    description = f"Refund of transaction #{refund_of.id}"
+                yield (t.id, client_id, name, inv.id, iso(t.date), t.method, t.reference, description,
+                       currency, t.amount_in, t.fee, t.amount_out,
+                       refund_of.id if refund_of is not None else None, t.to_credit,
+                       late_stamp(t.date))
+
+        def entry_rows() -> Iterator[tuple]:
+            for e in self.entries:
+                inv, kind = e.invoice, e.kind
+                if kind == "applied":
+                    description = f"Credit applied to invoice #{inv.number}"
+                elif kind == "overpayment":
+                    description = f"Credit for overpayment of invoice #{inv.number}"
+                elif kind == "add_funds":
+                    description = f"Add funds: invoice #{inv.number}"
+                elif kind == "refund":
+                    description = (f"Refund of payment on invoice #{inv.number} to credit"
+                                   if e.amount > 0 else f"Add funds refunded: invoice #{inv.number}")
+                elif kind == "returned":
+                    description = e.text.format(inv.number)
+                elif kind == "reversal":
+                    description = f"Deleted entry #{e.reverses.id}: {e.reverses.text}"
+                else:
+                    description = e.text
+                yield (e.id, e.client[0], iso(e.date), kind, description, e.amount,
+                       inv.id if inv is not None else None, e.txn.id if e.txn is not None else None,
+                       e.reverses.id if e.reverses is not None else None, late_stamp(e.date))
+
+        cursor.executemany(
+            "INSERT INTO invoice (id, client_id, number, kind, status, date, due_date, paid_date, "
+            "currency, payment_method, tax1_name, tax1_rate, tax2_name, tax2_rate, tax_compound, "
+            "tax_inclusive, subtotal, tax1, tax2, total, credit, paid, refunded, notes, created_at, "
+            f"updated_at) VALUES ({', '.join('?' * 26)})", invoice_rows())
+        cursor.executemany(
+            "INSERT INTO invoice_line (invoice_id, position, description, amount, taxed, type) "
+            "VALUES (?, ?, ?, ?, ?, ?)", line_rows())
+        cursor.executemany(
+            "INSERT INTO txn (id, client_id, client_name, invoice_id, date, method, reference, "
+            "description, currency, amount_in, fee, amount_out, refund_of, to_credit, created_at) "
+            f"VALUES ({', '.join('?' * 15)})", txn_rows())
+        cursor.executemany(
+            "INSERT INTO credit_entry (id, client_id, date, kind, description, amount, invoice_id, "
+            "transaction_id, reverses_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            entry_rows())
+        cursor.executemany("INSERT INTO client_log (client_id, at, actor, message) VALUES (?, ?, ?, ?)",
+                           self.log_rows)
+        if seq != self.next_seq:
+            cursor.execute("UPDATE number_sequence SET next_value = ? WHERE name = 'invoice'", (seq,))
+        return len(invoices), len(self.txns), len(self.entries)
+
+
+class _Client:
+    """One client's billing, event by event in date order."""
+
+    def __init__(self, book: _BillingHistory, client: tuple[int, str, str], currency: str,
+                 rates: taxes.TaxRates, stored_rates: tuple, rates_key: int, method: str, site: str,
+                 tld: str, status: str) -> None:
+        rng = book.rng
+        self.book, self.rng, self.rand, self.client, self.currency = book, rng, rng.random, client, currency
+        self.method, self.site, self.status = method, site, status
+        self.rates = rates
+        self.stored_rates, self.rates_key = stored_rates, rates_key
+        (self.price, self.domain_price, self.support_rate, self.support_rate_text,
+         self.fees) = book.kit(currency, tld)
+        self.terms = rng.pick(W_TERMS)
+        self.plan = rng.pick(W_PLANS) if rng.random() < 0.85 else None
+        self.cycle = rng.pick(W_CYCLES)
+        self.invoices: list[_Invoice] = []
+        self.txns: list[_Txn] = []
+        self.entries: list[_Entry] = []
+        self.domain_billed = False
+        self.last = 0  # the day of the latest record
+
+    # --- building blocks, as the services write them
+
+    def _invoice(self, day: int, kind: str, lines: list[tuple[str, int, bool, str]]) -> _Invoice:
+        inv = _Invoice()
+        inv.client_id = self.client[0]
+        inv.date = inv.updated = day
+        inv.due = day + self.terms
+        inv.kind = kind
+        inv.method = self.method
+        inv.lines = lines
+        if kind == "add_funds":
+            inv.rates = (self.currency, "", "0", "", "0", 0, 0)  # taxes.NO_TAX
+            inv.subtotal, inv.tax1, inv.tax2, inv.total = lines[0][1], 0, 0, lines[0][1]
+        else:
+            inv.rates = self.stored_rates
+            inv.subtotal, inv.tax1, inv.tax2, inv.total = self.book.totals(
+                self.currency, self.rates, self.rates_key, lines)
+        inv.status, inv.paid_date, inv.notes = "Unpaid", None, ""
+        inv.credit = inv.paid = inv.refunded = 0
+        inv.number = None
+        if day > self.last:
+            self.last = day
+        self.invoices.append(inv)
+        self.book.by_day[day].append(inv)
+        return inv
+
+    def _entry(self, day: int, kind: str, amount: int, invoice: _Invoice | None = None,
+               txn: _Txn | None = None, text: str = "", reverses: _Entry | None = None) -> _Entry:
+        e = _Entry()
+        e.client, e.date, e.kind, e.amount = self.client, day, kind, amount
+        e.invoice, e.txn, e.text, e.reverses = invoice, txn, text, reverses
+        self.entries.append(e)
+        if invoice is not None and day > invoice.updated:
+            invoice.updated = day
+        if day > self.last:
+            self.last = day
+        return e
+
+    def _reference(self, method: str) -> str:
+        bits = self.rng.getrandbits(48)
+        if method == "Card":
+            return f"ch_{bits:012x}"
+        if method == "PayPal":
+            return f"{bits:014X}"[:17]
+        if method == "Bank transfer":
+            return f"TRF{bits % 10**8:08}"
+        return f"Receipt {bits % 10**5:05}" if method == "Cash" else ""
+
+    def _pay(self, inv: _Invoice, amount: int, day: int, *, overpay: int = 0) -> _Txn:
+        """payments.add_payment: ``amount`` settles the invoice, ``overpay``
+        more goes to credit (add-funds payments go to credit whole)."""
+        t = _Txn()
+        t.client, t.invoice, t.date = self.client, inv, day
+        method = inv.method if self.rand() < 0.93 else self.rng.choice(self.book.methods)
+        t.method, t.reference = method, self._reference(method)
+        t.amount_in = amount + overpay
+        fee = self.fees.get(method)
+        t.fee = min(t.amount_in, _half_up(t.amount_in * fee[0], 1000) + fee[1]) if fee else 0
+        t.amount_out, t.refund_of, t.to_credit = 0, None, 0
+        self.txns.append(t)
+        inv.paid += amount
+        if day > inv.updated:
+            inv.updated = day
+        if day > self.last:
+            self.last = day
+        if inv.kind == "add_funds":
+            self._entry(day, "add_funds", t.amount_in, inv, t)
+        elif overpay:
+            self._entry(day, "overpayment", overpay, inv, t)
+        if inv.paid + inv.credit == inv.total:
+            inv.status, inv.paid_date = "Paid", day
+        return t
+
+    def _refund(self, payment: _Txn, amount: int, day: int, to_credit: bool) -> None:
+        """payments.refund."""
+        inv = payment.invoice
+        t = _Txn()
+        t.client, t.invoice, t.date = self.client, inv, day
+        t.method = "Credit" if to_credit else payment.method
+        t.reference = "" if to_credit else self._reference(payment.method)
+        t.amount_in, t.fee, t.amount_out = 0, 0, amount
+        t.refund_of, t.to_credit = payment, int(to_credit)
+        self.txns.append(t)
+        if to_credit:
+            self._entry(day, "refund", amount, inv, t)
+        elif inv.kind == "add_funds":
+            self._entry(day, "refund", -amount, inv, t)
+        was_paid = inv.status == "Paid"
+        inv.refunded += amount
+        if day > inv.updated:
+            inv.updated = day
+        if day > self.last:
+            self.last = day
+        if was_paid and inv.refunded >= inv.paid:
+            inv.status = "Refunded"
+
+    def _apply_credit(self, inv: _Invoice, day: int, most: int | None = None) -> int:
+        """invoicing.apply_credit_to_new_invoice: what credit there is, up to
+        the balance due (and ``most``)."""
+        value = min(_avail(self.entries, day), inv.total - inv.credit - inv.paid)
+        if most is not None:
+            value = min(value, most)
+        if value > 0:
+            self._entry(day, "applied", -value, inv)
+            inv.credit += value
+            if inv.credit + inv.paid == inv.total:
+                inv.status, inv.paid_date = "Paid", day
+        return max(value, 0)
+
+    # --- lines
+
+    def _lines(self, day: int) -> list[tuple[str, int, bool, str]]:
+        rng, price = self.rng, self.price
+        months, cycle_name = self.cycle
+        lines: list[tuple[str, int, bool, str]] = []
+        count = rng.pick(W_LINES)
+        hosting = 0
+        if self.plan is not None and rng.random() < 0.8:
+            name, monthly = self.plan
+            hosting = price[monthly] * (10 if months == 12 else months)
+            lines.append((f"{name} — {self.site} — {cycle_name} {self.book.period(day, months)}",
+                          hosting, True, "Hosting"))
+        else:
+            lines.append(self._support())
+        while len(lines) < count:
+            pick = rng.random()
+            if pick < 0.3:
+                if not self.domain_billed:
+                    self.domain_billed = True
+                    lines.append((f"Domain Registration — {self.site} (1 year)", self.domain_price,
+                                  True, "Domain"))
+                else:
+                    word = rng.choice(EXTRA_DOMAIN_WORDS)
+                    lines.append((f"Domain Registration — {word}-{self.site} (1 year)",
+                                  self.domain_price, True, "Domain"))
+            elif pick < 0.6:
+                text, gbp, taxed, monthly = rng.choice(ADDONS)
+                if monthly:
+                    lines.append((f"{text} {self.book.period(day, months)}", price[gbp] * months,
+                                  taxed, "Addon"))
+                else:
+                    lines.append((text.format(site=self.site), price[gbp], taxed, "Addon"))
+            elif pick < 0.9 or not hosting:
+                lines.append(self._support())
+            else:
+                lines.append(("Loyalty discount (10 %)", -_half_up(hosting * 10, 100), True, "Promo"))
+                hosting = 0  # once
+        return lines
+
+    def _support(self) -> tuple[str, int, bool, str]:
+        rng = self.rng
+        half_hours = rng.pick(W_SUPPORT)
+        hours = HOURS_TEXT[half_hours]
+        return (f"Support: {rng.choice(SUPPORT_TASKS)} ({hours} h × {self.support_rate_text})",
+                _half_up(self.support_rate * half_hours, 2), True, "Item")
+
+    # --- events
+
+    def standard_invoice(self, day: int) -> None:
+        rng, today = self.rng, self.book.today
+        rand, randint = rng.random, rng.randint
+        inv = self._invoice(day, "standard", self._lines(day))
+        total, age = inv.total, today - day
+        r = rand()
+        if age <= 14 and self.status != "Closed" and r < 0.2:
+            inv.status = "Draft"  # not published yet: no number, nothing taken
+            return
+        if r < 0.025:
+            self._cancelled(inv)
+            return
+        overdue = inv.due < today
+        unpaid_chance = 0.6 if not overdue else 0.2 if age < 60 else 0.025
+        if rand() < unpaid_chance:
+            if self.entries and self._apply_credit(inv, day) == total:
+                return  # the credit covered it: Paid
+            if rand() < 0.2 and total - inv.credit >= 2 and day < today:
+                left = total - inv.credit
+                self._pay(inv, max(1, left * randint(20, 70) // 100), randint(day + 1, today))
+            if overdue and age > 90 and rand() < 0.35:
+                inv.status = "Collections"
+                inv.notes = "Passed to Northgate Collections"
+            return
+        if self.entries and rand() < 0.9 and self._apply_credit(inv, day) == total:
+            return
+        left = total - inv.credit
+        pay_day = randint(day, min(today, inv.due + 10))
+        x = rand()
+        if x < 0.08 and left >= 4:
+            first = left * randint(25, 60) // 100
+            self._pay(inv, first, randint(day, pay_day))
+            self._pay(inv, left - first, pay_day)
+        elif x < 0.11:
+            unit = self.price["10"]
+            extra = -left % unit or unit  # paid a round figure
+            self._pay(inv, left, pay_day, overpay=extra)
+        else:
+            self._pay(inv, left, pay_day)
+        y = rand()
+        if y < 0.015:  # refunded whole: each payment, back by its method or to credit
+            for t in [t for t in self.txns if t.invoice is inv]:
+                self._refund(t, self._refundable(t), randint(t.date, min(today, t.date + 45)),
+                             rand() < 0.4)
+        elif y < 0.035:  # part of the last payment refunded (a discount given afterwards)
+            t = self.txns[-1]
+            left = self._refundable(t)
+            if left >= 2:
+                self._refund(t, max(1, left * randint(10, 40) // 100),
+                             randint(t.date, min(today, t.date + 45)), rand() < 0.5)
+
+    def _refundable(self, t: _Txn) -> int:
+        """payments.refundable: the part that went to the invoice, less refunds."""
+        excess = sum(e.amount for e in self.entries if e.txn is t and e.kind == "overpayment")
+        refunded = sum(r.amount_out for r in self.txns if r.refund_of is t)
+        return t.amount_in - excess - refunded
+
+    def _cancelled(self, inv: _Invoice) -> None:
+        """invoicing.cancel_invoice, sometimes after credit or a part payment."""
+        rng, today = self.rng, self.book.today
+        inv.notes = "Cancelled at the client's request"
+        if inv.date < today:
+            cancel_day = rng.randint(inv.date + 1, min(today, inv.due + 30))
+            r = rng.random()
+            if r < 0.25:
+                self._apply_credit(inv, inv.date, inv.total - 1)
+            elif r < 0.4 and inv.total >= 2:
+                self._pay(inv, inv.total // 2, rng.randint(inv.date, cancel_day))
+            if inv.credit:
+                self._entry(cancel_day, "returned", inv.credit, inv,
+                            text="Credit returned from cancelled invoice #{}")
+            if inv.paid:
+                self._entry(cancel_day, "returned", inv.paid, inv,
+                            text="Payments on cancelled invoice #{} kept as credit")
+            inv.updated = max(inv.updated, cancel_day)
+            self.last = max(self.last, cancel_day)
+        inv.status, inv.credit = "Cancelled", 0
+
+    def add_funds_invoice(self, day: int) -> None:
+        rng, today = self.rng, self.book.today
+        amount = self.price[rng.choice(ADD_FUNDS_AMOUNTS)]
+        inv = self._invoice(day, "add_funds", [("Add funds to account credit", amount, False, "AddFunds")])
+        if today - day <= 10 and rng.random() < 0.4:
+            return  # Unpaid (not a debt: add-funds invoices are left out of what is owed)
+        if rng.random() < 0.05:
+            inv.status, inv.notes = "Cancelled", "Cancelled at the client's request"
+            return
+        t = self._pay(inv, amount, rng.randint(day, min(today, day + 5)))
+        if rng.random() < 0.06:  # refunded by its method, while the credit is still there
+            when = rng.randint(t.date, min(today, t.date + 30))
+            value = amount if rng.random() < 0.6 else amount // 2
+            if 0 < value <= _avail(self.entries, when):
+                self._refund(t, value, when, False)
+
+    def manual_credit(self, day: int, kind: int) -> None:
+        rng = self.rng
+        if kind == _ADDED:
+            text = rng.choice(CREDIT_ADDED).replace("{when}", self.book.iso(day - rng.randint(3, 20)))
+            self._entry(day, "added", self.price[rng.choice(CREDIT_AMOUNTS)],
+                        text=text)
+        elif kind == _REMOVED:
+            available = _avail(self.entries, day)
+            if available > 0:
+                self._entry(day, "removed", -max(1, available * rng.randint(20, 100) // 100),
+                            text=rng.choice(CREDIT_REMOVED))
+        elif kind == _ADJUST:
+            reason = f"Manual balance adjustment: {rng.choice(ADJUST_REASONS)}"
+            available = _avail(self.entries, day)
+            if available > 0 and rng.random() < 0.5:
+                self._entry(day, "adjustment", -max(1, available * rng.randint(10, 50) // 100),
+                            text=reason)
+            else:
+                self._entry(day, "adjustment", self.price[rng.choice(ADJUST_AMOUNTS)], text=reason)
+        elif kind == _REVERSAL:
+            reversed_ = {e.reverses for e in self.entries if e.kind == "reversal"}
+            for e in self.entries:
+                if (e.kind == "added" and e.date <= day and e not in reversed_
+                        and e.amount <= _avail(self.entries, day)):
+                    self._entry(day, "reversal", -e.amount, reverses=e)
+                    break
