@@ -4,9 +4,11 @@ from billdesk.models.db import close_database, database, init_db, open_database,
 from billdesk.models.tables import (
     ACCOUNT_TYPES,
     ALL_MODELS,
+    BILLING_CYCLES,
     CLIENT_STATUSES,
     CREDIT_KINDS,
     DISPLAY_FORMATS,
+    DOMAIN_STATUSES,
     EMAIL_CATEGORIES,
     INVOICE_KINDS,
     INVOICE_STATUSES,
@@ -20,6 +22,13 @@ from billdesk.models.tables import (
     InvoiceLine,
     NumberSequence,
     PaymentMethod,
+    Product,
+    ProductPrice,
+    PRODUCT_TYPES,
+    SERVICE_KINDS,
+    SERVICE_STATUSES,
+    Service,
+    ServiceGroup,
     Setting,
     TaxRule,
     Transaction,
@@ -27,9 +36,10 @@ from billdesk.models.tables import (
 )
 
 __all__ = [
-    "ACCOUNT_TYPES", "ALL_MODELS", "CLIENT_STATUSES", "CREDIT_KINDS", "DISPLAY_FORMATS",
+    "ACCOUNT_TYPES", "ALL_MODELS", "BILLING_CYCLES", "DOMAIN_STATUSES", "CLIENT_STATUSES", "CREDIT_KINDS", "DISPLAY_FORMATS",
     "EMAIL_CATEGORIES", "INVOICE_KINDS", "INVOICE_STATUSES", "Client", "ClientGroup", "ClientLog",
     "Contact", "CreditEntry", "Currency", "Invoice", "InvoiceLine", "NumberSequence",
-    "PaymentMethod", "Setting", "TaxRule", "Transaction", "close_database", "database", "init_db",
+    "PRODUCT_TYPES", "PaymentMethod", "Product", "ProductPrice", "SERVICE_KINDS",
+    "SERVICE_STATUSES", "Service", "ServiceGroup", "Setting", "TaxRule", "Transaction", "close_database", "database", "init_db",
     "now", "open_database", "parse_db_url",
 ]

@@ -244,6 +244,85 @@ CREATE TABLE credit_entry (
 CREATE INDEX credit_entry_client ON credit_entry (client_id, date, id);
 """
 
+
+# Services, addons and domains billed on schedule (issue 4). One table holds
+# all three kinds (kind); addons point at their service or domain (parent_id).
+# A renewal line on an invoice names the due date it bills (invoice_line.
+# due_date): the unique index makes "never invoiced twice for the same due
+# date" a rule of the database, even for two writers at once.
+_M4_SERVICES = """
+CREATE TABLE product (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    type          TEXT NOT NULL DEFAULT 'hosting'
+                  CHECK (type IN ('hosting', 'reseller', 'server', 'other', 'addon', 'domain')),
+    product_group TEXT NOT NULL DEFAULT '',
+    description   TEXT NOT NULL DEFAULT '',
+    taxed         INTEGER NOT NULL DEFAULT 0,
+    hidden        INTEGER NOT NULL DEFAULT 0,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE product_price (
+    product_id INTEGER NOT NULL REFERENCES product (id) ON DELETE CASCADE,
+    currency   TEXT NOT NULL,
+    cycle      TEXT NOT NULL CHECK (cycle IN ('onetime', 'monthly', 'quarterly', 'semiannually',
+                                              'annually', 'biennially', 'triennially')),
+    amount     INTEGER NOT NULL CHECK (amount >= 0),
+    setup_fee  INTEGER NOT NULL DEFAULT 0 CHECK (setup_fee >= 0),
+    PRIMARY KEY (product_id, currency, cycle)
+) WITHOUT ROWID;
+
+CREATE TABLE service_group (
+    id              INTEGER PRIMARY KEY,
+    client_id       INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    name            TEXT NOT NULL COLLATE NOCASE,
+    description     TEXT NOT NULL DEFAULT '',
+    position        INTEGER NOT NULL DEFAULT 0,
+    hide_on_invoice INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (client_id, name)
+);
+
+CREATE TABLE service (
+    id               INTEGER PRIMARY KEY,
+    client_id        INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    kind             TEXT NOT NULL CHECK (kind IN ('service', 'addon', 'domain')),
+    product_id       INTEGER REFERENCES product (id) ON DELETE SET NULL,
+    parent_id        INTEGER REFERENCES service (id) ON DELETE CASCADE,
+    name             TEXT NOT NULL,
+    label            TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL DEFAULT 'Pending'
+                     CHECK (status IN ('Pending', 'Active', 'Suspended', 'Terminated', 'Cancelled',
+                                       'Fraud', 'Pending transfer', 'Expired', 'Transferred away')),
+    cycle            TEXT NOT NULL CHECK (cycle IN ('free', 'onetime', 'monthly', 'quarterly',
+                                                    'semiannually', 'annually', 'biennially',
+                                                    'triennially')),
+    amount           INTEGER NOT NULL DEFAULT 0 CHECK (amount >= 0),
+    first_payment    INTEGER NOT NULL DEFAULT 0 CHECK (first_payment >= 0),
+    taxed            INTEGER NOT NULL DEFAULT 0,
+    signup_date      TEXT NOT NULL,
+    next_due         TEXT,
+    due_day          INTEGER NOT NULL DEFAULT 1 CHECK (due_day BETWEEN 1 AND 31),
+    expiry_date      TEXT,
+    payment_method   TEXT NOT NULL DEFAULT '',
+    override_suspend INTEGER NOT NULL DEFAULT 0,
+    group_id         INTEGER REFERENCES service_group (id) ON DELETE SET NULL,
+    position         INTEGER NOT NULL DEFAULT 0,
+    notes            TEXT NOT NULL DEFAULT '',
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+CREATE INDEX service_client ON service (client_id, kind, id);
+CREATE INDEX service_parent ON service (parent_id);
+CREATE INDEX service_group_member ON service (group_id, position);
+CREATE INDEX service_next_due ON service (next_due, client_id)
+    WHERE cycle NOT IN ('free', 'onetime') AND next_due IS NOT NULL;
+
+ALTER TABLE invoice_line ADD COLUMN due_date TEXT;
+ALTER TABLE invoice_line ADD COLUMN group_name TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX invoice_line_renewal ON invoice_line (link_id, due_date)
+    WHERE due_date IS NOT NULL;
+"""
+
 # Kept apart so that bulk loads (the demo) can drop them, load, and rebuild.
 SEARCH_TRIGGERS = """
 CREATE TRIGGER client_search_ai AFTER INSERT ON client BEGIN
@@ -298,6 +377,7 @@ MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("invoices, transactions, credit, tax rules, currencies, payment methods", _run_script(_M2_BILLING)),
     ("invoice: when its late fee was added (once per invoice, even if removed later)",
      _run_script("ALTER TABLE invoice ADD COLUMN late_fee_date TEXT;")),
+    ("products, services, addons, domains, service groups; renewal lines", _run_script(_M4_SERVICES)),
 ]
 
 

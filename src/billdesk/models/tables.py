@@ -8,6 +8,7 @@ import datetime as dt
 from peewee import (
     BooleanField,
     CharField,
+    CompositeKey,
     DateField,
     DateTimeField,
     DeferredForeignKey,
@@ -25,6 +26,13 @@ EMAIL_CATEGORIES = ("general", "invoice", "support", "product", "domain", "affil
 DISPLAY_FORMATS = ("first_last", "company_or_name", "first_last_company")
 INVOICE_STATUSES = ("Draft", "Unpaid", "Paid", "Cancelled", "Refunded", "Collections")
 INVOICE_KINDS = ("standard", "add_funds")
+BILLING_CYCLES = ("free", "onetime", "monthly", "quarterly", "semiannually", "annually",
+                  "biennially", "triennially")  # D5 spelling
+PRODUCT_TYPES = ("hosting", "reseller", "server", "other", "addon", "domain")
+SERVICE_KINDS = ("service", "addon", "domain")
+SERVICE_STATUSES = ("Pending", "Active", "Suspended", "Terminated", "Cancelled", "Fraud")
+DOMAIN_STATUSES = ("Pending", "Pending transfer", "Active", "Expired", "Cancelled", "Fraud",
+                   "Transferred away")
 CREDIT_KINDS = ("added", "removed", "adjustment", "overpayment", "add_funds", "refund", "applied",
                 "returned", "reversal")
 
@@ -186,6 +194,8 @@ class InvoiceLine(BaseModel):
     taxed = BooleanField(default=False)
     type = CharField(default="")
     link_id = IntegerField(null=True)
+    due_date = DateField(null=True)  # migration 4: the due date a renewal line bills
+    group_name = CharField(default="")  # migration 4: the service group heading the line
 
     class Meta:
         table_name = "invoice_line"
@@ -227,5 +237,68 @@ class CreditEntry(BaseModel):
         table_name = "credit_entry"
 
 
+class Product(BaseModel):
+    name = CharField()
+    type = CharField(default="hosting")
+    product_group = CharField(default="")
+    description = TextField(default="")
+    taxed = BooleanField(default=False)
+    hidden = BooleanField(default=False)
+    created_at = DateTimeField(default=now)
+
+
+class ProductPrice(BaseModel):
+    product = ForeignKeyField(Product, backref="prices", on_delete="CASCADE")
+    currency = CharField()
+    cycle = CharField()
+    amount = MoneyField()
+    setup_fee = MoneyField(default=0)
+
+    class Meta:
+        table_name = "product_price"
+        primary_key = CompositeKey("product", "currency", "cycle")
+        without_rowid = True
+
+
+class ServiceGroup(BaseModel):
+    client = ForeignKeyField(Client, backref="service_groups", on_delete="CASCADE")
+    name = CharField()
+    description = TextField(default="")
+    position = IntegerField(default=0)
+    hide_on_invoice = BooleanField(default=False)
+
+    class Meta:
+        table_name = "service_group"
+
+
+class Service(BaseModel):
+    """A service, addon or domain (``kind``) a client holds; amounts are in
+    the client's currency."""
+
+    client = ForeignKeyField(Client, backref="services", on_delete="CASCADE")
+    kind = CharField()
+    product = ForeignKeyField(Product, null=True, on_delete="SET NULL")
+    parent = ForeignKeyField("self", null=True, backref="addons", on_delete="CASCADE")
+    name = CharField()
+    label = CharField(default="")
+    status = CharField(default="Pending")
+    cycle = CharField()
+    amount = MoneyField(default=0)
+    first_payment = MoneyField(default=0)
+    taxed = BooleanField(default=False)
+    signup_date = DateField()
+    next_due = DateField(null=True)
+    due_day = IntegerField(default=1)  # the day of month due dates keep (31 Jan → 29 Feb → 31 Mar)
+    expiry_date = DateField(null=True)
+    payment_method = CharField(default="")
+    override_suspend = BooleanField(default=False)
+    group = ForeignKeyField(ServiceGroup, null=True, backref="services", on_delete="SET NULL")
+    position = IntegerField(default=0)
+    notes = TextField(default="")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+
 ALL_MODELS = (Setting, ClientGroup, Client, Contact, ClientLog, Currency, PaymentMethod, TaxRule,
-              NumberSequence, Invoice, InvoiceLine, Transaction, CreditEntry)
+              NumberSequence, Invoice, InvoiceLine, Transaction, CreditEntry, Product, ProductPrice,
+              ServiceGroup, Service)
