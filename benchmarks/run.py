@@ -7,8 +7,9 @@ benchmarks/.cache/):
   - search query time, median and p99 over many different strings, beside
     Python's sqlite3 module running the same SQL on the same file
   - keystroke → repainted list, median
-and the billing figures of benchmarks/billing.py on their own book.
-BENCH_ONLY=clients or BENCH_ONLY=billing runs one half.
+the billing figures of benchmarks/billing.py on their own book, and
+generating due invoices for 10,000 clients (benchmarks/schedule.py).
+BENCH_ONLY=clients, billing or schedule runs one part.
 """
 
 from __future__ import annotations
@@ -234,6 +235,24 @@ def billing_book() -> Path:
     return path
 
 
+def schedule_book() -> Path:
+    import schedule
+    from billdesk.models.migrations import MAJOR, MIGRATIONS
+
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"schedule-{schedule.CLIENTS}-v{MAJOR}.{len(MIGRATIONS)}.sqlite3"
+    if not path.exists():
+        print(f"building the scheduled-billing book in {path} …", flush=True)
+        started = time.perf_counter()
+        tmp = path.with_suffix(".tmp")
+        for leftover in CACHE.glob(tmp.name + "*"):
+            leftover.unlink()
+        schedule.build(tmp)
+        tmp.rename(path)
+        print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
+    return path
+
+
 def main() -> int:
     only = os.environ.get("BENCH_ONLY", "")
     if only in ("", "clients"):
@@ -245,6 +264,10 @@ def main() -> int:
         import billing
 
         billing.run(billing_book(), report)
+    if only in ("", "schedule"):
+        import schedule
+
+        schedule.run(schedule_book(), report)
     widths = [max(len(r[i]) for r in RESULTS + [("figure", "value", "target", "raw sqlite3 (ratio)", "")])
               for i in range(5)]
     header = ("figure", "value", "target", "raw sqlite3 (ratio)", "")

@@ -58,7 +58,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from billdesk.cli import billing, clients, demo
+    from billdesk.cli import billing, clients, demo, products, services
 
     parser = _Parser(prog="billdesk", description="Offline billing for small businesses. "
                      "With no command, opens the window.")
@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(commands)
     clients.register(commands)
     billing.register(commands)
+    products.register(commands)
+    services.register(commands)
     return parser
 
 

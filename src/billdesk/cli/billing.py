@@ -43,6 +43,13 @@ def register(commands: Any) -> None:
                                       "Refunded, Collections)")
     lst.set_defaults(handler=invoice_list)
 
+    generate = sub.add_parser("generate", help="invoice every service, addon and domain due "
+                                                "within the lead days (S4)")
+    generate.add_argument("--client", metavar="ID", help="only this client (default: everyone)")
+    generate.add_argument("--date", metavar="YYYY-MM-DD", help="generate as on this day "
+                                                               "(default today)")
+    generate.set_defaults(handler=invoice_generate)
+
     publish = sub.add_parser("publish", help="give a draft its number and make it Unpaid")
     publish.add_argument("id", help="invoice id")
     publish.set_defaults(handler=invoice_publish)
@@ -274,6 +281,24 @@ def invoice_list(args: argparse.Namespace, out: Any) -> None:
         return "\n".join(rows)
 
     out.emit({"invoices": [inv.as_json() for inv in found]}, text)
+
+
+def invoice_generate(args: argparse.Namespace, out: Any) -> None:
+    from billdesk.services import billing_run, invoicing
+
+    client_id = _client_id(args.client) if args.client is not None else None
+    result = billing_run.generate_due(client_id=client_id, today=args.date)
+    made = [invoicing.get_invoice(i) for i in result.invoice_ids]
+
+    def text() -> str:
+        if not made:
+            return "Nothing was due: no invoice made."
+        rows = [f"{inv.label:18}  client #{inv.client_id:<7}  due {inv.due_date.isoformat()}  "
+                f"{str(inv.total):>12} {inv.currency}  {inv.status}" for inv in made]
+        rows.append(f"{len(made)} invoice(s) made")
+        return "\n".join(rows)
+
+    out.emit({"invoices": [inv.as_json() for inv in made]}, text)
 
 
 def invoice_publish(args: argparse.Namespace, out: Any) -> None:

@@ -42,6 +42,7 @@ class BillingSettings:
     late_fee_amount: str = "0"  # 0: no late fees
     late_fee_minimum: str = "0"  # for percent fees: at least this much
     late_fee_days: int = 0  # days after the due date
+    invoice_lead_days: int = 14  # due invoices are generated this many days before the due date
 
     def problems(self) -> list[Problem]:
         found = number_format_problems(self.number_format)
@@ -58,6 +59,8 @@ class BillingSettings:
                 found.append(Problem(name, exc.message))
         if not isinstance(self.late_fee_days, int) or not 0 <= self.late_fee_days <= 3650:
             found.append(Problem("late_fee_days", "must be a whole number of days from 0 to 3650"))
+        if not isinstance(self.invoice_lead_days, int) or not 0 <= self.invoice_lead_days <= 365:
+            found.append(Problem("invoice_lead_days", "must be a whole number of days from 0 to 365"))
         return found
 
 

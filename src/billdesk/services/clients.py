@@ -306,6 +306,9 @@ def update_client(client_id: int, changes: dict[str, Any], *, reason: str = "",
             Invoice.update(payment_method=row["payment_method"]).where(
                 Invoice.client == client_id, Invoice.status.in_(("Draft", "Unpaid", "Collections"))
             ).execute()
+            from billdesk.services import subscriptions  # and so do services, addons, domains
+
+            subscriptions.apply_client_payment_method(client_id, row["payment_method"], actor=actor)
         changelog.record_many([
             {"client": client_id, "at": stamp, "actor": actor, "field": LABELS[c.field],
              "old_value": describe_value(c.field, c.old), "new_value": describe_value(c.field, c.new),

@@ -27,16 +27,19 @@ from billdesk.models import (
     Client,
     Invoice,
     InvoiceLine,
+    Service,
     database,
     now,
 )
 from billdesk.money import Money
-from billdesk.services import billing_settings, changelog, credit, taxes
+from billdesk.services import billing_settings, changelog, credit, cycles, taxes
 from billdesk.services.amounts import amount_input, date_input
 
 OPEN = ("Draft", "Unpaid", "Collections")
 OWING = ("Unpaid", "Collections")  # published and not settled: counts as owed
-LINE_TYPES = ("", "Hosting", "Addon", "Domain", "Item", "LateFee", "AddFunds", "Promo")
+LINE_TYPES = ("", "Hosting", "Addon", "Domain", "Setup", "Item", "LateFee", "AddFunds", "Promo",
+              "GroupDiscount")
+RENEWAL_TYPES = ("Hosting", "Addon", "Domain")  # lines that bill a service, addon or domain
 MAX_LINES = 1000
 # The largest invoice total, in minor units: sums over tens of thousands of
 # invoices stay far inside SQLite's 64-bit INTEGER.
@@ -52,6 +55,8 @@ class LineInput:
     taxed: bool = False
     type: str = ""
     link_id: int | None = None
+    due_date: dt.date | None = None  # a renewal: the due date it bills (never billed twice)
+    group: str = ""  # the service group heading the line on the invoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +67,18 @@ class Line:
     taxed: bool
     type: str
     link_id: int | None
+    due_date: dt.date | None = None
+    group: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "description": self.description, "amount": str(self.amount),
-                "taxed": self.taxed, "type": self.type, "link_id": self.link_id}
+                "taxed": self.taxed, "type": self.type, "link_id": self.link_id,
+                "due_date": self.due_date.isoformat() if self.due_date else None,
+                "group": self.group}
+
+    def as_input(self) -> LineInput:
+        return LineInput(self.description, self.amount.amount, self.taxed, self.type, self.link_id,
+                         self.due_date, self.group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +170,11 @@ def get_invoice(invoice_id: int) -> InvoiceRecord:
     if row is None:
         raise NotFound("invoice", f"no invoice #{invoice_id}")
     currency = row[8]
-    lines = [Line(i, d, Money.from_minor(a, currency), bool(t), ty, link)
-             for i, d, a, t, ty, link in
+    lines = [Line(i, d, Money.from_minor(a, currency), bool(t), ty, link, due, group)
+             for i, d, a, t, ty, link, due, group in
              InvoiceLine.select(InvoiceLine.id, InvoiceLine.description, InvoiceLine.amount,
-                                InvoiceLine.taxed, InvoiceLine.type, InvoiceLine.link_id)
+                                InvoiceLine.taxed, InvoiceLine.type, InvoiceLine.link_id,
+                                InvoiceLine.due_date, InvoiceLine.group_name)
              .where(InvoiceLine.invoice == invoice_id)
              .order_by(InvoiceLine.position, InvoiceLine.id).tuples()]
     return _record(row, lines)
@@ -219,8 +233,13 @@ def rates_for_client(client_id: int) -> taxes.TaxRates:
            .where(Client.id == client_id).tuples().first())
     if row is None:
         raise NotFound("client_id", f"no client #{client_id}")
-    country, state, exempt = row
-    settings = billing_settings.billing()
+    return rates_for_address(*row)
+
+
+def rates_for_address(country: str, state: str, exempt: bool,
+                      settings: billing_settings.BillingSettings | None = None) -> taxes.TaxRates:
+    """The tax charged at an address today (none for an exempt client)."""
+    settings = settings or billing_settings.billing()
     if exempt:
         return taxes.TaxRates(compound=settings.tax_compound, inclusive=settings.tax_inclusive)
     rule1 = billing_settings.rule_for(1, country, state)
@@ -251,7 +270,7 @@ def check_lines(lines: Sequence[LineInput], currency: str) -> list[tuple[LineInp
             problems.append(Problem(exc.field, exc.message))
             continue
         checked.append((LineInput(description, amount.amount, bool(line.taxed), line.type,
-                                  line.link_id), amount))
+                                  line.link_id, line.due_date, (line.group or "").strip()), amount))
     if problems:
         raise ValidationFailed(problems)
     return checked
@@ -268,7 +287,7 @@ def _write_lines(invoice_id: int, checked: list[tuple[LineInput, Money]]) -> Non
         InvoiceLine.insert_many([
             {"invoice": invoice_id, "position": pos, "description": line.description,
              "amount": amount.minor_units, "taxed": line.taxed, "type": line.type,
-             "link_id": line.link_id}
+             "link_id": line.link_id, "due_date": line.due_date, "group_name": line.group}
             for pos, (line, amount) in enumerate(checked, start=1)
         ]).execute()
 
@@ -362,6 +381,8 @@ def _publish(invoice_id: int, actor: str | None) -> str:
     status, paid_date = ("Paid", inv.date) if not inv.total else ("Unpaid", None)
     Invoice.update(number=number, status=status, paid_date=paid_date, updated_at=now()).where(
         Invoice.id == invoice_id).execute()
+    if status == "Paid":
+        _advance_renewals(invoice_id, actor)
     kind = "Add-funds invoice" if inv.is_add_funds else "Invoice"
     changelog.record(inv.client_id, f"{kind} #{number} published: total {inv.total} {inv.currency}, "
                      f"due {inv.due_date.isoformat()}" + (" (nothing to pay: marked Paid)"
@@ -432,7 +453,7 @@ def update_invoice(invoice_id: int, lines: Sequence[LineInput] | None = None, *,
                 raise Conflict("lines", f"the new total {totals.total} is less than what was already "
                                         f"paid and credited ({settled})")
             if inv.status in OWING and totals.total == settled:
-                _mark_paid(invoice_id, dt.date.today())
+                _mark_paid(invoice_id, dt.date.today(), actor)
             if totals.total != inv.total:
                 changelog.record(inv.client_id, f"Invoice {inv.label} edited",
                                  field=f"Invoice {inv.label} total", old=str(inv.total),
@@ -444,9 +465,39 @@ def update_invoice(invoice_id: int, lines: Sequence[LineInput] | None = None, *,
     return get_invoice(invoice_id)
 
 
-def _mark_paid(invoice_id: int, when: dt.date) -> None:
+def _mark_paid(invoice_id: int, when: dt.date, actor: str | None = None) -> None:
+    """Every way an invoice becomes Paid comes through here: it moves the
+    next due date of each renewal it billed by one cycle."""
     Invoice.update(status="Paid", paid_date=when, updated_at=now()).where(
         Invoice.id == invoice_id).execute()
+    _advance_renewals(invoice_id, actor)
+
+
+_RENEWALS_SQL = """
+SELECT l.link_id, l.due_date, s.client_id, s.name, s.cycle, s.due_day, s.expiry_date
+  FROM invoice_line l JOIN service s ON s.id = l.link_id AND s.next_due = l.due_date
+ WHERE l.invoice_id = ? AND l.due_date IS NOT NULL
+"""
+
+
+def _advance_renewals(invoice_id: int, actor: str | None) -> None:
+    """Paid renewals move their item's next due date on by exactly one
+    cycle — only while the item is still due on the date the line billed,
+    so a second call (or a line billed before a hand edit) moves nothing."""
+    rows = database.execute_sql(_RENEWALS_SQL, (invoice_id,)).fetchall()
+    stamp = now()
+    for service_id, due_text, client_id, name, cycle, due_day, expiry in rows:
+        if not cycles.is_recurring(cycle):
+            continue
+        due = dt.date.fromisoformat(due_text)
+        new_due = cycles.next_due(due, cycle, due_day)
+        changes: dict[str, Any] = {"next_due": new_due, "updated_at": stamp}
+        if expiry:  # a renewed domain (or addon) runs a cycle longer
+            changes["expiry_date"] = cycles.next_due(dt.date.fromisoformat(expiry), cycle, due_day)
+        Service.update(**changes).where((Service.id == service_id)
+                                        & (Service.next_due == due)).execute()
+        changelog.record(client_id, "Renewal paid", field=f"{name} (#{service_id}) next due date",
+                         old=due.isoformat(), new=new_due.isoformat(), actor=actor)
 
 
 def set_status(invoice_id: int, status: str, *, actor: str | None = None) -> None:
@@ -548,7 +599,7 @@ def split_invoice(invoice_id: int, line_ids: Iterable[int], *, actor: str | None
             if inv.status == "Collections" and _status(new_id) == "Unpaid":
                 Invoice.update(status="Collections").where(Invoice.id == new_id).execute()
             if not get_invoice(invoice_id).total:  # what stays behind owes nothing
-                _mark_paid(invoice_id, dt.date.today())
+                _mark_paid(invoice_id, dt.date.today(), actor)
     return new_id
 
 
@@ -591,7 +642,7 @@ def _apply(inv: InvoiceRecord, value: Money, when: dt.date, actor: str | None) -
         Invoice.id == inv.id).execute()
     covered = value == inv.balance
     if covered:
-        _mark_paid(inv.id, when)
+        _mark_paid(inv.id, when, actor)
     changelog.record(inv.client_id, f"Credit {value} {inv.currency} applied to invoice {inv.label}"
                      + (": paid in full" if covered else ""), actor=actor)
 
@@ -644,7 +695,7 @@ def add_late_fee(invoice_id: int, today: dt.date | None = None, *,
     fee = late_fee_for(inv.total, settings)
     if not fee:
         return None
-    lines = [LineInput(ln.description, ln.amount.amount, ln.taxed, ln.type, ln.link_id) for ln in inv.lines]
+    lines = [ln.as_input() for ln in inv.lines]
     lines.append(LineInput(f"Late fee (invoice {inv.label}, due {inv.due_date.isoformat()})",
                            fee.amount, False, "LateFee"))
     with database.atomic():

@@ -50,19 +50,27 @@ class Totals:
 
 def compute(lines: Iterable[tuple[Money, bool]], rates: TaxRates, currency: str) -> Totals:
     """Totals of ``(amount, taxed)`` lines under ``rates``."""
-    line_sum = Money.zero(currency)
-    taxed_sum = Money.zero(currency)
+    line_sum = taxed_sum = Decimal(0)
     for amount, taxed in lines:
-        line_sum += amount
+        line_sum += amount.amount
         if taxed:
-            taxed_sum += amount
+            taxed_sum += amount.amount
+    return compute_sums(Money(line_sum, currency), Money(taxed_sum, currency), rates, currency)
+
+
+def compute_sums(line_sum: Money, taxed_sum: Money, rates: TaxRates, currency: str) -> Totals:
+    """The same, from the sum of all lines and the sum of the taxed ones."""
+    if not (rates.rate1 or rates.rate2):
+        zero = Money.zero(currency)
+        return Totals(line_sum, zero, zero, line_sum)
     r1, r2 = rates.rate1 / HUNDRED, rates.rate2 / HUNDRED
     s = taxed_sum.amount
     if not rates.inclusive:
         tax1 = Money(s * r1, currency)
         base2 = s + tax1.amount if rates.compound else s
         tax2 = Money(base2 * r2, currency)
-        return Totals(line_sum, tax1, tax2, line_sum + tax1 + tax2)
+        return Totals(line_sum, tax1, tax2,
+                      Money(line_sum.amount + tax1.amount + tax2.amount, currency))
     # Inclusive: s = net + tax1 + tax2.
     if rates.compound:
         # s = net·(1+r1)·(1+r2); tax1 = net·r1; tax2 = net·(1+r1)·r2

@@ -114,6 +114,7 @@ class InvoiceEditor(QMainWindow):
         head = self.lines_view.horizontalHeader()
         head.resizeSection(LineColumn.AMOUNT, 120)
         head.resizeSection(LineColumn.TAXED, 60)
+        head.resizeSection(LineColumn.GROUP, 140)
         self.lines.edited.connect(self._edited)
         self.add_line = QPushButton("Add line")
         self.add_line.setObjectName("addLine")
@@ -299,6 +300,7 @@ class InvoiceEditor(QMainWindow):
             index = self.method.count() - 1
         self.method.setCurrentIndex(max(index, 0))
         self.lines.set_lines(inv.lines)
+        self.lines_view.setColumnHidden(LineColumn.GROUP, not self.lines.has_groups())
         self.notes.setPlainText(inv.notes)
         self.payments.load_invoice(self.invoice_id)
         self.payments_view.resizeColumnsToContents()

@@ -23,6 +23,7 @@ class Changes:
     groups: bool = False
     settings: bool = False
     billing: bool = False  # invoices, payments, refunds, credit
+    services: bool = False  # services, addons, domains, service groups
     client_id: int | None = None
 
     def touches(self, client_id: int) -> bool:

@@ -1,6 +1,6 @@
-"""Settings (D6, C14): company details and logo, billing (billing_settings_tab),
-display format. The same company form is the first-run dialog of a new,
-empty book."""
+"""Settings (D6, C14, S1): company details and logo, billing
+(billing_settings_tab), the product catalogue (products_tab), display
+format. The same company form is the first-run dialog of a new, empty book."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from billdesk.views import forms
 from billdesk.views.billing_settings_tab import BillingSettingsEditor
 from billdesk.views.errors import show_error
 from billdesk.views.ops import Changes, Operations
+from billdesk.views.products_tab import ProductsPage
 
 MAX_LOGO_BYTES = 2_000_000
 
@@ -165,6 +166,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.company_form = CompanyForm(self)
         self.billing = BillingSettingsEditor(self)
+        self.products = ProductsPage(ops)
 
         display = QWidget()
         dl = QVBoxLayout(display)
@@ -185,6 +187,7 @@ class SettingsDialog(QDialog):
         tabs.addTab(self.company_form, "Company")
         for page, title in self.billing.pages():
             tabs.addTab(page, title)
+        tabs.addTab(self.products, "Products")
         tabs.addTab(display, "Display")
         buttons, self.save_button = forms.save_cancel(self)
         layout = QVBoxLayout(self)

@@ -238,6 +238,7 @@ class LineColumn(IntEnum):
     DESCRIPTION = 0
     AMOUNT = 1
     TAXED = 2
+    GROUP = 3  # the service group heading the line on the invoice (S7); read-only
 
 
 class LinesModel(QAbstractTableModel):
@@ -245,27 +246,33 @@ class LinesModel(QAbstractTableModel):
     the user typed until the invoice is saved (the service checks it)."""
 
     HEADERS = {LineColumn.DESCRIPTION: "Description", LineColumn.AMOUNT: "Amount",
-               LineColumn.TAXED: "Taxed"}
+               LineColumn.TAXED: "Taxed", LineColumn.GROUP: "Group"}
     edited = Signal()
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[list[Any]] = []  # [description, amount text, taxed, type, link, id]
+        # [description, amount text, taxed, type, link, id, renewal due date, group]
+        self._rows: list[list[Any]] = []
         self.read_only = False
         self.problems: dict[tuple[int, int], str] = {}
 
     def set_lines(self, lines: list[invoicing.Line]) -> None:
         self.beginResetModel()
-        self._rows = [[ln.description, str(ln.amount), ln.taxed, ln.type, ln.link_id, ln.id]
-                      for ln in lines]
+        self._rows = [[ln.description, str(ln.amount), ln.taxed, ln.type, ln.link_id, ln.id,
+                       ln.due_date, ln.group] for ln in lines]
         self.problems = {}
         self.endResetModel()
 
     def lines(self) -> list[invoicing.LineInput]:
-        return [invoicing.LineInput(d, a, t, ty, link) for d, a, t, ty, link, _ in self._rows]
+        return [invoicing.LineInput(d, a, t, ty, link, due, group)
+                for d, a, t, ty, link, _, due, group in self._rows]
 
     def line_id(self, row: int) -> int | None:
         return self._rows[row][5] if 0 <= row < len(self._rows) else None
+
+    def has_groups(self) -> bool:
+        """Whether any line sits under a service group heading."""
+        return any(row[7] for row in self._rows)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -288,7 +295,7 @@ class LinesModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if self.read_only:
+        if self.read_only or index.column() == LineColumn.GROUP:
             return base
         if index.column() == LineColumn.TAXED:
             return base | Qt.ItemFlag.ItemIsUserCheckable
@@ -304,6 +311,8 @@ class LinesModel(QAbstractTableModel):
                 return row[0]
             if column == LineColumn.AMOUNT:
                 return row[1]
+            if column == LineColumn.GROUP:
+                return row[7]
             return None
         if role == Qt.ItemDataRole.CheckStateRole and column == LineColumn.TAXED:
             return Qt.CheckState.Checked if row[2] else Qt.CheckState.Unchecked
@@ -336,7 +345,7 @@ class LinesModel(QAbstractTableModel):
     def add_line(self, description: str = "", amount: str = "", taxed: bool = False) -> int:
         row = len(self._rows)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._rows.append([description, amount, taxed, "", None, None])
+        self._rows.append([description, amount, taxed, "", None, None, None, ""])
         self.endInsertRows()
         self.edited.emit()
         return row

@@ -1,0 +1,463 @@
+"""Billing on schedule: generate due invoices (S4), invoice selected items
+(B2) and prorata invoices for moved due dates (S5).
+
+An item (service, addon or domain) is due when its next due date falls
+within the configured lead days. Its renewal line names that due date
+(``invoice_line.due_date``), and a unique index on (item, due date) means
+an item is never invoiced twice for one due date — not when generation
+runs twice, nor when two processes run it at once: each chunk reads what
+is due inside its own write transaction, which SQLite serialises. Paying
+the invoice moves the item's next due date on by one cycle
+(``invoicing._mark_paid``).
+
+Lines of one client that share a due date and a payment method go on one
+invoice, unless the client or the client's group asks for separate
+invoices. The group discount (C6) is a line of its own; items in a service
+group carry the group's name (S7). New invoices take the client's credit.
+
+Generation works on tuples and writes with ``executemany``: ten thousand
+invoices take well under a second (``make bench``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from billdesk.errors import Conflict, InvalidInput, NotFound
+from billdesk.models import Service, database, now
+from billdesk.money import Money, minor_digits
+from billdesk.services import billing_settings, changelog, cycles, invoicing, taxes
+from billdesk.services.amounts import date_input
+
+BILLED_STATUSES = {"service": ("Active", "Suspended"), "addon": ("Active", "Suspended"),
+                   "domain": ("Active",)}
+LINE_TYPE = {"service": "Hosting", "addon": "Addon", "domain": "Domain"}
+CHUNK_CLIENTS = 2000  # clients per write transaction when generating for everyone
+
+# One row per due item, with what its client's invoice needs. ``{where}``
+# narrows it to one client, a range of clients or chosen items.
+_ITEMS_SQL = """
+SELECT s.id, s.client_id, s.kind, s.name, s.label, s.cycle, s.amount, s.taxed, s.next_due,
+       s.due_day, s.payment_method, s.position, p.name,
+       g.id, g.name, g.position, g.hide_on_invoice,
+       c.currency, c.country, c.state, c.tax_exempt, c.language, c.separate_invoices,
+       c.credit_balance, cg.name, cg.discount, cg.separate_invoices,
+       EXISTS (SELECT 1 FROM invoice_line l WHERE l.link_id = s.id AND l.due_date = s.next_due)
+  FROM service s
+  JOIN client c ON c.id = s.client_id
+  LEFT JOIN client_group cg ON cg.id = c.group_id
+  LEFT JOIN service p ON p.id = s.parent_id
+  LEFT JOIN service_group g ON g.id = s.group_id
+ WHERE {where}
+ ORDER BY s.client_id, s.id
+"""
+_DUE_WHERE = """s.cycle NOT IN ('free', 'onetime') AND s.next_due IS NOT NULL AND s.next_due <= ?
+   AND ((s.kind = 'domain' AND s.status = 'Active')
+        OR (s.kind <> 'domain' AND s.status IN ('Active', 'Suspended')))"""
+
+
+@dataclass(slots=True)
+class _Item:
+    id: int
+    client_id: int
+    kind: str
+    name: str
+    label: str
+    cycle: str
+    amount: int  # minor units
+    taxed: bool
+    next_due: dt.date
+    due_day: int
+    method: str
+    position: int
+    parent_name: str | None
+    group_id: int | None
+    group_name: str
+    group_position: int
+    group_hidden: bool
+    invoiced: bool
+
+
+@dataclass(slots=True)
+class _Client:
+    id: int
+    currency: str
+    country: str
+    state: str
+    exempt: bool
+    language: str
+    separate: bool
+    credit: int
+    group_name: str
+    discount: int  # hundredths of a percent
+
+
+@dataclass(slots=True)
+class _Draft:
+    """An invoice about to be written: its client and renewal items."""
+
+    client: _Client
+    due: dt.date
+    method: str
+    items: list[_Item]
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    invoice_ids: list[int]
+    advanced: list[int]  # zero-amount items whose due date just moved on
+
+    def __len__(self) -> int:
+        return len(self.invoice_ids)
+
+
+def _read(where: str, params: Sequence[Any]) -> tuple[dict[int, _Client], list[_Item]]:
+    clients: dict[int, _Client] = {}
+    items: list[_Item] = []
+    date = dt.date.fromisoformat
+    for row in database.execute_sql(_ITEMS_SQL.format(where=where), params).fetchall():
+        (sid, cid, kind, name, label, cycle, amount, taxed, due, due_day, method, position,
+         parent, gid, gname, gpos, ghide, cur, country, state, exempt, language, c_sep, credit,
+         cgname, discount, cg_sep, invoiced) = row
+        if cid not in clients:
+            clients[cid] = _Client(cid, cur, country, state, bool(exempt), language,
+                                   bool(c_sep or cg_sep), credit, cgname or "", discount or 0)
+        items.append(_Item(sid, cid, kind, name, label, cycle, amount, bool(taxed),
+                           date(due) if due else None, due_day, method, position, parent, gid,
+                           gname or "", gpos or 0, bool(ghide), bool(invoiced)))
+    return clients, items
+
+
+# --- what a line says
+
+@lru_cache(maxsize=4096)
+def _date_text(value: dt.date, language: str) -> str:
+    from babel.dates import format_date
+
+    try:
+        return format_date(value, format="medium", locale=(language or "en").replace("-", "_"))
+    except Exception:  # an unknown language: fall back to English
+        return format_date(value, format="medium", locale="en")
+
+
+def describe(kind: str, name: str, label: str, parent: str | None, cycle: str,
+             start: dt.date, end: dt.date, language: str) -> str:
+    """"Web Hosting - example.com (1 Jan 2026 - 31 Jan 2026)"."""
+    span = f"({_date_text(start, language)} - {_date_text(end, language)})"
+    if kind == "domain":
+        years = cycles.CYCLE_MONTHS.get(cycle, 12) // 12
+        return f"Domain renewal - {name} - {years} year{'s' if years != 1 else ''} {span}"
+    if kind == "addon":
+        return f"Addon {name}" + (f" ({parent})" if parent else "") + f" {span}"
+    return f"{name} - {label} {span}" if label else f"{name} {span}"
+
+
+def _sort_key(item: _Item) -> tuple:
+    """Ungrouped items first, then each service group in its order."""
+    return (item.group_id is not None, item.group_position, item.group_id or 0, item.position,
+            item.id)
+
+
+def _discount_lines(client: _Client, lines: list[invoicing.LineInput]) -> list[invoicing.LineInput]:
+    """The group discount (C6): one line per tax treatment, rounded half-up."""
+    if not client.discount:
+        return []
+    out = []
+    rate = Decimal(client.discount).scaleb(-2)
+    for taxed in (True, False):
+        base = sum((Decimal(line.amount) for line in lines if line.taxed == taxed), Decimal(0))
+        off = Money(base * rate / 100, client.currency)
+        if off:
+            out.append(invoicing.LineInput(
+                f"Client group discount ({client.group_name} {rate.normalize():f}%)",
+                (-off).amount, taxed, "GroupDiscount"))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _period(due: dt.date, cycle: str, due_day: int) -> tuple[dt.date, dt.date]:
+    return cycles.period(due, cycle, due_day)
+
+
+def _renewal_lines(client: _Client, items: list[_Item]) -> list[invoicing.LineInput]:
+    lines = []
+    digits = -minor_digits(client.currency)
+    for item in sorted(items, key=_sort_key):
+        start, end = _period(item.next_due, item.cycle, item.due_day)
+        lines.append(invoicing.LineInput(
+            describe(item.kind, item.name, item.label, item.parent_name, item.cycle, start, end,
+                     client.language),
+            Decimal(item.amount).scaleb(digits), item.taxed,
+            LINE_TYPE[item.kind], item.id, item.next_due,
+            "" if item.group_hidden else item.group_name))
+    return lines + _discount_lines(client, lines)
+
+
+def _group(clients: dict[int, _Client], items: Iterable[_Item], *,
+           separate_ok: bool = True) -> list[_Draft]:
+    """One invoice per client, due date and payment method; one per item
+    when the client or its group asks for separate invoices."""
+    drafts: dict[tuple, _Draft] = {}
+    for item in items:
+        client = clients[item.client_id]
+        key: tuple = (item.client_id, item.next_due, item.method)
+        if separate_ok and client.separate:
+            key += (item.id,)
+        draft = drafts.get(key)
+        if draft is None:
+            drafts[key] = _Draft(client, item.next_due, item.method, [item])
+        else:
+            draft.items.append(item)
+    return list(drafts.values())
+
+
+# --- writing invoices in bulk
+
+class _Writer:
+    """Writes many invoices at once inside the caller's transaction:
+    ids and numbers are handed out here (the write lock is held), rows go
+    in with executemany."""
+
+    def __init__(self, today: dt.date, actor: str | None) -> None:
+        self.today = today
+        self.actor = actor or changelog.current_actor()
+        self.settings = billing_settings.billing()
+        self._rates: dict[tuple, taxes.TaxRates] = {}
+
+    def rates(self, client: _Client) -> taxes.TaxRates:
+        key = (client.country, client.state, client.exempt)
+        found = self._rates.get(key)
+        if found is None:
+            found = self._rates[key] = invoicing.rates_for_address(*key, self.settings)
+        return found
+
+    def write(self, drafts: list[tuple[_Client, dt.date, str, list[invoicing.LineInput]]]) -> list[int]:
+        if not drafts:
+            return []
+        if not database.in_transaction():
+            raise RuntimeError("generated invoices are written inside a transaction")
+        conn = database.connection()
+        first_id = (conn.execute("SELECT max(id) FROM invoice").fetchone()[0] or 0) + 1
+        numbers = self._numbers(conn, len(drafts))
+        stamp = now().isoformat(sep=" ")
+        today = self.today.isoformat()
+        invoices, lines, logs, settled = [], [], [], []
+        for n, (client, due, method, draft_lines) in enumerate(drafts):
+            invoice_id = first_id + n
+            cur = client.currency
+            rates = self.rates(client)
+            digits = minor_digits(cur)
+            units = [int(Decimal(line.amount).scaleb(digits)) for line in draft_lines]
+            totals = taxes.compute_sums(
+                Money.from_minor(sum(units), cur),
+                Money.from_minor(sum(u for u, line in zip(units, draft_lines) if line.taxed), cur),
+                rates, cur)
+            status, paid_date = ("Unpaid", None) if totals.total else ("Paid", today)
+            if not totals.total:
+                settled.append(invoice_id)
+            invoices.append((
+                invoice_id, client.id, numbers[n], "standard", status, today, due.isoformat(),
+                paid_date, cur, method, rates.name1, str(rates.rate1), rates.name2,
+                str(rates.rate2), int(rates.compound), int(rates.inclusive),
+                totals.subtotal.minor_units, totals.tax1.minor_units, totals.tax2.minor_units,
+                totals.total.minor_units, stamp, stamp))
+            for pos, (line, amount) in enumerate(zip(draft_lines, units, strict=True), 1):
+                lines.append((invoice_id, pos, line.description, amount,
+                              int(line.taxed), line.type, line.link_id,
+                              line.due_date.isoformat() if line.due_date else None, line.group))
+            logs.append((client.id, stamp, self.actor,
+                         f"Invoice #{numbers[n]} generated: total {totals.total} {cur}, "
+                         f"due {due.isoformat()}"))
+        conn.executemany(
+            "INSERT INTO invoice (id, client_id, number, kind, status, date, due_date, paid_date, "
+            "currency, payment_method, tax1_name, tax1_rate, tax2_name, tax2_rate, tax_compound, "
+            "tax_inclusive, subtotal, tax1, tax2, total, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", invoices)
+        conn.executemany(
+            "INSERT INTO invoice_line (invoice_id, position, description, amount, taxed, type, "
+            "link_id, due_date, group_name) VALUES (?,?,?,?,?,?,?,?,?)", lines)
+        conn.executemany("INSERT INTO client_log (client_id, at, actor, message) VALUES (?,?,?,?)",
+                         logs)
+        for invoice_id in settled:  # nothing to pay (a 100 % discount): Paid, and renewed
+            invoicing._advance_renewals(invoice_id, self.actor)
+        ids = [first_id + n for n in range(len(drafts))]
+        for invoice_id, (client, *_rest) in zip(ids, drafts, strict=True):
+            if client.credit > 0:
+                invoicing.apply_credit_to_new_invoice(invoice_id, when=self.today, actor=self.actor)
+        return ids
+
+    def _numbers(self, conn: Any, count: int) -> list[str]:
+        """``count`` numbers from the gap-free sequence, skipping any that a
+        hand-typed number or a restarted sequence already used."""
+        template = self.settings.number_format
+        seq = billing_settings.next_number()
+        number = _number_maker(template, self.today)
+        out: list[str] = []
+        while len(out) < count:
+            want = count - len(out)
+            batch = [number(seq + i) for i in range(want)]
+            seq += want
+            used: set[str] = set()
+            for start in range(0, len(batch), 500):
+                part = batch[start:start + 500]
+                used.update(row[0] for row in conn.execute(
+                    f"SELECT number FROM invoice WHERE number IN ({','.join('?' * len(part))})",
+                    part))
+            out += [number for number in batch if number not in used]
+        conn.execute("UPDATE number_sequence SET next_value = ? WHERE name = 'invoice'", (seq,))
+        return out
+
+
+def _number_maker(template: str, when: dt.date) -> Callable[[int], str]:
+    """format_number for one day, as prefix + zero-padded seq + suffix
+    (what the template gives for a marker seq shows where the seq goes)."""
+    marker = 918273645546372819
+    parts = billing_settings.format_number(template, marker, when).split(str(marker))
+    width = max((int(m.group(2) or 0) for m in billing_settings._PLACEHOLDER.finditer(template)
+                 if m.group(1) == "seq"), default=0)
+    if len(parts) != 2:  # seq twice: the plain way
+        return lambda seq: billing_settings.format_number(template, seq, when)
+    head, tail = parts
+    return lambda seq: f"{head}{str(seq).zfill(width)}{tail}"
+
+
+def _advance_free(items: list[_Item], actor: str | None) -> list[int]:
+    """Items that cost nothing get no invoice: their due date just moves on."""
+    stamp = now()
+    moved = []
+    for item in items:
+        new_due = cycles.next_due(item.next_due, item.cycle, item.due_day)
+        Service.update(next_due=new_due, updated_at=stamp).where(
+            (Service.id == item.id) & (Service.next_due == item.next_due)).execute()
+        changelog.record(item.client_id, "Nothing to invoice (amount 0)",
+                         field=f"{item.name} (#{item.id}) next due date",
+                         old=item.next_due.isoformat(), new=new_due.isoformat(), actor=actor)
+        moved.append(item.id)
+    return moved
+
+
+def _bill(clients: dict[int, _Client], items: list[_Item], writer: _Writer, *,
+          separate_ok: bool = True) -> RunResult:
+    free = [item for item in items if not item.amount]
+    billed = [item for item in items if item.amount]
+    drafts = [(d.client, d.due, d.method, _renewal_lines(d.client, d.items))
+              for d in _group(clients, billed, separate_ok=separate_ok)]
+    ids = writer.write(drafts)
+    return RunResult(ids, _advance_free(free, writer.actor))
+
+
+# --- the three ways in
+
+def horizon(today: dt.date | None = None) -> dt.date:
+    """The last next-due date that is invoiced when generating on ``today``."""
+    today = today or dt.date.today()
+    return today + dt.timedelta(days=billing_settings.billing().invoice_lead_days)
+
+
+def generate_due(*, client_id: int | None = None, today: Any = None,
+                 actor: str | None = None) -> RunResult:
+    """Invoice every item due within the lead days that has no invoice for
+    its due date yet — for one client, or for everyone (the daily run).
+    Running it again for the same date makes nothing new."""
+    day = date_input(today, "date") if today not in (None, "") else dt.date.today()
+    last = horizon(day).isoformat()
+    writer = _Writer(day, actor)
+    if client_id is not None:
+        if not database.execute_sql("SELECT 1 FROM client WHERE id = ?", (client_id,)).fetchone():
+            raise NotFound("client_id", f"no client #{client_id}")
+        with database.atomic():
+            clients, items = _read(_DUE_WHERE + " AND s.client_id = ?", (last, client_id))
+            return _bill(clients, [i for i in items if not i.invoiced], writer)
+    # Everyone: find who has something due (a snapshot read), then bill them
+    # a chunk of clients per write transaction, reading again under the lock.
+    owners = [row[0] for row in database.execute_sql(
+        f"SELECT DISTINCT s.client_id FROM service s WHERE {_DUE_WHERE} ORDER BY 1", (last,))]
+    invoice_ids: list[int] = []
+    advanced: list[int] = []
+    for start in range(0, len(owners), CHUNK_CLIENTS):
+        part = owners[start:start + CHUNK_CLIENTS]
+        with database.atomic():
+            clients, items = _read(_DUE_WHERE + " AND s.client_id BETWEEN ? AND ?",
+                                   (last, part[0], part[-1]))
+            result = _bill(clients, [i for i in items if not i.invoiced], writer)
+        invoice_ids += result.invoice_ids
+        advanced += result.advanced
+    return RunResult(invoice_ids, advanced)
+
+
+def invoice_selected(service_ids: Iterable[int], *, today: Any = None,
+                     actor: str | None = None) -> RunResult:
+    """Invoice chosen items for their next due date now, however far off
+    (B2). Grouped by due date and payment method; the separate-invoices
+    option does not apply here (as in WHMCS: split the invoice if needed).
+    Refused when an item is already invoiced for its next due date."""
+    ids = sorted(set(service_ids))
+    if not ids:
+        raise InvalidInput("items", "choose the services, addons or domains to invoice")
+    day = date_input(today, "date") if today not in (None, "") else dt.date.today()
+    writer = _Writer(day, actor)
+    marks = ",".join("?" * len(ids))
+    with database.atomic():
+        clients, items = _read(f"s.id IN ({marks})", ids)
+        found = {item.id: item for item in items}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound("items", f"no service, addon or domain #{missing[0]}")
+        if len(clients) > 1:
+            raise Conflict("items", "choose items of one client")
+        for item in items:
+            what = f"{item.name} (#{item.id})"
+            if not cycles.is_recurring(item.cycle) or item.next_due is None:
+                raise Conflict("items", f"{what} is billed {item.cycle}: it has no next due date "
+                                        "to invoice")
+            if item.invoiced:
+                raise Conflict("items", f"{what} is already invoiced for its next due date "
+                                        f"{item.next_due.isoformat()}")
+        return _bill(clients, items, writer, separate_ok=False)
+
+
+def prorata_invoice(client_id: int, changes: Sequence[tuple], *, today: Any = None,
+                    actor: str | None = None) -> int | None:
+    """Bill the days between old and new due dates (S5) in one invoice:
+    ``changes`` holds (item id, old due, new due[, old due day]); amounts,
+    cycles and names are read from the items as they are now. No invoice
+    when the sum is not positive. Call inside the transaction that moved
+    the due dates."""
+    day = date_input(today, "date") if today not in (None, "") else dt.date.today()
+    by_id = {change[0]: change for change in changes}
+    if not by_id:
+        return None
+    marks = ",".join("?" * len(by_id))
+    clients, items = _read(f"s.id IN ({marks})", list(by_id))
+    client = clients.get(client_id)
+    if client is None or any(item.client_id != client_id for item in items):
+        raise Conflict("items", "a prorata invoice bills items of one client")
+    lines = []
+    for item in sorted(items, key=_sort_key):
+        _, old_due, new_due, *rest = by_id[item.id]
+        amount = cycles.prorata(Money.from_minor(item.amount, client.currency), item.cycle,
+                                old_due, new_due, rest[0] if rest else old_due.day)
+        if not amount:
+            continue
+        start, end = sorted((old_due, new_due))
+        span = (f"{_date_text(start, client.language)} - "
+                f"{_date_text(end - dt.timedelta(days=1), client.language)}")
+        label = f"{item.name} - {item.label}" if item.label else item.name
+        lines.append(invoicing.LineInput(
+            f"Prorata {'charge' if amount.amount > 0 else 'credit'}: {label} ({span})",
+            amount.amount, item.taxed, LINE_TYPE[item.kind], item.id, None,
+            "" if item.group_hidden else item.group_name))
+    lines += _discount_lines(client, lines)
+    total = sum((Decimal(line.amount) for line in lines), Decimal(0))
+    if total <= 0:
+        return None
+    with database.atomic():
+        invoice_id = invoicing.create_invoice(client_id, lines, date=day, due_date=day,
+                                              actor=actor)
+        invoicing.apply_credit_to_new_invoice(invoice_id, when=day, actor=actor)
+    return invoice_id
+
