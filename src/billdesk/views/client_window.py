@@ -1,5 +1,6 @@
-"""One client's window (C3): Summary, Profile, Contacts and Log tabs.
-Several can be open at once; each refreshes when its client changes."""
+"""One client's window (C3): Summary, Profile, Contacts, Services,
+Domains, Invoices, Transactions and Log tabs. Several can be open at once;
+each refreshes when its client changes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import html
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QSplitter,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -32,8 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from billdesk.errors import BilldeskError, NotFound
-from billdesk.models import INVOICE_STATUSES
-from billdesk.services import clients, contacts, credit, invoicing, payments
+from billdesk.models import INVOICE_STATUSES, SERVICE_KINDS
+from billdesk.services import clients, contacts, credit, invoicing, payments, subscriptions
 from billdesk.services.clients import ClientRecord
 from billdesk.services.validate import countries, languages
 from billdesk.views.client_form import ClientForm
@@ -50,6 +52,7 @@ from billdesk.views.models.billing_tables import (
 from billdesk.views.models.simple_tables import ContactTableModel, LogTableModel
 from billdesk.views.money_dialogs import AmountDialog, RefundDialog
 from billdesk.views.ops import Changes, Operations
+from billdesk.views.services_tab import DOMAINS, SERVICES, ServiceCounts, ServiceList, SummaryLists
 from billdesk.views.tables import setup_table
 
 TOGGLES = (
@@ -167,20 +170,46 @@ class SummaryTab(QWidget):
         self._notes = ""
 
         self.billing = BillingPanel(window)
-        grid = QGridLayout()
+        self.counts = ServiceCounts()  # Products/Services (C4)
+        self.lists = SummaryLists(window)  # services, addons, domains with bulk actions (S4–S6)
+        panels = QWidget()
+        grid = QGridLayout(panels)
+        grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(info_box, 0, 0)
-        grid.addWidget(self.billing, 0, 1, 2, 1)
-        grid.addWidget(other_box, 0, 2)
         grid.addWidget(contacts_box, 1, 0)
-        grid.addWidget(notes_box, 1, 2)
+        grid.addWidget(self.counts, 2, 0)
+        grid.addWidget(self.billing, 0, 1, 3, 1)
+        grid.addWidget(other_box, 0, 2)
+        grid.addWidget(notes_box, 1, 2, 2, 1)
         for column in range(3):
             grid.setColumnStretch(column, 1)
         grid.setRowStretch(1, 1)
+        self.notes.setMinimumHeight(self.notes.fontMetrics().height() * 3 + 12)
+        # the panels above at their natural height, the lists below take the rest
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("summarySplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(panels)
+        self.splitter.addWidget(self.lists)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.splitterMoved.connect(lambda _pos, _index: QSettings().setValue(
+            "client/summarySplitter", self.splitter.saveState()))
+        self._split = False
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(toggles)
-        layout.addLayout(grid, 1)
+        layout.addWidget(self.splitter, 1)
+
+    def showEvent(self, event) -> None:  # noqa: ANN001
+        super().showEvent(event)
+        if self._split:
+            return
+        self._split = True
+        state = QSettings().value("client/summarySplitter")
+        if state is None or not self.splitter.restoreState(state):
+            panels = self.splitter.widget(0).minimumSizeHint().height()
+            self.splitter.setSizes([panels, max(self.splitter.height() - panels, 200)])
 
     def show_record(self, record: ClientRecord, people: list[contacts.ContactRecord]) -> None:
         v = record.values
@@ -466,6 +495,7 @@ class BillingPanel(QGroupBox):
         for i, (name, text, slot) in enumerate((
                 ("createInvoice", "Create invoice", window.create_invoice),
                 ("createAddFunds", "Add-funds invoice…", window.create_add_funds),
+                ("generateDue", "Generate due invoices", window.generate_due),
                 ("manageCredits", "Manage credits", window.manage_credits),
                 ("viewStatement", "Account statement", window.open_statement))):
             button = QPushButton(text)
@@ -632,17 +662,25 @@ class ClientWindow(QMainWindow):
         self.summary = SummaryTab(self)
         self.profile = ProfileTab(self)
         self.contacts = ContactsTab(self)
+        self.services = ServiceList(self, SERVICES)
+        self.domains = ServiceList(self, DOMAINS)
         self.invoices = InvoicesTab(self)
         self.transactions = TransactionsTab(self)
         self.log = LogTab(self)
         self.tabs.addTab(self.summary, "Summary")
         self.tabs.addTab(self.profile, "Profile")
         self.tabs.addTab(self.contacts, "Contacts")
+        self.tabs.addTab(self.services, "Services")
+        self.tabs.addTab(self.domains, "Domains")
         self.tabs.addTab(self.invoices, "Invoices")
         self.tabs.addTab(self.transactions, "Transactions")
         self.tabs.addTab(self.log, "Log")
         self.setCentralWidget(self.tabs)
         self.currency = ""
+        self._services_soon = QTimer(self)  # reloads the services after billing changes
+        self._services_soon.setSingleShot(True)
+        self._services_soon.setInterval(0)
+        self._services_soon.timeout.connect(self.reload_services)
         self.resize(1120, 700)
         geometry = QSettings().value("client/geometry")
         if geometry is not None:
@@ -669,13 +707,28 @@ class ClientWindow(QMainWindow):
             self.profile.show_record(record)
         self.contacts.load()
         self.reload_billing()
+        self.reload_services()
 
     def reload_billing(self) -> None:
         """What money events change: the Summary figures, the Invoices and
-        Transactions tabs, and the log."""
+        Transactions tabs, and the log; the services soon after (paying a
+        renewal moves its due date), once for a burst of changes."""
         self.summary.billing.load(self.client_id)
         self.invoices.load()
         self.transactions.load()
+        self.log.load()
+        self._services_soon.start()
+
+    def reload_services(self) -> None:
+        """The services, addons and domains: their tabs, the Summary's
+        counts and lists, and the log."""
+        self._services_soon.stop()
+        try:
+            everything = subscriptions.list_services(self.client_id, SERVICE_KINDS)  # one query
+        except NotFound:  # deleted elsewhere: the client's own reload closes the window
+            return
+        for lists in (self.summary.counts, self.summary.lists, self.services, self.domains):
+            lists.show_items(everything)  # a hidden list shows them once shown
         self.log.load()
 
     def _changed(self, changes: Changes) -> None:
@@ -684,6 +737,8 @@ class ClientWindow(QMainWindow):
             self.reload(keep_edits=True)
         elif changes.billing and changes.touches(self.client_id):
             self.reload_billing()
+        elif changes.services and changes.touches(self.client_id):
+            self.reload_services()
 
     # --- billing actions (the Summary panel and the Invoices tab)
 
@@ -710,6 +765,9 @@ class ClientWindow(QMainWindow):
                               parent=self)
         dialog.accepted.connect(lambda: created and self.open_invoice(created[0]))
         dialog.open()
+
+    def generate_due(self) -> None:
+        self.services.generate_due()
 
     def open_invoice(self, invoice_id: int) -> None:
         from billdesk.views.invoice_editor import InvoiceEditor
@@ -811,6 +869,7 @@ class ClientWindow(QMainWindow):
                 self._save_then_close()
                 return
         QSettings().setValue("client/geometry", self.saveGeometry())
+        self._services_soon.stop()
         self.closed.emit(self.client_id)
         try:
             self.ops.changed.disconnect(self._changed)
