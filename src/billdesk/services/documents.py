@@ -17,7 +17,8 @@ its optional C accelerator):
   rest on, each piece drawing the header row first, so the header repeats
   on every page and the work is linear in the rows (one ReportLab
   ``Table`` split page by page is not; even 500-row chunks of them cost
-  about 2 s per 10,000 rows).
+  about 2 s per 10,000 rows). A row can be a heading (bold, spanning the
+  table: an invoice's service group, S7); a heading never ends a page.
 - Text is drawn through one PDF text object per block (``_Pen``), cells
   are plain strings wrapped by us, never Paragraphs (so user text needs no
   markup escaping: "<" and "&" print as typed), and amounts use a
@@ -696,14 +697,23 @@ class _Grid:
     def header_height(self) -> float:
         return self.leading + 2 * self.pad_v + 2
 
-    def rows(self, rows: Iterable[Sequence[str]]) -> tuple[list[tuple[Cell, ...]], list[float]]:
-        """The rows as cells (wrapped where needed) and their heights."""
+    def rows(self, rows: Iterable[Sequence[str]], headings: frozenset[int] = frozenset()
+             ) -> tuple[list[tuple[Cell, ...]], list[float]]:
+        """The rows as cells (wrapped where needed) and their heights. The
+        rows numbered in ``headings`` are one bold cell across the table."""
         font, size, sw = self.fonts.regular, self.size, _text_width
         limits = [(col, self.widths[col] - 2 * self.pad_h, {}) for col in self.wrap]
         one = self.leading + 2 * self.pad_v
         cells: list[tuple[Cell, ...]] = []
         heights: list[float] = []
-        for row in rows:
+        for n, row in enumerate(rows):
+            if n in headings:
+                text = row[0]
+                wrapped = _wrap(text, self.fonts.bold, size, self.width - 2 * self.pad_h,
+                                MAX_CELL_LINES)
+                cells.append((text if len(wrapped) == 1 else tuple(wrapped),))
+                heights.append(len(wrapped) * self.leading + 2 * self.pad_v)
+                continue
             out: list[Cell] = list(row)
             lines = 1
             for col, width, seen in limits:
@@ -726,14 +736,18 @@ class _Rows(Flowable):
     """Any number of rows as one flowable. Every row's height is known in
     advance, so at a page end it keeps exactly the rows that fit and hands
     the rest on as a new _Rows; each piece draws the header row first, so
-    the header repeats on every page. Linear in the number of rows."""
+    the header repeats on every page. Heading rows (``headings``, their
+    indices) span the table in bold and stay with the row after them.
+    Linear in the number of rows."""
 
     def __init__(self, grid: _Grid, cells: list[tuple[Cell, ...]], heights: list[float],
-                 start: int = 0, end: int | None = None, tops: list[float] | None = None) -> None:
+                 start: int = 0, end: int | None = None, tops: list[float] | None = None,
+                 headings: frozenset[int] = frozenset()) -> None:
         super().__init__()
         self.grid = grid
         self.cells = cells
         self.heights = heights
+        self.headings = headings
         self.start = start
         self.end = len(cells) if end is None else end
         if tops is None:  # tops[i]: the height of rows[:i]
@@ -747,9 +761,10 @@ class _Rows(Flowable):
         self.height = grid.header_height + tops[self.end] - tops[start]
 
     @classmethod
-    def of(cls, grid: _Grid, rows: Iterable[Sequence[str]]) -> _Rows:
-        cells, heights = grid.rows(rows)
-        return cls(grid, cells, heights)
+    def of(cls, grid: _Grid, rows: Iterable[Sequence[str]],
+           headings: frozenset[int] = frozenset()) -> _Rows:
+        cells, heights = grid.rows(rows, headings)
+        return cls(grid, cells, heights, headings=headings)
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         return self.width, self.height
@@ -758,12 +773,16 @@ class _Rows(Flowable):
         room = availHeight - self.grid.header_height
         end = bisect.bisect_right(self.tops, self.tops[self.start] + room + 1e-6, self.start,
                                   self.end + 1) - 1
+        if end >= self.end:
+            return [self] if end > self.start else []
+        while end > self.start and end - 1 in self.headings:
+            end -= 1  # a heading goes to the next page with its first row
         if end <= self.start:
             return []  # not even one row fits here: start on the next page
-        if end >= self.end:
-            return [self]
-        return [_Rows(self.grid, self.cells, self.heights, self.start, end, self.tops),
-                _Rows(self.grid, self.cells, self.heights, end, self.end, self.tops)]
+        return [_Rows(self.grid, self.cells, self.heights, self.start, end, self.tops,
+                      self.headings),
+                _Rows(self.grid, self.cells, self.heights, end, self.end, self.tops,
+                      self.headings)]
 
     def draw(self) -> None:
         c, g = self.canv, self.grid
@@ -773,10 +792,10 @@ class _Rows(Flowable):
         c.rect(0, top - header_h, width, header_h, stroke=0, fill=1)
         stripes = c.beginPath()  # zebra by the row's index: it continues across pages
         y = top - header_h
-        heights = self.heights
+        heights, headings = self.heights, self.headings
         for i in range(self.start, self.end):
             h = heights[i]
-            if i % 2:
+            if i % 2 and i not in headings:
                 stripes.rect(0, y - h, width, h)
             y -= h
         c.setFillColor(ZEBRA)
@@ -806,6 +825,15 @@ class _Rows(Flowable):
         at, right_at = pen.at, pen.right
         for i in range(self.start, self.end):
             base = _baseline(row_top - g.pad_v, leading, g.size)
+            if i in headings:  # one bold cell across the table
+                pen.use(g.fonts.bold, g.size, INK)
+                heading = self.cells[i][0]
+                for line in (heading,) if heading.__class__ is str else heading:
+                    at(lefts[0], base, line)
+                    base -= leading
+                pen.use(g.fonts.regular, g.size, INK)
+                row_top -= heights[i]
+                continue
             for (n, left, right, align_right), cell in zip(columns, self.cells[i]):
                 if cell.__class__ is str:
                     (right_at(right, base, cell) if align_right else at(left, base, cell))
@@ -1059,8 +1087,16 @@ def invoice_pdf(invoice_id: int, target: str | os.PathLike[str] | None = None) -
         highlight = ("Status", inv.status, status_colour)
 
     marked = inv.rates.any  # "*" marks taxed lines when the invoice charges tax
-    rows = [(f"{line.description} *" if line.taxed and marked else line.description,
-             money(line.amount)) for line in inv.lines]
+    rows: list[tuple[str, str]] = []
+    headings: set[int] = set()  # a service group heads each run of its lines (S7)
+    group = ""
+    for line in inv.lines:
+        if line.group and line.group != group:
+            headings.add(len(rows))
+            rows.append((line.group, ""))
+        group = line.group
+        rows.append((f"{line.description} *" if line.taxed and marked else line.description,
+                     money(line.amount)))
 
     totals: list[tuple[str, str, str]] = [("Subtotal", money(inv.subtotal), "")]
     for name, rate, amount in ((inv.rates.name1, inv.rates.rate1, inv.tax1),
@@ -1084,7 +1120,7 @@ def invoice_pdf(invoice_id: int, target: str | os.PathLike[str] | None = None) -
                          meta, highlight)
     grid = _Grid([FRAME_W - 40 * mm, 40 * mm], ["Description", "Amount"], right=frozenset({1}),
                  wrap=(0,), fonts=fonts, size=9.5, leading=12, pad_v=5, pad_h=6)
-    story: list[Flowable] = [_Header(header, fonts), _Rows.of(grid, rows),
+    story: list[Flowable] = [_Header(header, fonts), _Rows.of(grid, rows, frozenset(headings)),
                              _Totals(totals, fonts, space_before=4 * mm)]
     if marked and any(line.taxed for line in inv.lines):
         names = " / ".join(n for n, r in ((inv.rates.name1, inv.rates.rate1),
