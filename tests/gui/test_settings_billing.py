@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QLineEdit
 
+from billdesk.errors import ValidationFailed
 from billdesk.models import Client
 from billdesk.services import billing_settings as bs
 from billdesk.services import settings
@@ -258,3 +259,24 @@ def test_billing_models_pass_qtmodeltester(qtmodeltester, qtbot, book):  # noqa:
     editor.move_method(-1)
     editor.remove_method()
     assert editor.payment_methods() == bs.payment_methods()
+
+
+def test_invoice_lead_days_are_saved_and_a_refusal_shows_beside_them(qtbot, ops, dialog):  # noqa: ANN001
+    editor = dialog.billing
+    dialog.tabs.setCurrentWidget(editor.taxes_page)
+    field = editor.form.fields["invoice_lead_days"]
+    spin = field.widget
+    assert spin.value() == bs.billing().invoice_lead_days == 14
+    assert spin.suffix() == " days before the due date"
+    spin.setValue(30)
+    assert editor.changes().settings.invoice_lead_days == 30
+
+    # a refusal about the field (as the worker would send it) shows beside it
+    refused = bs.BillingSettings(invoice_lead_days=400).problems()
+    assert editor.show_refusal(ValidationFailed(refused)) is editor.taxes_page
+    assert field.problem.isVisible() and "0 to 365" in field.problem.text()
+    assert editor.check() and not field.problem.isVisible()  # 30 is fine
+
+    with qtbot.waitSignal(ops.changed, timeout=5000):
+        _click(qtbot, dialog.save_button)
+    assert bs.billing().invoice_lead_days == 30

@@ -1,8 +1,9 @@
 """The billing part of the Settings window (D6; B1 tax and numbering, B6 late
-fees): two pages, "Taxes & numbering" and "Payments & currencies". They
-edit a working copy; the window's Save writes it with the rest of the
-settings in one transaction (billing_settings.apply_changes), so Cancel
-leaves everything as it was and a refusal anywhere writes nothing."""
+fees, S4 how early due invoices are generated): two pages, "Taxes &
+numbering" and "Payments & currencies". They edit a working copy; the
+window's Save writes it with the rest of the settings in one transaction
+(billing_settings.apply_changes), so Cancel leaves everything as it was
+and a refusal anywhere writes nothing."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ from billdesk.views.models.settings_tables import (
 PLACEHOLDER_HINT = ("Placeholders: {seq} the number, {seq:05} the number padded to 5 digits, "
                     "{year}, {month}, {day} (the invoice date)")
 SETTINGS_FIELDS = ("tax_inclusive", "tax_compound", "number_format", "late_fee_kind",
-                   "late_fee_amount", "late_fee_minimum", "late_fee_days")
+                   "late_fee_amount", "late_fee_minimum", "late_fee_days", "invoice_lead_days")
 LISTS = ("tax_rules", "payment_methods", "currencies")  # problems shown under the list
 
 
@@ -290,7 +291,7 @@ class BillingSettingsEditor(QObject):
         tl.addWidget(hint("A rule with no country applies to every country. Clients marked tax "
                           "exempt pay none."))
 
-        numbering = QGroupBox("Invoice numbering")
+        numbering = QGroupBox("Invoice numbering and generation")
         nl = QFormLayout(numbering)
         self.form.add(nl, "number_format", "Format", forms.line(bs.DEFAULT_NUMBER_FORMAT, 60))
         nl.addRow("", hint(PLACEHOLDER_HINT))
@@ -302,6 +303,13 @@ class BillingSettingsEditor(QObject):
         self.preview.setObjectName("number_preview")
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         nl.addRow("Next invoice", self.preview)
+        lead = QSpinBox()
+        lead.setRange(0, 365)
+        lead.setSuffix(" days before the due date")
+        lead.setMaximumWidth(260)
+        lead.setToolTip("Services, addons and domains are invoiced this many days before they "
+                        "fall due (0: on the due date)")
+        add_spin(self.form, nl, "invoice_lead_days", "Generate invoices", lead)
 
         fees = QGroupBox("Late fees")
         fl = QFormLayout(fees)
@@ -425,7 +433,7 @@ class BillingSettingsEditor(QObject):
             number_format=v["number_format"].strip(), late_fee_kind=v["late_fee_kind"],
             late_fee_amount=v["late_fee_amount"].strip() or "0",
             late_fee_minimum=v["late_fee_minimum"].strip() or "0",
-            late_fee_days=v["late_fee_days"])
+            late_fee_days=v["late_fee_days"], invoice_lead_days=v["invoice_lead_days"])
 
     def next_number(self) -> int:
         return self.next_number_spin.value()
