@@ -7,7 +7,13 @@ Billing history (invoices, lines, payments, refunds, credit) is generated in
 Python by the same rules the billing services keep (``taxes.compute`` for
 every total, the services' descriptions and ledger kinds, numbers in date
 order) and written with executemany: calling the services per invoice would
-take minutes for 100,000 clients."""
+take minutes for 100,000 clients.
+
+With billing, the book also gets a product catalogue and what each client
+holds (``_Holdings``): services, addons and domains with their cycles,
+statuses, signup and next due dates (``cycles.next_due`` from the signup
+day), the client's payment method, and a few service groups — again
+written in bulk, from a random stream of their own."""
 
 from __future__ import annotations
 
@@ -23,12 +29,23 @@ from functools import lru_cache
 from itertools import accumulate
 from operator import attrgetter
 
-from billdesk.errors import Conflict
-from billdesk.models import Client, database
+from peewee import fn
+
+from billdesk.errors import BilldeskError, Conflict
+from billdesk.models import Client, Service, ServiceGroup, database
 from billdesk.models.db import PRAGMAS
 from billdesk.models.migrations import bulk_client_load
 from billdesk.money import Money, minor_digits
-from billdesk.services import billing_settings, changelog, clients, groups, settings, taxes
+from billdesk.services import (
+    billing_settings,
+    catalog,
+    changelog,
+    clients,
+    cycles,
+    groups,
+    settings,
+    taxes,
+)
 
 FIRST = [
     "Zoë", "José", "François", "Søren", "Łukasz", "Siobhán", "Seán", "Chloé", "Renée", "Björn",
@@ -100,11 +117,18 @@ class DemoResult:
     invoices: int = 0
     transactions: int = 0
     credit_entries: int = 0
+    products: int = 0
+    services: int = 0
+    addons: int = 0
+    domains: int = 0
+    service_groups: int = 0
 
     def as_json(self) -> dict[str, int]:
         return {"clients": self.clients, "contacts": self.contacts, "groups": self.groups,
                 "invoices": self.invoices, "transactions": self.transactions,
-                "credit_entries": self.credit_entries}
+                "credit_entries": self.credit_entries, "products": self.products,
+                "services": self.services, "addons": self.addons, "domains": self.domains,
+                "service_groups": self.service_groups}
 
 
 def _ascii(text_: str) -> str:
@@ -117,7 +141,8 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
                 billing: bool = True) -> DemoResult:
     """Fill an empty book with a demo company and ``n_clients`` clients;
     with ``billing``, also tax rules, payment methods and about two years of
-    invoices, payments, refunds and credit for them."""
+    invoices, payments, refunds and credit for them, a product catalogue,
+    and the services, addons, domains and service groups they hold."""
     # Millions of small objects are made here and all live to the end: the
     # cyclic garbage collector would only walk them again and again.
     collecting = gc.isenabled()
@@ -153,6 +178,7 @@ def _create_demo(n_clients: int, seed: int, today: datetime | None, billing: boo
         group_keys[None] = ""
         client_rows, log_rows, contact_rows, billing_contacts = [], [], [], []
         history = _BillingHistory(seed, today, actor) if billing else None
+        holdings = _Holdings(seed, history) if history is not None else None
         sort_keys: list[tuple[str, int]] = []
         contact_id = 0
         for client_id in range(1, n_clients + 1):
@@ -202,9 +228,14 @@ def _create_demo(n_clients: int, seed: int, today: datetime | None, billing: boo
                     billing_contacts.append((contact_id, client_id))
             if history is not None:
                 # its own random stream: the clients are the same with or without billing
-                history.add_client(client_id, created.date(), currency, cc, client_rows[-1][18],
-                                   status, clients.display_name(first, last, company, fmt),
-                                   company and domain, first, last, tld)
+                billed = history.add_client(
+                    client_id, created.date(), currency, cc, client_rows[-1][18], status,
+                    clients.display_name(first, last, company, fmt), company and domain, first,
+                    last, tld)
+                if holdings is not None:
+                    holdings.add_client(client_id, created.date(), currency, status,
+                                        (company and domain) or f"{_ascii(first)}{_ascii(last)}.{tld}",
+                                        tld, billed)
         ranks = {cid: (i + 1) * clients.RANK_GAP for i, (_, cid) in enumerate(sorted(sort_keys))}
         if history is None:
             client_rows = [row + (ranks[row[0]], "", 0) for row in client_rows]
@@ -228,12 +259,16 @@ def _create_demo(n_clients: int, seed: int, today: datetime | None, billing: boo
             "INSERT INTO contact (id, client_id, first_name, last_name, company, email, phone, "
             "categories, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", contact_rows)
         cursor.executemany("UPDATE client SET billing_contact_id = ? WHERE id = ?", billing_contacts)
-        counts = (0, 0, 0)
+        counts: tuple[int, ...] = (0, 0, 0)
+        held: tuple[int, ...] = (0, 0, 0, 0, 0)
         if history is not None:
             with _indexes_rebuilt(("invoice", "invoice_line", "txn", "credit_entry")):
                 counts = history.write(cursor)
+        if holdings is not None:
+            with _indexes_rebuilt(("service", "service_group")):
+                held = holdings.write(cursor)
         database.obj.execute_sql(f"PRAGMA cache_size = {PRAGMAS['cache_size']}")
-    return DemoResult(n_clients, len(contact_rows), len(group_ids), *counts)
+    return DemoResult(n_clients, len(contact_rows), len(group_ids), *counts, *held)
 
 
 # --------------------------------------------------------------------------- billing history
@@ -561,7 +596,9 @@ class _BillingHistory:
     # --- one client
 
     def add_client(self, client_id: int, created: date, currency: str, country: str, exempt: int,
-                   status: str, name: str, domain: str, first: str, last: str, tld: str) -> None:
+                   status: str, name: str, domain: str, first: str, last: str,
+                   tld: str) -> _Client | None:
+        """The client's billing history; returns it (None when it has none)."""
         rng = self.rng
         rand, randint = rng.random, rng.randint
         today = self.today
@@ -585,7 +622,7 @@ class _BillingHistory:
             events.append((randint(start, today), _ADJUST))
         if not events:
             self.client_values[client_id] = (method, 0)
-            return
+            return None
         events.sort()
         client = (client_id, name, currency)
         c = _Client(self, client, currency, *self.rates_for(currency, country, bool(exempt)), method,
@@ -618,6 +655,7 @@ class _BillingHistory:
                 f"Billing history added (demo data): {len(c.invoices)} invoice(s), "
                 f"{len(c.txns)} transaction(s), {len(c.entries)} credit entr"
                 f"{'y' if len(c.entries) == 1 else 'ies'}"))
+        return c
 
     # --- writing
 
@@ -1022,3 +1060,271 @@ class _Client:
                         and e.amount <= _avail(self.entries, day)):
                     self._entry(day, "reversal", -e.amount, reverses=e)
                     break
+
+
+# --------------------------------------------------------------------------- services, addons, domains
+
+# name, type, product group, {cycle: price in GBP}, setup fee in GBP, hidden, description.
+# Prices are in the business's default currency; a year costs ten months.
+def _plan_prices(monthly: str) -> dict[str, str]:
+    m = Decimal(monthly)
+    return {"monthly": monthly, "quarterly": str(m * 3), "annually": str(m * 10)}
+
+
+CATALOGUE = [
+    *((name, "reseller" if name.startswith("Reseller") else
+       "server" if name.startswith("Cloud") else "hosting",
+       name.split(" — ")[0], _plan_prices(monthly), "0", False, "") for name, monthly in PLANS),
+    ("Website Care Plan", "other", "Support plans", _plan_prices("29.00"), "0", False,
+     "Updates, backups checked, one hour of changes a month"),
+    ("Shared Hosting — Classic 2019", "hosting", "Shared Hosting", _plan_prices("2.99"), "0", True,
+     "No longer sold; kept for the clients who have it"),
+    ("Daily Off-site Backups", "addon", "Addons", _plan_prices("2.50"), "0", False, ""),
+    ("Email Hosting — 5 mailboxes", "addon", "Addons", _plan_prices("5.00"), "0", False, ""),
+    ("SSL Certificate", "addon", "Addons", {"annually": "39.00"}, "0", False,
+     "Domain-validated certificate, one year"),
+    ("Domain Registration — .com", "domain", "Domains",
+     {"annually": "11.99", "biennially": "23.98"}, "0", False, ""),
+    ("Domain Registration — .co.uk", "domain", "Domains",
+     {"annually": "7.99", "biennially": "15.98"}, "0", False, ""),
+]
+MONTHS_CYCLE = {1: "monthly", 3: "quarterly", 12: "annually"}
+# products a client takes besides (or instead of) the history's hosting plan
+W_EXTRA = _weighted(range(len(PLANS) + 2), PLAN_WEIGHTS + [6, 3])
+W_SERVICE_COUNT = _weighted((0, 1, 2, 3, 4, 5), (12, 40, 22, 13, 8, 5))
+W_PLAN_CYCLE = _weighted(("monthly", "quarterly", "annually"), CYCLE_WEIGHTS)
+W_DOMAIN_CYCLE = _weighted(("annually", "biennially", "triennially"), (85, 12, 3))
+# statuses by the client's status
+W_SERVICE_STATUS = {
+    "Active": _weighted(("Active", "Suspended", "Cancelled", "Terminated", "Pending"),
+                        (82, 5, 7, 4, 2)),
+    "Inactive": _weighted(("Active", "Suspended", "Cancelled", "Terminated"), (10, 20, 40, 30)),
+    "Closed": _weighted(("Cancelled", "Terminated"), (50, 50)),
+}
+W_DOMAIN_STATUS = {
+    "Active": _weighted(("Active", "Expired", "Cancelled", "Pending transfer", "Transferred away"),
+                        (85, 6, 4, 2, 3)),
+    "Inactive": _weighted(("Active", "Expired", "Cancelled", "Transferred away"), (15, 40, 25, 20)),
+    "Closed": _weighted(("Expired", "Cancelled", "Transferred away"), (40, 30, 30)),
+}
+SERVICE_GROUPS = [("Client websites", "Sites we host for our own customers", False),
+                  ("Online shop", "The shop and everything it needs", False),
+                  ("Internal", "Our own systems; not itemised for the accountant", True),
+                  ("Staging", "Test copies of the live sites", False),
+                  ("Marketing sites", "", False)]
+_ENDED = ("Cancelled", "Terminated", "Expired", "Transferred away")
+
+
+@lru_cache(maxsize=65536)  # most items ask for today: a few thousand signup days
+def _due_on_or_after(signup: date, cycle: str, target: date) -> date:
+    """The first due date (counted from the signup day) on or after ``target``."""
+    months = cycles.CYCLE_MONTHS[cycle]
+    times = max(0, ((target.year - signup.year) * 12 + target.month - signup.month) // months)
+    due = cycles.next_due(signup, cycle, signup.day, times)
+    while due < target:
+        times += 1
+        due = cycles.next_due(signup, cycle, signup.day, times)
+    return due
+
+
+class _Holdings:
+    """The catalogue, and each client's services, addons, domains and
+    service groups, as ``subscriptions`` would write them, in bulk."""
+
+    def __init__(self, seed: int, history: _BillingHistory) -> None:
+        self.rng = _Random(f"billdesk demo services {seed}")
+        self.history = history
+        self.today = date.fromordinal(history.today)
+        self.currency = settings.default_currency()
+        self.products: list[tuple[int, str, str]] = []  # id, name, type (CATALOGUE order)
+        for name, type_, group, prices, setup, hidden, description in CATALOGUE:
+            try:
+                product_id = catalog.find_product(name).id  # the book has it already
+            except BilldeskError:
+                product_id = catalog.add_product(
+                    name, type=type_, group=group, description=description, taxed=True,
+                    hidden=hidden, currency=self.currency, setup_fee=self._money(setup),
+                    prices={cycle: self._money(gbp) for cycle, gbp in prices.items()})
+            self.products.append((product_id, name, type_))
+        # name → (product id, {cycle: price in GBP})
+        self.by_name = {name: (pid, entry[3]) for (pid, name, _), entry
+                        in zip(self.products, CATALOGUE)}
+        self.service_id = Service.select(fn.MAX(Service.id)).scalar() or 0
+        self.group_id = ServiceGroup.select(fn.MAX(ServiceGroup.id)).scalar() or 0
+        # (id, client, kind, product, parent, name, label, status, cycle, amount, taxed, signup,
+        #  next due, due day, expiry, override suspend, group, position)
+        self.rows: list[tuple] = []
+        self.group_rows: list[tuple] = []
+        self.log_rows: list[tuple] = []
+        self.counts = {"service": 0, "addon": 0, "domain": 0}
+
+    def _money(self, gbp: str) -> Money:
+        return Money.from_minor(_BillingHistory.price(self.currency, gbp), self.currency)
+
+    # --- dates, by cycles.py
+
+    def _dates(self, status: str, cycle: str, signup: date) -> date:
+        """The next due date an item in this status would have today."""
+        rng, today = self.rng, self.today
+        if status == "Pending":
+            return signup
+        if status in _ENDED:  # billed until it ended; the date stays where it was
+            ended = signup + timedelta(days=rng.randint(0, (today - signup).days))
+            return _due_on_or_after(signup, cycle, ended)
+        due = _due_on_or_after(signup, cycle, today)
+        overdue = status == "Suspended" or rng.random() < 0.06
+        if overdue and due > signup:
+            before = cycles.previous_due(due, cycle, signup.day)
+            if before >= signup and (status == "Suspended" or (today - before).days <= 45):
+                return before
+        return due
+
+    def _signup(self, start: int) -> date:
+        return date.fromordinal(self.rng.randint(start, self.history.today))
+
+    def _add(self, client_id: int, kind: str, product: int | None, parent: int | None,
+             name: str, label: str, status: str, cycle: str, amount: int, signup: date,
+             expiry: bool = False) -> int:
+        due = self._dates(status, cycle, signup)
+        self.service_id += 1
+        self.rows.append([self.service_id, client_id, kind, product, parent, name, label, status,
+                          cycle, amount, signup, due, signup.day, due if expiry else None,
+                          int(self.rng.random() < 0.02), None, 0])
+        self.counts[kind] += 1
+        return self.service_id
+
+    # --- one client
+
+    def add_client(self, client_id: int, created: date, currency: str, status: str, site: str,
+                   tld: str, billed: _Client | None) -> None:
+        rng, history = self.rng, self.history
+        pick, price = rng.pick, history.price
+        start = max(created.toordinal(), history.today - 730)
+        first_row = len(self.rows)
+        count = pick(W_SERVICE_COUNT)
+        if billed is not None and billed.plan is not None:
+            count = max(count, 1)
+        w_status, w_domain = W_SERVICE_STATUS[status], W_DOMAIN_STATUS[status]
+        hosted: list[tuple[int, str, str, date, str]] = []  # id, cycle, status, signup, label
+        for n in range(count):
+            if n == 0 and billed is not None and billed.plan is not None:
+                name, monthly = billed.plan  # what the history invoices
+                cycle = MONTHS_CYCLE[billed.cycle[0]]
+            else:
+                name = CATALOGUE[pick(W_EXTRA)][0]
+                cycle = pick(W_PLAN_CYCLE)
+            product, prices = self.by_name[name]
+            label = site if n == 0 else f"{rng.choice(EXTRA_DOMAIN_WORDS)}.{site}"
+            if n and name.startswith("Cloud VPS"):
+                label = f"vps{n + 1}.{site}"
+            item_status = pick(w_status)
+            signup = (date.fromordinal(history.today - rng.randint(0, 10))
+                      if item_status == "Pending" else self._signup(start))
+            sid = self._add(client_id, "service", product, None, name, label, item_status, cycle,
+                            price(currency, prices[cycle]), signup)
+            hosted.append((sid, cycle, item_status, signup, label))
+        # addons on some services: same cycle as their service (SSL: a year)
+        for sid, cycle, parent_status, parent_signup, label in hosted:
+            if rng.random() >= 0.3:
+                continue
+            name = CATALOGUE[len(PLANS) + 2 + rng.randint(0, 2)][0]
+            product, prices = self.by_name[name]
+            addon_cycle = cycle if cycle in prices else "annually"
+            addon_status = (parent_status if parent_status not in ("Active", "Suspended")
+                            else "Cancelled" if rng.random() < 0.1 else parent_status)
+            signup = (parent_signup if addon_status == "Pending"
+                      else self._signup(parent_signup.toordinal()))
+            self._add(client_id, "addon", product, sid, name, "", addon_status, addon_cycle,
+                      price(currency, prices[addon_cycle]), signup)
+        # domains: the client's site for most, now and then one more
+        names = []
+        if (count and rng.random() < 0.75) or (not count and rng.random() < 0.25):
+            names.append(site)
+            if rng.random() < 0.2:
+                names.append(f"{rng.choice(EXTRA_DOMAIN_WORDS)}-{site}")
+        yearly = DOMAIN_PRICES.get(tld, "12.99")
+        for name in names:
+            cycle = pick(W_DOMAIN_CYCLE)
+            years = cycles.CYCLE_MONTHS[cycle] // 12
+            domain_status = pick(w_domain)
+            signup = (date.fromordinal(history.today - rng.randint(0, 10))
+                      if domain_status == "Pending transfer" else self._signup(start))
+            self._add(client_id, "domain", None, None, name, "", domain_status, cycle,
+                      price(currency, yearly) * years, signup, expiry=True)
+        added = len(self.rows) - first_row
+        if not added:
+            return
+        # a few clients sort their services and domains into groups
+        grouped = [row for row in self.rows[first_row:] if row[2] != "addon"]
+        if len(grouped) >= 2 and rng.random() < 0.07:
+            chosen = rng.sample(SERVICE_GROUPS, 1 if rng.random() < 0.7 else 2)
+            ids = []
+            for position, (name, description, hidden) in enumerate(chosen, 1):
+                self.group_id += 1
+                ids.append(self.group_id)
+                self.group_rows.append((self.group_id, client_id, name, description, position,
+                                        int(hidden)))
+            places = dict.fromkeys(ids, 0)
+            for row in grouped:
+                if rng.random() < 0.7:
+                    gid = rng.choice(ids)
+                    places[gid] += 1
+                    row[15], row[16] = gid, places[gid]
+        kinds = [row[2] for row in self.rows[first_row:]]
+        parts = [f"{kinds.count(kind)} {kind}{'s' if kinds.count(kind) != 1 else ''}"
+                 for kind in ("service", "addon", "domain") if kind in kinds]
+        latest = max(row[10] for row in self.rows[first_row:]).toordinal()
+        self.log_rows.append((client_id, f"{history.isos[latest]} 09:00:00", history.actor,
+                              f"Services added (demo data): {', '.join(parts)}"))
+
+    # --- writing
+
+    def write(self, cursor) -> tuple[int, int, int, int, int]:  # noqa: ANN001
+        methods = self.history.client_values
+        stamps = self.history.stamps
+        iso = date.isoformat
+
+        def service_rows() -> Iterator[tuple]:
+            for (sid, client_id, kind, product, parent, name, label, status, cycle, amount,
+                 signup, due, due_day, expiry, override, group, position) in self.rows:
+                stamp = stamps[signup.toordinal()]
+                yield (sid, client_id, kind, product, parent, name, label, status, cycle, amount,
+                       amount, 1, iso(signup), iso(due), due_day,
+                       iso(expiry) if expiry else None, methods[client_id][0], override, group,
+                       position, "", stamp, stamp)
+
+        cursor.executemany(
+            "INSERT INTO service_group (id, client_id, name, description, position, "
+            "hide_on_invoice) VALUES (?, ?, ?, ?, ?, ?)", self.group_rows)
+        _insert_batched(
+            cursor, "INSERT INTO service (id, client_id, kind, product_id, parent_id, name, label, "
+            "status, cycle, amount, first_payment, taxed, signup_date, next_due, due_day, "
+            "expiry_date, payment_method, override_suspend, group_id, position, notes, created_at, "
+            "updated_at) VALUES ", 23, service_rows())
+        cursor.executemany("INSERT INTO client_log (client_id, at, actor, message) VALUES (?, ?, ?, ?)",
+                           self.log_rows)
+        return (len(self.products), self.counts["service"], self.counts["addon"],
+                self.counts["domain"], len(self.group_rows))
+
+
+def _insert_batched(cursor, head: str, width: int, rows: Iterator[tuple],  # noqa: ANN001
+                    per: int = 50) -> None:
+    """``head`` + many rows, ``per`` rows to a statement. For tables with
+    CHECK (x IN (…)) constraints: SQLite builds each IN list once per
+    statement run, which for one row per run costs more than the row."""
+    one = "(" + ", ".join("?" * width) + ")"
+    batch_sql = head + ", ".join([one] * per)
+    batch: list = []
+    full: list[list] = []
+    for row in rows:
+        batch.extend(row)
+        if len(batch) == per * width:
+            full.append(batch)
+            batch = []
+            if len(full) == 200:
+                cursor.executemany(batch_sql, full)
+                full = []
+    if full:
+        cursor.executemany(batch_sql, full)
+    if batch:
+        cursor.execute(head + ", ".join([one] * (len(batch) // width)), batch)
