@@ -217,37 +217,20 @@ def bench_keystroke(path: Path) -> None:
     close_database()
 
 
-def billing_book() -> Path:
-    import billing
+def cached_book(name: str, what: str, build) -> Path:  # noqa: ANN001
+    """A book built once by ``build(path)`` and kept in benchmarks/.cache/
+    (its name carries the schema version, so a new migration rebuilds it)."""
     from billdesk.models.migrations import MAJOR, MIGRATIONS
 
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"billing-{billing.BIG}-v{MAJOR}.{len(MIGRATIONS)}.sqlite3"
+    path = CACHE / f"{name}-v{MAJOR}.{len(MIGRATIONS)}.sqlite3"
     if not path.exists():
-        print(f"building the billing book in {path} …", flush=True)
+        print(f"building {what} in {path} …", flush=True)
         started = time.perf_counter()
         tmp = path.with_suffix(".tmp")
         for leftover in CACHE.glob(tmp.name + "*"):
             leftover.unlink()
-        billing.build(tmp)
-        tmp.rename(path)
-        print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
-    return path
-
-
-def schedule_book() -> Path:
-    import schedule
-    from billdesk.models.migrations import MAJOR, MIGRATIONS
-
-    CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"schedule-{schedule.CLIENTS}-v{MAJOR}.{len(MIGRATIONS)}.sqlite3"
-    if not path.exists():
-        print(f"building the scheduled-billing book in {path} …", flush=True)
-        started = time.perf_counter()
-        tmp = path.with_suffix(".tmp")
-        for leftover in CACHE.glob(tmp.name + "*"):
-            leftover.unlink()
-        schedule.build(tmp)
+        build(tmp)
         tmp.rename(path)
         print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
     return path
@@ -263,11 +246,12 @@ def main() -> int:
     if only in ("", "billing"):
         import billing
 
-        billing.run(billing_book(), report)
+        billing.run(cached_book(f"billing-{billing.BIG}", "the billing book", billing.build), report)
     if only in ("", "schedule"):
         import schedule
 
-        schedule.run(schedule_book(), report)
+        schedule.run(cached_book(f"schedule-{schedule.CLIENTS}", "the scheduled-billing book",
+                                 schedule.build), report)
     widths = [max(len(r[i]) for r in RESULTS + [("figure", "value", "target", "raw sqlite3 (ratio)", "")])
               for i in range(5)]
     header = ("figure", "value", "target", "raw sqlite3 (ratio)", "")
