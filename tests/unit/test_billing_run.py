@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from billdesk.errors import Conflict
+from billdesk.errors import Conflict, InvalidInput, ValidationFailed
 from billdesk.models import Client, Invoice, InvoiceLine, Service, database
 from billdesk.services import (
     billing_run,
@@ -296,6 +296,97 @@ def test_mass_update_prorata_negative_total_makes_no_invoice_and_no_credit(clien
     assert result.invoice_id is None and Invoice.select().count() == 0
     assert credit.balance(client) == before_credit
     assert next_due(a) == D(2026, 3, 1)
+
+
+# --- what a review found: ids, cancelled and late invoices, moved dates
+
+def test_a_deleted_items_id_is_never_handed_out_again(client: int) -> None:
+    old = service(client, "10.00")
+    billing_run.generate_due(today=DAY)
+    subscriptions.delete_services([old])
+    new = service(client, "20.00")
+    assert new > old  # AUTOINCREMENT: the old invoice line cannot claim the new item
+    (inv,) = billing_run.generate_due(today=DAY).invoice_ids
+    assert [ln.link_id for ln in invoicing.get_invoice(inv).lines] == [new]
+
+
+def test_cancelling_a_generated_invoice_lets_the_next_run_bill_it_again(client: int) -> None:
+    s = service(client, "10.00")
+    (first,) = billing_run.generate_due(today=DAY).invoice_ids
+    invoicing.cancel_invoice(first)
+    (second,) = billing_run.generate_due(today=DAY).invoice_ids
+    assert second != first and invoicing.get_invoice(second).lines[0].due_date == D(2026, 1, 31)
+    payments.mark_paid(second)
+    assert next_due(s) == D(2026, 2, 28)
+    check_invariants(client)
+
+
+def test_moving_back_to_a_paid_due_date_is_refused_naming_the_invoice(client: int) -> None:
+    s = service(client, "10.00")
+    (inv,) = billing_run.generate_due(today=DAY).invoice_ids
+    payments.mark_paid(inv)
+    assert next_due(s) == D(2026, 2, 28)
+    before = dump()
+    with pytest.raises(InvalidInput) as err:
+        subscriptions.edit_service(s, next_due="2026-01-31")
+    number = invoicing.get_invoice(inv).number
+    assert err.value.field == "next_due"
+    assert number in err.value.message and "2026-02-28" in err.value.message
+    assert dump() == before
+    subscriptions.edit_service(s, next_due="2026-02-15")  # an unbilled date is fine
+    assert next_due(s) == D(2026, 2, 15)
+
+
+def test_a_late_generated_invoice_stays_editable(client: int) -> None:
+    service(client, "10.00", due="2026-01-05")  # billed on the 20th: due before its date
+    (inv,) = billing_run.generate_due(today=DAY).invoice_ids
+    record = invoicing.get_invoice(inv)
+    assert record.due_date < record.date
+    lines = [ln.as_input() for ln in record.lines] + [invoicing.LineInput("Extra", "1.00")]
+    assert invoicing.update_invoice(inv, lines, notes="late").total == m("11.00")
+    # moving the dates still has to keep due ≥ date
+    with pytest.raises(ValidationFailed):
+        invoicing.update_invoice(inv, due_date="2026-01-01")
+
+
+def test_prorata_credit_on_a_taxed_item_offsets_an_untaxed_charge(client: int) -> None:
+    billing_settings.add_tax_rule(1, "VAT", "20", country="GB")
+    back = service(client, "28.00", due="2027-03-15", name="Taxed", taxed=True)  # 28-day cycle
+    on = service(client, "56.00", due="2027-03-01", name="Untaxed")  # Feb 2027: 28 days
+    result = subscriptions.mass_update([back, on], next_due="2027-03-08", prorata=True)
+    inv = invoicing.get_invoice(result.invoice_id)
+    # −7 days × 1.00 on the taxed item, +7 days × 2.00 on the other: 7.00, no tax
+    assert [(ln.link_id, ln.amount) for ln in inv.lines] == [(back, m("-7.00")), (on, m("14.00"))]
+    assert (inv.tax, inv.total) == (m("0.00"), m("7.00"))
+    check_invariants(client)
+
+
+def test_a_renewed_domain_keeps_its_expiry_day(client: int) -> None:
+    domain = subscriptions.add_domain(client, "example.net", amount="12.00",
+                                      next_due="2026-01-31", expiry_date="2026-02-14")
+    (inv,) = billing_run.generate_due(today=DAY).invoice_ids
+    payments.mark_paid(inv)
+    item = Service.get_by_id(domain)
+    assert (item.next_due, item.expiry_date) == (D(2027, 1, 31), D(2027, 2, 14))
+
+
+def test_a_long_overdue_free_item_moves_past_the_lead_days_in_one_run(client: int) -> None:
+    zero = service(client, "0.00", due="2025-06-30", name="Included")
+    result = billing_run.generate_due(today=DAY)
+    assert result.advanced == [zero] and not result.invoice_ids
+    assert next_due(zero) == D(2026, 2, 28)  # 30 Jun → … → 31 Jan ≤ 3 Feb → 28 Feb
+    before = dump()
+    assert not billing_run.generate_due(today=DAY).advanced
+    assert dump() == before
+
+
+def test_get_invoices_reads_many_as_get_invoice_does(client: int) -> None:
+    for amount, method in (("1.00", "Card"), ("2.00", "PayPal"), ("3.00", "Cash")):
+        service(client, amount, payment_method=method)
+    ids = billing_run.generate_due(today=DAY).invoice_ids
+    wanted = [ids[2], 999_999, ids[0], ids[1]]
+    assert invoicing.get_invoices(wanted) == [invoicing.get_invoice(i) for i in (ids[2], ids[0],
+                                                                                ids[1])]
 
 
 # --- two writers at once

@@ -288,7 +288,7 @@ def invoice_generate(args: argparse.Namespace, out: Any) -> None:
 
     client_id = _client_id(args.client) if args.client is not None else None
     result = billing_run.generate_due(client_id=client_id, today=args.date)
-    made = [invoicing.get_invoice(i) for i in result.invoice_ids]
+    made = invoicing.get_invoices(result.invoice_ids)
 
     def text() -> str:
         if not made:

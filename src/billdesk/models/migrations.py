@@ -283,7 +283,9 @@ CREATE TABLE service_group (
 );
 
 CREATE TABLE service (
-    id               INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: an id is never handed out again, so invoice lines that
+    -- billed a deleted item never point at (or block) a new one
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
     client_id        INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
     kind             TEXT NOT NULL CHECK (kind IN ('service', 'addon', 'domain')),
     product_id       INTEGER REFERENCES product (id) ON DELETE SET NULL,

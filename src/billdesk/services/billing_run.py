@@ -20,6 +20,7 @@ invoices take well under a second (``make bench``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -325,29 +326,37 @@ def _number_maker(template: str, when: dt.date) -> Callable[[int], str]:
     return lambda seq: f"{head}{str(seq).zfill(width)}{tail}"
 
 
-def _advance_free(items: list[_Item], actor: str | None) -> list[int]:
-    """Items that cost nothing get no invoice: their due date just moves on."""
-    stamp = now()
-    moved = []
+def _advance_free(items: list[_Item], actor: str | None, until: dt.date | None) -> list[int]:
+    """Items that cost nothing get no invoice: their due date just moves on
+    — past ``until`` (the lead-days horizon) in one go, so running again
+    for the same day changes nothing; one cycle when ``until`` is None."""
+    stamp = now().isoformat(sep=" ")
+    updates, logs = [], []
     for item in items:
         new_due = cycles.next_due(item.next_due, item.cycle, item.due_day)
-        Service.update(next_due=new_due, updated_at=stamp).where(
-            (Service.id == item.id) & (Service.next_due == item.next_due)).execute()
-        changelog.record(item.client_id, "Nothing to invoice (amount 0)",
-                         field=f"{item.name} (#{item.id}) next due date",
-                         old=item.next_due.isoformat(), new=new_due.isoformat(), actor=actor)
-        moved.append(item.id)
-    return moved
+        while until is not None and new_due <= until:
+            new_due = cycles.next_due(new_due, item.cycle, item.due_day)
+        updates.append((new_due.isoformat(), stamp, item.id, item.next_due.isoformat()))
+        logs.append((item.client_id, stamp, actor or changelog.current_actor(),
+                     "Nothing to invoice (amount 0)", f"{item.name} (#{item.id}) next due date",
+                     item.next_due.isoformat(), new_due.isoformat()))
+    if updates:
+        conn = database.connection()
+        conn.executemany("UPDATE service SET next_due = ?, updated_at = ? "
+                         "WHERE id = ? AND next_due = ?", updates)
+        conn.executemany("INSERT INTO client_log (client_id, at, actor, message, field, "
+                         "old_value, new_value) VALUES (?,?,?,?,?,?,?)", logs)
+    return [item.id for item in items]
 
 
 def _bill(clients: dict[int, _Client], items: list[_Item], writer: _Writer, *,
-          separate_ok: bool = True) -> RunResult:
+          separate_ok: bool = True, until: dt.date | None = None) -> RunResult:
     free = [item for item in items if not item.amount]
     billed = [item for item in items if item.amount]
     drafts = [(d.client, d.due, d.method, _renewal_lines(d.client, d.items))
               for d in _group(clients, billed, separate_ok=separate_ok)]
     ids = writer.write(drafts)
-    return RunResult(ids, _advance_free(free, writer.actor))
+    return RunResult(ids, _advance_free(free, writer.actor, until))
 
 
 # --- the three ways in
@@ -371,7 +380,8 @@ def generate_due(*, client_id: int | None = None, today: Any = None,
             raise NotFound("client_id", f"no client #{client_id}")
         with database.atomic():
             clients, items = _read(_DUE_WHERE + " AND s.client_id = ?", (last, client_id))
-            return _bill(clients, [i for i in items if not i.invoiced], writer)
+            return _bill(clients, [i for i in items if not i.invoiced], writer,
+                         until=horizon(day))
     # Everyone: find who has something due (a snapshot read), then bill them
     # a chunk of clients per write transaction, reading again under the lock.
     owners = [row[0] for row in database.execute_sql(
@@ -383,7 +393,8 @@ def generate_due(*, client_id: int | None = None, today: Any = None,
         with database.atomic():
             clients, items = _read(_DUE_WHERE + " AND s.client_id BETWEEN ? AND ?",
                                    (last, part[0], part[-1]))
-            result = _bill(clients, [i for i in items if not i.invoiced], writer)
+            result = _bill(clients, [i for i in items if not i.invoiced], writer,
+                           until=horizon(day))
         invoice_ids += result.invoice_ids
         advanced += result.advanced
     return RunResult(invoice_ids, advanced)
@@ -451,6 +462,10 @@ def prorata_invoice(client_id: int, changes: Sequence[tuple], *, today: Any = No
             f"Prorata {'charge' if amount.amount > 0 else 'credit'}: {label} ({span})",
             amount.amount, item.taxed, LINE_TYPE[item.kind], item.id, None,
             "" if item.group_hidden else item.group_name))
+    # Tax cannot fall below zero: a credit that outweighs the charges of
+    # its tax treatment is given net, against the other treatment's charges.
+    if sum((Decimal(line.amount) for line in lines if line.taxed), Decimal(0)) < 0:
+        lines = [dataclasses.replace(line, taxed=False) for line in lines]
     lines += _discount_lines(client, lines)
     total = sum((Decimal(line.amount) for line in lines), Decimal(0))
     if total <= 0:

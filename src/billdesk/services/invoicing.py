@@ -165,19 +165,35 @@ def _record(row: tuple, lines: list[Line]) -> InvoiceRecord:
         m(paid, cur), m(refunded, cur), notes, lines)
 
 
+_LINE_COLUMNS = (InvoiceLine.invoice, InvoiceLine.id, InvoiceLine.description, InvoiceLine.amount,
+                 InvoiceLine.taxed, InvoiceLine.type, InvoiceLine.link_id, InvoiceLine.due_date,
+                 InvoiceLine.group_name)
+
+
 def get_invoice(invoice_id: int) -> InvoiceRecord:
-    row = Invoice.select(*_COLUMNS).where(Invoice.id == invoice_id).tuples().first()
-    if row is None:
+    found = get_invoices([invoice_id])
+    if not found:
         raise NotFound("invoice", f"no invoice #{invoice_id}")
-    currency = row[8]
-    lines = [Line(i, d, Money.from_minor(a, currency), bool(t), ty, link, due, group)
-             for i, d, a, t, ty, link, due, group in
-             InvoiceLine.select(InvoiceLine.id, InvoiceLine.description, InvoiceLine.amount,
-                                InvoiceLine.taxed, InvoiceLine.type, InvoiceLine.link_id,
-                                InvoiceLine.due_date, InvoiceLine.group_name)
-             .where(InvoiceLine.invoice == invoice_id)
-             .order_by(InvoiceLine.position, InvoiceLine.id).tuples()]
-    return _record(row, lines)
+    return found[0]
+
+
+def get_invoices(invoice_ids: Sequence[int]) -> list[InvoiceRecord]:
+    """The invoices with these ids, in the order given (unknown ids are
+    left out), read a chunk at a time rather than one query each."""
+    rows: dict[int, tuple] = {}
+    lines: dict[int, list[Line]] = {}
+    ids = list(invoice_ids)
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        for row in Invoice.select(*_COLUMNS).where(Invoice.id.in_(part)).tuples():
+            rows[row[0]] = row
+            lines[row[0]] = []
+        for owner, i, d, a, t, ty, link, due, group in (
+                InvoiceLine.select(*_LINE_COLUMNS).where(InvoiceLine.invoice.in_(part))
+                .order_by(InvoiceLine.invoice, InvoiceLine.position, InvoiceLine.id).tuples()):
+            lines[owner].append(Line(i, d, Money.from_minor(a, rows[owner][8]), bool(t), ty, link,
+                                     due, group))
+    return [_record(rows[i], lines[i]) for i in ids if i in rows]
 
 
 def find_invoice(text: str) -> int:
@@ -422,7 +438,9 @@ def update_invoice(invoice_id: int, lines: Sequence[LineInput] | None = None, *,
             due = date_input(due_date, "due")
         except InvalidInput as exc:
             problems.append(Problem(exc.field, exc.message))
-    if due < when:
+    if due < when and (when, due) != (inv.date, inv.due_date):
+        # (a generated invoice may be dated after its due date: an overdue
+        # renewal billed late; it stays editable as long as the dates do)
         problems.append(Problem("due", "must not be before the invoice date"))
     if payment_method is not None:
         try:
@@ -492,8 +510,9 @@ def _advance_renewals(invoice_id: int, actor: str | None) -> None:
         due = dt.date.fromisoformat(due_text)
         new_due = cycles.next_due(due, cycle, due_day)
         changes: dict[str, Any] = {"next_due": new_due, "updated_at": stamp}
-        if expiry:  # a renewed domain (or addon) runs a cycle longer
-            changes["expiry_date"] = cycles.next_due(dt.date.fromisoformat(expiry), cycle, due_day)
+        if expiry:  # a renewed domain (or addon) runs a cycle longer, to its own day
+            expires = dt.date.fromisoformat(expiry)
+            changes["expiry_date"] = cycles.next_due(expires, cycle, expires.day)
         Service.update(**changes).where((Service.id == service_id)
                                         & (Service.next_due == due)).execute()
         changelog.record(client_id, "Renewal paid", field=f"{name} (#{service_id}) next due date",
@@ -539,6 +558,9 @@ def cancel_invoice(invoice_id: int, *, actor: str | None = None) -> InvoiceRecor
                         invoice_id=invoice_id)
         Invoice.update(status="Cancelled", credit=0, updated_at=now()).where(
             Invoice.id == invoice_id).execute()
+        # Its renewals are billed no longer: the next run invoices them again.
+        InvoiceLine.update(due_date=None).where(InvoiceLine.invoice == invoice_id,
+                                                InvoiceLine.due_date.is_null(False)).execute()
         changelog.record(inv.client_id, "", field=f"Invoice {inv.label} status", old=inv.status,
                          new="Cancelled", actor=actor)
     return get_invoice(invoice_id)

@@ -538,6 +538,8 @@ def _plan(rec: ServiceRecord, asked: dict[str, Any], client_id: int) -> dict[str
             raise InvalidInput("next_due", f"{rec.title} is free: it has no due date")
         new["next_due"] = asked["next_due"]
         new["due_day"] = asked["next_due"].day
+        if asked["next_due"] != rec.next_due:
+            _check_not_paid_for(rec, asked["next_due"], cycle)
     elif cycle == "free":
         new["next_due"] = None
     elif cycles.is_recurring(cycle) and rec.next_due is None:
@@ -549,6 +551,24 @@ def _plan(rec: ServiceRecord, asked: dict[str, Any], client_id: int) -> dict[str
                "cycle": rec.cycle, "amount": rec.amount, "next_due": rec.next_due,
                "due_day": rec.due_day}
     return {k: v for k, v in new.items() if v != current[k]}
+
+
+_PAID_FOR_SQL = """
+SELECT i.number, i.id FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
+ WHERE l.link_id = ? AND l.due_date = ? AND i.status IN ('Paid', 'Refunded')
+"""
+
+
+def _check_not_paid_for(rec: ServiceRecord, due: dt.date, cycle: str) -> None:
+    """A next due date whose renewal is already paid would never be billed
+    nor move on again: refused, naming the invoice and the date after it."""
+    row = database.execute_sql(_PAID_FOR_SQL, (rec.id, due.isoformat())).fetchone()
+    if row is None:
+        return
+    after = (f"; the next due date after it is {cycles.next_due(due, cycle, due.day).isoformat()}"
+             if cycles.is_recurring(cycle) else "")
+    raise InvalidInput("next_due", f"{rec.title} is already paid for {due.isoformat()} "
+                                   f"(invoice {row[0] or '#' + str(row[1])}){after}")
 
 
 def _update(ids: Iterable[Any], values: dict[str, Any], *, prorata: bool, actor: str | None,
