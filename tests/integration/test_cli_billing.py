@@ -8,17 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from cli_helpers import cmd, dump, ok, query, run
 
 TODAY = dt.date.today()
 YESTERDAY = TODAY - dt.timedelta(days=1)
@@ -29,60 +27,8 @@ STATUSES = ("Draft", "Unpaid", "Paid", "Cancelled", "Refunded", "Collections")
 USD, JPY = 1, 2  # the clients of the base book
 
 
-BILLDESK = Path(sys.executable).parent / "billdesk"
-
-
-@dataclass
-class Done:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def run(home: Path, *args: str) -> Done:
-    env = {k: v for k, v in os.environ.items() if k not in ("BILLDESK_DB", "BILLDESK_HOME")}
-    env["BILLDESK_HOME"] = str(home)
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    done = subprocess.run([str(BILLDESK), *args], capture_output=True, text=True, encoding="utf-8",
-                          env=env, timeout=60, stdin=subprocess.DEVNULL)
-    assert "Traceback" not in done.stdout + done.stderr, done.stderr
-    return Done(done.returncode, done.stdout, done.stderr)
-
-
-def ok(home: Path, db: Path, *args: str) -> Any:
-    """--db and --json *after* the command; exit 0 and exactly one JSON document."""
-    done = run(home, *args, "--db", str(db), "--json")
-    assert done.code == 0, done.stderr
-    assert done.stderr == ""
-    return json.loads(done.stdout)
-
-
-def dump(db: Path) -> list[str]:
-    con = sqlite3.connect(db)
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
-
-
-def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
-
-
 def has_documents() -> bool:
     return importlib.util.find_spec("billdesk.services.documents") is not None
-
-
-def cmd(home: Path, db: Path, *args: str) -> Any:
-    """--db and --json *before* the command (ok() puts them after)."""
-    done = run(home, "--db", str(db), "--json", *args)
-    assert done.code == 0, done.stderr
-    assert done.stderr == ""
-    return json.loads(done.stdout)
 
 
 def check_invoice(doc: dict[str, Any]) -> None:
@@ -92,11 +38,6 @@ def check_invoice(doc: dict[str, Any]) -> None:
     total = sum(Decimal(line["amount"]) for line in doc["lines"])
     assert Decimal(doc["subtotal"]) == total
     assert Decimal(doc["total"]) == Decimal(doc["subtotal"]) + Decimal(doc["tax"])
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("billdesk-home")
 
 
 @pytest.fixture(scope="module")

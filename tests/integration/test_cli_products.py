@@ -5,65 +5,14 @@ shapes, text output, exit codes 0/1/2, and refusals that print one
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sqlite3
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-BILLDESK = Path(sys.executable).parent / "billdesk"
+from cli_helpers import dump, ok, query, run
+
 PRODUCT_KEYS = {"id", "name", "type", "group", "description", "taxed", "hidden", "prices"}
-
-
-@dataclass
-class Done:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def run(home: Path, *args: str) -> Done:
-    env = {k: v for k, v in os.environ.items() if k not in ("BILLDESK_DB", "BILLDESK_HOME")}
-    env["BILLDESK_HOME"] = str(home)
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    done = subprocess.run([str(BILLDESK), *args], capture_output=True, text=True, encoding="utf-8",
-                          env=env, timeout=60, stdin=subprocess.DEVNULL)
-    assert "Traceback" not in done.stdout + done.stderr, done.stderr
-    return Done(done.returncode, done.stdout, done.stderr)
-
-
-def ok(home: Path, db: Path, *args: str) -> Any:
-    """--db and --json *after* the command; exit 0 and exactly one JSON document."""
-    done = run(home, *args, "--db", str(db), "--json")
-    assert done.code == 0, done.stderr
-    assert done.stderr == ""
-    return json.loads(done.stdout)
-
-
-def dump(db: Path) -> list[str]:
-    con = sqlite3.connect(db)
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("billdesk-home")
 
 
 @pytest.fixture(scope="module")

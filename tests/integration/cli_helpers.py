@@ -1,0 +1,67 @@
+"""Running the `billdesk` console command as a user would, for the CLI
+tests: a subprocess with its own BILLDESK_HOME, offscreen Qt and no
+terminal; plus reading the book back with plain sqlite3."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BILLDESK = Path(sys.executable).parent / "billdesk"
+
+
+@dataclass
+class Done:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run(home: Path, *args: str) -> Done:
+    env = {k: v for k, v in os.environ.items() if k not in ("BILLDESK_DB", "BILLDESK_HOME")}
+    env["BILLDESK_HOME"] = str(home)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    done = subprocess.run([str(BILLDESK), *args], capture_output=True, text=True, encoding="utf-8",
+                          env=env, timeout=60, stdin=subprocess.DEVNULL)
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
+    return Done(done.returncode, done.stdout, done.stderr)
+
+
+def ok(home: Path, db: Path, *args: str) -> Any:
+    """--db and --json *after* the command; exit 0 and exactly one JSON
+    document (the whole of stdout)."""
+    done = run(home, *args, "--db", str(db), "--json")
+    assert done.code == 0, done.stderr
+    assert done.stderr == ""
+    return json.loads(done.stdout)
+
+
+def cmd(home: Path, db: Path, *args: str) -> Any:
+    """--db and --json *before* the command."""
+    done = run(home, "--db", str(db), "--json", *args)
+    assert done.code == 0, done.stderr
+    assert done.stderr == ""
+    return json.loads(done.stdout)
+
+
+def dump(db: Path) -> list[str]:
+    """The whole book as SQL text, to show that a refusal wrote nothing."""
+    con = sqlite3.connect(db)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
