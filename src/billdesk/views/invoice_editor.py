@@ -45,6 +45,7 @@ from billdesk.views.models.billing_tables import (
     TransactionTableModel,
 )
 from billdesk.views.money_dialogs import AmountDialog, PaymentDialog, RefundDialog, _typed, method_combo
+from billdesk.views.notices import file_saved
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.tables import setup_table
 
@@ -560,6 +561,7 @@ class InvoiceEditor(QMainWindow):
 
         invoice_id = self.invoice_id
         self.ops.run(lambda: documents.invoice_pdf(invoice_id, path), changes=None,
+                     on_done=lambda _: file_saved(self, path, "The invoice PDF"),
                      on_error=lambda exc: show_error(self, exc))
 
     def _payment_selected(self) -> None:

@@ -24,6 +24,7 @@ from billdesk.views import fmt
 from billdesk.views.errors import show_error
 from billdesk.views.forms import date_edit
 from billdesk.views.models.billing_tables import StatementColumn, StatementModel
+from billdesk.views.notices import file_saved
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.tables import setup_table
 
@@ -156,6 +157,7 @@ class StatementWindow(QMainWindow):
 
         statement = self.statement
         self.ops.run(lambda: documents.statement_pdf(statement, path), changes=None,
+                     on_done=lambda _: file_saved(self, path, "The statement PDF"),
                      on_error=lambda exc: show_error(self, exc))
 
     def closeEvent(self, event) -> None:  # noqa: ANN001

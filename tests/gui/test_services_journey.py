@@ -1,0 +1,258 @@
+"""A service group from the dialog to the printed invoice (S7, B2, E5),
+all through the windows: the Service groups dialog puts a service in a
+group, the Services tab invoices it ("Invoice selected"), the invoice
+editor saves the PDF, and the PDF heads the service's line with the
+group's name; unless the group is marked "don't show on invoice"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QFileDialog,
+    QMessageBox,
+    QPushButton,
+    QStyle,
+    QStyleOptionButton,
+)
+
+from billdesk.services import clients, invoicing, service_groups, subscriptions
+
+DUE = dt.date.today() + dt.timedelta(days=40)  # far off: invoiced early, on request
+
+
+@pytest.fixture
+def book(db_path: Path) -> Iterator[dict]:
+    from billdesk.models import close_database, init_db
+
+    init_db(db_path)
+    client_id = clients.add_client({"first_name": "Grace", "last_name": "Hopper",
+                                    "email": "grace@example.com", "currency": "GBP",
+                                    "country": "GB", "payment_method": "Card"})
+    shop = subscriptions.add_service(client_id, name="Web shop hosting", amount="1234.50",
+                                     cycle="monthly", next_due=DUE)
+    spare = subscriptions.add_service(client_id, name="Spare mailbox", amount="4",
+                                      cycle="monthly", next_due=DUE)
+    yield {"client": client_id, "shop": shop, "spare": spare}
+    close_database()
+
+
+@pytest.fixture
+def window(qtbot, book, monkeypatch):  # noqa: ANN001, ANN201
+    """The client's window on one database worker; message boxes answered
+    without showing (a question gets Open, or Yes)."""
+    import shiboken6
+
+    from billdesk.app import _configure_qsettings
+    from billdesk.views.client_window import ClientWindow
+    from billdesk.views.invoice_editor import InvoiceEditor
+    from billdesk.views.ops import Operations
+
+    def question(parent, title, text, buttons=None, default=None):  # noqa: ANN001, ANN202
+        if buttons is not None and buttons & QMessageBox.StandardButton.Open:
+            return QMessageBox.StandardButton.Open
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    _configure_qsettings()
+    ops = Operations()
+    win = ClientWindow(book["client"], ops)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    if shiboken6.isValid(win):
+        for editor in win.findChildren(InvoiceEditor):
+            editor.dirty = False
+        win.close()
+    ops.shutdown()
+
+
+def click(qtbot, widget) -> None:  # noqa: ANN001
+    assert widget.isEnabled(), widget.objectName()
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def click_row(qtbot, view, index) -> None:  # noqa: ANN001
+    """Click a row of a table or tree, where the user would see it."""
+    assert index.isValid()
+    view.scrollTo(index)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.visualRect(index).center())
+
+
+def click_check_box(qtbot, box) -> None:  # noqa: ANN001
+    """Click on the box itself (a box without text takes clicks only there)."""
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    spot = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxClickRect, option, box)
+    assert box.isEnabled()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=spot.center())
+
+
+def wait_for(qtbot, find, timeout: int = 5000):  # noqa: ANN001, ANN201
+    found: list = []
+
+    def check() -> None:
+        value = find()
+        assert value
+        found.append(value)
+
+    qtbot.waitUntil(check, timeout=timeout)
+    return found[-1]
+
+
+def visible(parent, kind):  # noqa: ANN001, ANN201
+    found = [w for w in parent.findChildren(kind) if w.isVisible()]
+    return found[0] if len(found) == 1 else None
+
+
+def tree(dialog) -> list[tuple[str, list[str]]]:  # noqa: ANN001
+    """What the dialog's tree shows: each group's title and its items' names."""
+    model = dialog.model
+    out = []
+    for row in range(model.rowCount()):
+        top = model.index(row, 0)
+        names = [model.index(n, 0, top).data() for n in range(model.rowCount(top))]
+        out.append((top.data(), names))
+    return out
+
+
+def open_groups_dialog(qtbot, window):  # noqa: ANN001, ANN201
+    from billdesk.views.service_groups_dialog import ServiceGroupsDialog
+
+    window.tabs.setCurrentWidget(window.services)
+    click(qtbot, window.services.buttons["serviceGroups"])
+    return wait_for(qtbot, lambda: visible(window.services, ServiceGroupsDialog))
+
+
+def group_editor(qtbot, dialog):  # noqa: ANN001, ANN201
+    from billdesk.views.service_groups_dialog import ServiceGroupEditor
+
+    return wait_for(qtbot, lambda: visible(dialog, ServiceGroupEditor))
+
+
+def close_dialog(qtbot, dialog) -> None:  # noqa: ANN001
+    box = dialog.findChild(QDialogButtonBox)
+    click(qtbot, box.button(QDialogButtonBox.StandardButton.Close))
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+
+
+def invoice_and_save_pdf(qtbot, window, item: int, pdf: Path, monkeypatch):  # noqa: ANN001, ANN201
+    """Highlight the service ``item`` in the Services tab, "Invoice selected", open the
+    invoice (the report's Open), "Save PDF…" to ``pdf``. The editor and the
+    PDF's text."""
+    from pypdf import PdfReader
+
+    from billdesk.views.invoice_editor import InvoiceEditor
+    from billdesk.views.models import IdRole
+    from billdesk.views.models.service_tables import ServiceColumn
+
+    services = window.services
+    window.tabs.setCurrentWidget(services)
+    proxy = services.view.model()
+    row = next(r for r in range(proxy.rowCount()) if proxy.index(r, 0).data(IdRole) == item)
+    assert not services.buttons["invoiceSelected"].isEnabled()  # nothing chosen yet
+    click_row(qtbot, services.view, proxy.index(row, ServiceColumn.NAME))
+    assert [r.id for r in services.targets()] == [item]
+    click(qtbot, services.buttons["invoiceSelected"])
+    editor = wait_for(qtbot, lambda: visible(window, InvoiceEditor))
+
+    asked = []
+
+    def save_as(parent, caption, start, filters):  # noqa: ANN001, ANN202
+        asked.append(start)
+        return str(pdf), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
+    click(qtbot, editor.pdf_button)
+    qtbot.waitUntil(pdf.exists)  # written atomically: there means whole
+    assert asked and Path(asked[0]).name.startswith("invoice-")
+    # the editor says where it went, with a button that opens it
+    notice = wait_for(qtbot, lambda: visible(editor, QMessageBox))
+    assert notice.objectName() == "file_saved" and notice.informativeText() == str(pdf)
+    assert notice.findChild(QPushButton, "open_file").text() == "Open"
+    notice.close()
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    return editor, text
+
+
+def total_in(text: str) -> Decimal:
+    found = re.search(r"^Total\s*(.+)$", text, re.MULTILINE)
+    assert found, text
+    return Decimal(re.sub(r"[^\d.]", "", found.group(1)))
+
+
+def test_group_made_in_the_dialog_heads_its_line_on_the_invoice_pdf(
+        qtbot, window, book, tmp_path, monkeypatch):  # noqa: ANN001
+    dialog = open_groups_dialog(qtbot, window)
+    assert tree(dialog) == [("Not in a group (2)", ["Web shop hosting", "Spare mailbox"])]
+
+    # a new group, typed into its editor
+    click(qtbot, dialog.new_button)
+    editor = group_editor(qtbot, dialog)
+    qtbot.keyClicks(editor.form.fields["name"].widget, "Shop project")
+    assert not editor.form.fields["hide_on_invoice"].widget.isChecked()
+    click(qtbot, editor.save_button)
+    qtbot.waitUntil(lambda: [title for title, _ in tree(dialog)][0] == "Shop project (0)")
+    group = service_groups.list_groups(book["client"])[0]
+    assert (group.name, group.hide_on_invoice) == ("Shop project", False)
+
+    # the shop's hosting into it
+    click_row(qtbot, dialog.view, dialog.model.item_index(book["shop"]))
+    assert dialog.move_button.isEnabled()
+    dialog.target.setCurrentIndex(dialog.target.findText("Shop project"))
+    click(qtbot, dialog.move_button)
+    qtbot.waitUntil(lambda: tree(dialog)[0] == ("Shop project (1)", ["Web shop hosting"]))
+    assert tree(dialog)[1] == ("Not in a group (1)", ["Spare mailbox"])
+    assert subscriptions.get_service(book["shop"]).group_id == group.id
+    close_dialog(qtbot, dialog)
+    qtbot.waitUntil(lambda: {r.name: r.group_name for r in window.services.model.records()}
+                    == {"Web shop hosting": "Shop project", "Spare mailbox": ""})
+
+    invoice_editor, text = invoice_and_save_pdf(qtbot, window, book["shop"],
+                                                tmp_path / "invoice.pdf", monkeypatch)
+    invoice = invoicing.get_invoice(invoice_editor.invoice_id)
+    assert [(line.link_id, line.group) for line in invoice.lines] == [(book["shop"],
+                                                                       "Shop project")]
+    description = invoice.lines[0].description
+    assert description.startswith("Web shop hosting")
+    assert "Shop project" in text and description in text
+    assert text.index("Shop project") < text.index(description)  # the heading comes first
+    assert "Spare mailbox" not in text  # only what was selected
+    assert invoice.total.amount == Decimal("1234.50")
+    assert total_in(text) == invoice.total.amount
+
+
+def test_group_not_shown_on_invoice_leaves_no_heading_in_the_pdf(
+        qtbot, window, book, tmp_path, monkeypatch):  # noqa: ANN001
+    group_id = service_groups.create_group(book["client"], "Shop project")
+    service_groups.move_services([book["shop"]], group_id)
+    dialog = open_groups_dialog(qtbot, window)
+
+    # tick "Don't show on invoice" on the group
+    click_row(qtbot, dialog.view, dialog.model.group_index(group_id))
+    click(qtbot, dialog.edit_button)
+    editor = group_editor(qtbot, dialog)
+    box = editor.form.fields["hide_on_invoice"].widget
+    assert not box.isChecked()
+    click_check_box(qtbot, box)
+    assert box.isChecked()
+    click(qtbot, editor.save_button)
+    qtbot.waitUntil(lambda: dialog.model.index(0, 1).data() == "not shown on invoice")
+    assert service_groups.get_group(group_id).hide_on_invoice
+    close_dialog(qtbot, dialog)
+
+    invoice_editor, text = invoice_and_save_pdf(qtbot, window, book["shop"],
+                                                tmp_path / "hidden.pdf", monkeypatch)
+    invoice = invoicing.get_invoice(invoice_editor.invoice_id)
+    assert [(line.link_id, line.group) for line in invoice.lines] == [(book["shop"], "")]
+    assert invoice.lines[0].description in text  # the line is printed …
+    assert "Shop project" not in text  # … without its group's name
+    assert total_in(text) == invoice.total.amount == Decimal("1234.50")
