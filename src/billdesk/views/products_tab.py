@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -253,7 +254,10 @@ class ProductsPage(QWidget):
         self.view = QTableView()
         self.view.setObjectName("products")
         self.view.setModel(self.model)
-        setup_table(self.view, ProductColumn.OTHER)
+        setup_table(self.view, ProductColumn.NAME)
+        header = self.view.horizontalHeader()  # (a catalogue is short: fitting is cheap)
+        for column in (ProductColumn.TYPE, ProductColumn.GROUP, ProductColumn.OTHER):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.view.doubleClicked.connect(self.edit_product)
         self.add_button = button("Add product…", "add_product")
         self.add_button.clicked.connect(self.add_product)
