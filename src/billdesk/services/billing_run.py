@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from billdesk.errors import Conflict, InvalidInput, NotFound
 from billdesk.models import Service, database, now
@@ -81,6 +81,7 @@ class _Item:
     group_position: int
     group_hidden: bool
     invoiced: bool
+    due_text: str | None  # next_due as stored
 
 
 @dataclass(slots=True)
@@ -119,7 +120,7 @@ class RunResult:
 def _read(where: str, params: Sequence[Any]) -> tuple[dict[int, _Client], list[_Item]]:
     clients: dict[int, _Client] = {}
     items: list[_Item] = []
-    date = dt.date.fromisoformat
+    date = lru_cache(maxsize=4096)(dt.date.fromisoformat)  # few distinct due dates
     for row in database.execute_sql(_ITEMS_SQL.format(where=where), params).fetchall():
         (sid, cid, kind, name, label, cycle, amount, taxed, due, due_day, method, position,
          parent, gid, gname, gpos, ghide, cur, country, state, exempt, language, c_sep, credit,
@@ -129,7 +130,7 @@ def _read(where: str, params: Sequence[Any]) -> tuple[dict[int, _Client], list[_
                                    bool(c_sep or cg_sep), credit, cgname or "", discount or 0)
         items.append(_Item(sid, cid, kind, name, label, cycle, amount, bool(taxed),
                            date(due) if due else None, due_day, method, position, parent, gid,
-                           gname or "", gpos or 0, bool(ghide), bool(invoiced)))
+                           gname or "", gpos or 0, bool(ghide), bool(invoiced), due))
     return clients, items
 
 
@@ -163,20 +164,26 @@ def _sort_key(item: _Item) -> tuple:
             item.id)
 
 
-def _discount_lines(client: _Client, lines: list[invoicing.LineInput]) -> list[invoicing.LineInput]:
-    """The group discount (C6): one line per tax treatment, rounded half-up."""
+def _discounts(client: _Client, bases: dict[bool, Decimal]) -> list[tuple[str, Decimal, bool]]:
+    """The group discount (C6) on these sums per tax treatment (taxed or
+    not): (description, negative amount, taxed), rounded half-up."""
     if not client.discount:
         return []
     out = []
     rate = Decimal(client.discount).scaleb(-2)
     for taxed in (True, False):
-        base = sum((Decimal(line.amount) for line in lines if line.taxed == taxed), Decimal(0))
-        off = Money(base * rate / 100, client.currency)
+        off = Money(bases.get(taxed, Decimal(0)) * rate / 100, client.currency)
         if off:
-            out.append(invoicing.LineInput(
-                f"Client group discount ({client.group_name} {rate.normalize():f}%)",
-                (-off).amount, taxed, "GroupDiscount"))
+            out.append((f"Client group discount ({client.group_name} {rate.normalize():f}%)",
+                        (-off).amount, taxed))
     return out
+
+
+def _discount_lines(client: _Client, lines: list[invoicing.LineInput]) -> list[invoicing.LineInput]:
+    bases = {taxed: sum((Decimal(line.amount) for line in lines if line.taxed == taxed), Decimal(0))
+             for taxed in (True, False)}
+    return [invoicing.LineInput(text, amount, taxed, "GroupDiscount")
+            for text, amount, taxed in _discounts(client, bases)]
 
 
 @lru_cache(maxsize=65536)
@@ -184,18 +191,35 @@ def _period(due: dt.date, cycle: str, due_day: int) -> tuple[dt.date, dt.date]:
     return cycles.period(due, cycle, due_day)
 
 
-def _renewal_lines(client: _Client, items: list[_Item]) -> list[invoicing.LineInput]:
-    lines = []
-    digits = -minor_digits(client.currency)
+class _Row(NamedTuple):
+    """A line ready for the bulk writer: the amount in minor units, the due
+    date it renews as text."""
+
+    description: str
+    units: int
+    taxed: bool
+    type: str
+    link_id: int | None
+    due: str | None
+    group: str
+
+
+def _renewal_lines(client: _Client, items: list[_Item]) -> list[_Row]:
+    rows = []
     for item in sorted(items, key=_sort_key):
         start, end = _period(item.next_due, item.cycle, item.due_day)
-        lines.append(invoicing.LineInput(
+        rows.append(_Row(
             describe(item.kind, item.name, item.label, item.parent_name, item.cycle, start, end,
                      client.language),
-            Decimal(item.amount).scaleb(digits), item.taxed,
-            LINE_TYPE[item.kind], item.id, item.next_due,
+            item.amount, item.taxed, LINE_TYPE[item.kind], item.id, item.due_text,
             "" if item.group_hidden else item.group_name))
-    return lines + _discount_lines(client, lines)
+    if client.discount:
+        digits = minor_digits(client.currency)
+        bases = {taxed: Decimal(sum(r.units for r in rows if r.taxed == taxed)).scaleb(-digits)
+                 for taxed in (True, False)}
+        rows += [_Row(text, int(amount.scaleb(digits)), taxed, "GroupDiscount", None, None, "")
+                 for text, amount, taxed in _discounts(client, bases)]
+    return rows
 
 
 def _group(clients: dict[int, _Client], items: Iterable[_Item], *,
@@ -229,14 +253,18 @@ class _Writer:
         self.settings = billing_settings.billing()
         self._rates: dict[tuple, taxes.TaxRates] = {}
 
-    def rates(self, client: _Client) -> taxes.TaxRates:
+    def rates(self, client: _Client) -> tuple[taxes.TaxRates, tuple]:
+        """The client's tax rates, and their columns as the invoice stores them."""
         key = (client.country, client.state, client.exempt)
         found = self._rates.get(key)
         if found is None:
-            found = self._rates[key] = invoicing.rates_for_address(*key, self.settings)
+            r = invoicing.rates_for_address(*key, self.settings)
+            found = self._rates[key] = (r, (r.name1, str(r.rate1), r.name2, str(r.rate2),
+                                            int(r.compound), int(r.inclusive)))
         return found
 
-    def write(self, drafts: list[tuple[_Client, dt.date, str, list[invoicing.LineInput]]]) -> list[int]:
+    def write(self, drafts: list[tuple[_Client, str, str, list[_Row]]]) -> list[int]:
+        """Drafts are (client, due date as text, payment method, rows)."""
         if not drafts:
             return []
         if not database.in_transaction():
@@ -247,32 +275,23 @@ class _Writer:
         stamp = now().isoformat(sep=" ")
         today = self.today.isoformat()
         invoices, lines, logs, settled = [], [], [], []
-        for n, (client, due, method, draft_lines) in enumerate(drafts):
+        for n, (client, due, method, rows) in enumerate(drafts):
             invoice_id = first_id + n
             cur = client.currency
-            rates = self.rates(client)
-            digits = minor_digits(cur)
-            units = [int(Decimal(line.amount).scaleb(digits)) for line in draft_lines]
-            totals = taxes.compute_sums(
-                Money.from_minor(sum(units), cur),
-                Money.from_minor(sum(u for u, line in zip(units, draft_lines) if line.taxed), cur),
-                rates, cur)
-            status, paid_date = ("Unpaid", None) if totals.total else ("Paid", today)
-            if not totals.total:
+            rates, rate_columns = self.rates(client)
+            line_sum = sum(row.units for row in rows)
+            sums = taxes.compute_units(line_sum, sum(row.units for row in rows if row.taxed)
+                                       if rates.any else 0, rates)
+            total = sums[3]
+            status, paid_date = ("Unpaid", None) if total else ("Paid", today)
+            if not total:
                 settled.append(invoice_id)
-            invoices.append((
-                invoice_id, client.id, numbers[n], "standard", status, today, due.isoformat(),
-                paid_date, cur, method, rates.name1, str(rates.rate1), rates.name2,
-                str(rates.rate2), int(rates.compound), int(rates.inclusive),
-                totals.subtotal.minor_units, totals.tax1.minor_units, totals.tax2.minor_units,
-                totals.total.minor_units, stamp, stamp))
-            for pos, (line, amount) in enumerate(zip(draft_lines, units, strict=True), 1):
-                lines.append((invoice_id, pos, line.description, amount,
-                              int(line.taxed), line.type, line.link_id,
-                              line.due_date.isoformat() if line.due_date else None, line.group))
+            invoices.append((invoice_id, client.id, numbers[n], "standard", status, today, due,
+                             paid_date, cur, method, *rate_columns, *sums, stamp, stamp))
+            lines += [(invoice_id, pos, *row) for pos, row in enumerate(rows, 1)]
             logs.append((client.id, stamp, self.actor,
-                         f"Invoice #{numbers[n]} generated: total {totals.total} {cur}, "
-                         f"due {due.isoformat()}"))
+                         f"Invoice #{numbers[n]} generated: total "
+                         f"{Decimal(total).scaleb(-minor_digits(cur))} {cur}, due {due}"))
         conn.executemany(
             "INSERT INTO invoice (id, client_id, number, kind, status, date, due_date, paid_date, "
             "currency, payment_method, tax1_name, tax1_rate, tax2_name, tax2_rate, tax_compound, "
@@ -353,7 +372,7 @@ def _bill(clients: dict[int, _Client], items: list[_Item], writer: _Writer, *,
           separate_ok: bool = True, until: dt.date | None = None) -> RunResult:
     free = [item for item in items if not item.amount]
     billed = [item for item in items if item.amount]
-    drafts = [(d.client, d.due, d.method, _renewal_lines(d.client, d.items))
+    drafts = [(d.client, d.due.isoformat(), d.method, _renewal_lines(d.client, d.items))
               for d in _group(clients, billed, separate_ok=separate_ok)]
     ids = writer.write(drafts)
     return RunResult(ids, _advance_free(free, writer.actor, until))

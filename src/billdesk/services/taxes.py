@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from billdesk.money import Money
 
 HUNDRED = Decimal(100)
+ONE = Decimal(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,25 +61,37 @@ def compute(lines: Iterable[tuple[Money, bool]], rates: TaxRates, currency: str)
 
 def compute_sums(line_sum: Money, taxed_sum: Money, rates: TaxRates, currency: str) -> Totals:
     """The same, from the sum of all lines and the sum of the taxed ones."""
-    if not (rates.rate1 or rates.rate2):
+    if not rates.any:
         zero = Money.zero(currency)
         return Totals(line_sum, zero, zero, line_sum)
+    units = compute_units(line_sum.minor_units, taxed_sum.minor_units, rates)
+    return Totals(*(Money.from_minor(u, currency) for u in units))
+
+
+def _round(value: Decimal) -> int:
+    return int(value.quantize(ONE, rounding=ROUND_HALF_UP))
+
+
+def compute_units(line_units: int, taxed_units: int, rates: TaxRates) -> tuple[int, int, int, int]:
+    """(subtotal, tax1, tax2, total) in minor units from the sums of all
+    lines and of the taxed ones in minor units: the one place the tax rules
+    are written (the bulk invoice writer calls it without Money objects)."""
+    if not rates.any:
+        return line_units, 0, 0, line_units
     r1, r2 = rates.rate1 / HUNDRED, rates.rate2 / HUNDRED
-    s = taxed_sum.amount
+    s = Decimal(taxed_units)
     if not rates.inclusive:
-        tax1 = Money(s * r1, currency)
-        base2 = s + tax1.amount if rates.compound else s
-        tax2 = Money(base2 * r2, currency)
-        return Totals(line_sum, tax1, tax2,
-                      Money(line_sum.amount + tax1.amount + tax2.amount, currency))
+        tax1 = _round(s * r1)
+        tax2 = _round((s + tax1 if rates.compound else s) * r2)
+        return line_units, tax1, tax2, line_units + tax1 + tax2
     # Inclusive: s = net + tax1 + tax2.
     if rates.compound:
         # s = net·(1+r1)·(1+r2); tax1 = net·r1; tax2 = net·(1+r1)·r2
         net = s / ((1 + r1) * (1 + r2)) if s else Decimal(0)
-        tax1 = Money(net * r1, currency)
-        tax2 = Money(s * r2 / (1 + r2), currency)
+        tax1 = _round(net * r1)
+        tax2 = _round(s * r2 / (1 + r2))
     else:
         # s = net·(1 + r1 + r2)
-        tax1 = Money(s * r1 / (1 + r1 + r2), currency)
-        tax2 = Money(s * r2 / (1 + r1 + r2), currency)
-    return Totals(line_sum - tax1 - tax2, tax1, tax2, line_sum)
+        tax1 = _round(s * r1 / (1 + r1 + r2))
+        tax2 = _round(s * r2 / (1 + r1 + r2))
+    return line_units - tax1 - tax2, tax1, tax2, line_units
