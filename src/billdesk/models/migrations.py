@@ -325,6 +325,154 @@ CREATE UNIQUE INDEX invoice_line_renewal ON invoice_line (link_id, due_date)
     WHERE due_date IS NOT NULL;
 """
 
+_M5_ORDERS_QUOTES = """
+-- S8: promotion codes, percent or fixed, for chosen products and cycles
+CREATE TABLE promo_code (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    code        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    kind        TEXT NOT NULL CHECK (kind IN ('percent', 'fixed')),
+    value       TEXT NOT NULL,               -- exact decimal: a percent, or an amount
+    cycles      TEXT NOT NULL DEFAULT '',    -- comma-separated billing cycles; '' = all
+    recurring   INTEGER NOT NULL DEFAULT 0,  -- off the recurring amount too, not only the first
+    start_date  TEXT,
+    end_date    TEXT,
+    max_uses    INTEGER NOT NULL DEFAULT 0 CHECK (max_uses >= 0),  -- 0: no limit
+    uses        INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0),
+    notes       TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+-- no rows: the code is for every product
+CREATE TABLE promo_product (
+    promo_id    INTEGER NOT NULL REFERENCES promo_code (id) ON DELETE CASCADE,
+    product_id  INTEGER NOT NULL REFERENCES product (id) ON DELETE CASCADE,
+    PRIMARY KEY (promo_id, product_id)
+) WITHOUT ROWID;
+
+-- S8: orders ("order" is an SQL keyword)
+CREATE TABLE client_order (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id      INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    number         TEXT NOT NULL UNIQUE,
+    date           TEXT NOT NULL,
+    status         TEXT NOT NULL DEFAULT 'Pending'
+                   CHECK (status IN ('Pending', 'Active', 'Cancelled', 'Fraud')),
+    promo_id       INTEGER REFERENCES promo_code (id) ON DELETE SET NULL,
+    promo_code     TEXT NOT NULL DEFAULT '',
+    invoice_id     INTEGER REFERENCES invoice (id) ON DELETE SET NULL,
+    currency       TEXT NOT NULL,
+    amount         INTEGER NOT NULL DEFAULT 0 CHECK (amount >= 0),  -- the first invoice's total
+    payment_method TEXT NOT NULL DEFAULT '',
+    notes          TEXT NOT NULL DEFAULT '',
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+CREATE INDEX client_order_client ON client_order (client_id, id);
+ALTER TABLE service ADD COLUMN order_id INTEGER REFERENCES client_order (id) ON DELETE SET NULL;
+ALTER TABLE service ADD COLUMN promo_id INTEGER REFERENCES promo_code (id) ON DELETE SET NULL;
+CREATE INDEX service_order ON service (order_id) WHERE order_id IS NOT NULL;
+
+-- B4: quotes; taxes fixed when saved, as on an invoice
+CREATE TABLE quote (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id      INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    subject        TEXT NOT NULL DEFAULT '',
+    stage          TEXT NOT NULL DEFAULT 'Draft'
+                   CHECK (stage IN ('Draft', 'Delivered', 'On hold', 'Accepted', 'Lost', 'Dead')),
+    date           TEXT NOT NULL,
+    valid_until    TEXT NOT NULL,
+    currency       TEXT NOT NULL,
+    tax1_name      TEXT NOT NULL DEFAULT '',
+    tax1_rate      TEXT NOT NULL DEFAULT '0',
+    tax2_name      TEXT NOT NULL DEFAULT '',
+    tax2_rate      TEXT NOT NULL DEFAULT '0',
+    tax_compound   INTEGER NOT NULL DEFAULT 0,
+    tax_inclusive  INTEGER NOT NULL DEFAULT 0,
+    subtotal       INTEGER NOT NULL DEFAULT 0,
+    tax1           INTEGER NOT NULL DEFAULT 0,
+    tax2           INTEGER NOT NULL DEFAULT 0,
+    total          INTEGER NOT NULL DEFAULT 0 CHECK (total >= 0),
+    proposal       TEXT NOT NULL DEFAULT '',
+    customer_notes TEXT NOT NULL DEFAULT '',
+    admin_notes    TEXT NOT NULL DEFAULT '',
+    invoice_id     INTEGER UNIQUE REFERENCES invoice (id) ON DELETE SET NULL,  -- converted once
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+CREATE INDEX quote_client ON quote (client_id, valid_until);
+CREATE TABLE quote_line (
+    id          INTEGER PRIMARY KEY,
+    quote_id    INTEGER NOT NULL REFERENCES quote (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    quantity    TEXT NOT NULL DEFAULT '1',  -- exact decimal
+    unit_price  INTEGER NOT NULL,
+    discount    TEXT NOT NULL DEFAULT '0',  -- percent, exact decimal
+    amount      INTEGER NOT NULL,           -- quantity × unit price − discount, rounded half-up
+    taxed       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX quote_line_quote ON quote_line (quote_id, position);
+
+-- B3: billable items; invoice lines of type 'Item' link them
+CREATE TABLE billable_item (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id   INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    description TEXT NOT NULL,
+    hours       TEXT,                       -- exact decimal; amount = hours × rate
+    rate        INTEGER,
+    amount      INTEGER NOT NULL CHECK (amount >= 0),
+    taxed       INTEGER NOT NULL DEFAULT 0,
+    action      TEXT NOT NULL DEFAULT 'none' CHECK (action IN ('none', 'next', 'due', 'recur')),
+    due_date    TEXT,                       -- due / recur: when it is (next) invoiced
+    every       INTEGER CHECK (every IS NULL OR every > 0),
+    unit        TEXT CHECK (unit IS NULL OR unit IN ('day', 'week', 'month', 'year')),
+    count       INTEGER CHECK (count IS NULL OR count > 0),  -- recur: how many times in all
+    invoiced    INTEGER NOT NULL DEFAULT 0 CHECK (invoiced >= 0),  -- times invoiced so far
+    invoice_id  INTEGER REFERENCES invoice (id) ON DELETE SET NULL,  -- the last one
+    notes       TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX billable_item_client ON billable_item (client_id, id);
+CREATE INDEX billable_item_waiting ON billable_item (action, due_date, client_id)
+    WHERE action <> 'none';
+
+-- B5: recurring invoices (HostBill): a template issued every N units
+CREATE TABLE recurring_invoice (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id      INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    every          INTEGER NOT NULL CHECK (every > 0),
+    unit           TEXT NOT NULL CHECK (unit IN ('month', 'year')),
+    start_date     TEXT NOT NULL,
+    next_date      TEXT,                    -- NULL once finished or stopped
+    count          INTEGER CHECK (count IS NULL OR count > 0),
+    until          TEXT,
+    issued         INTEGER NOT NULL DEFAULT 0 CHECK (issued >= 0),
+    status         TEXT NOT NULL DEFAULT 'Active' CHECK (status IN ('Active', 'Finished', 'Stopped')),
+    due_days       INTEGER NOT NULL DEFAULT 0 CHECK (due_days >= 0),  -- due this many days after issue
+    payment_method TEXT NOT NULL DEFAULT '',
+    notes          TEXT NOT NULL DEFAULT '',
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+CREATE INDEX recurring_invoice_client ON recurring_invoice (client_id, id);
+CREATE INDEX recurring_invoice_next ON recurring_invoice (next_date) WHERE status = 'Active';
+CREATE TABLE recurring_line (
+    id           INTEGER PRIMARY KEY,
+    recurring_id INTEGER NOT NULL REFERENCES recurring_invoice (id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    description  TEXT NOT NULL,
+    amount       INTEGER NOT NULL,
+    taxed        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX recurring_line_template ON recurring_line (recurring_id, position);
+ALTER TABLE invoice ADD COLUMN recurring_id INTEGER REFERENCES recurring_invoice (id)
+    ON DELETE SET NULL;
+ALTER TABLE invoice ADD COLUMN recurring_date TEXT;  -- the date of the template it issues
+CREATE UNIQUE INDEX invoice_recurring ON invoice (recurring_id, recurring_date)
+    WHERE recurring_id IS NOT NULL;
+"""
+
 # Kept apart so that bulk loads (the demo) can drop them, load, and rebuild.
 SEARCH_TRIGGERS = """
 CREATE TRIGGER client_search_ai AFTER INSERT ON client BEGIN
@@ -380,6 +528,8 @@ MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("invoice: when its late fee was added (once per invoice, even if removed later)",
      _run_script("ALTER TABLE invoice ADD COLUMN late_fee_date TEXT;")),
     ("products, services, addons, domains, service groups; renewal lines", _run_script(_M4_SERVICES)),
+    ("promo codes, orders, quotes, billable items, recurring invoices",
+     _run_script(_M5_ORDERS_QUOTES)),
 ]
 
 

@@ -33,6 +33,13 @@ SERVICE_KINDS = ("service", "addon", "domain")
 SERVICE_STATUSES = ("Pending", "Active", "Suspended", "Terminated", "Cancelled", "Fraud")
 DOMAIN_STATUSES = ("Pending", "Pending transfer", "Active", "Expired", "Cancelled", "Fraud",
                    "Transferred away")
+ORDER_STATUSES = ("Pending", "Active", "Cancelled", "Fraud")
+PROMO_KINDS = ("percent", "fixed")
+QUOTE_STAGES = ("Draft", "Delivered", "On hold", "Accepted", "Lost", "Dead")
+BILLABLE_ACTIONS = ("none", "next", "due", "recur")
+BILLABLE_UNITS = ("day", "week", "month", "year")
+RECURRING_UNITS = ("month", "year")
+RECURRING_STATUSES = ("Active", "Finished", "Stopped")
 CREDIT_KINDS = ("added", "removed", "adjustment", "overpayment", "add_funds", "refund", "applied",
                 "returned", "reversal")
 
@@ -184,6 +191,9 @@ class Invoice(BaseModel):
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
     late_fee_date = DateField(null=True)  # migration 3: B6 adds a late fee once, ever
+    # migration 5: the recurring invoice (B5) that issued it, for which date
+    recurring = DeferredForeignKey("RecurringInvoice", null=True, on_delete="SET NULL")
+    recurring_date = DateField(null=True)
 
 
 class InvoiceLine(BaseModel):
@@ -297,8 +307,154 @@ class Service(BaseModel):
     notes = TextField(default="")
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
+    # migration 5: the order that created it and the promotion it keeps
+    order = DeferredForeignKey("Order", null=True, on_delete="SET NULL")
+    promo = DeferredForeignKey("PromoCode", null=True, on_delete="SET NULL")
+
+
+class PromoCode(BaseModel):
+    """S8: a promotion code; ``value`` is exact decimal text (a percent or
+    an amount in the client's currency)."""
+
+    code = CharField()
+    kind = CharField()  # percent | fixed
+    value = CharField()
+    cycles = CharField(default="")  # comma-separated billing cycles; '' = all
+    recurring = BooleanField(default=False)
+    start_date = DateField(null=True)
+    end_date = DateField(null=True)
+    max_uses = IntegerField(default=0)  # 0: no limit
+    uses = IntegerField(default=0)
+    notes = TextField(default="")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "promo_code"
+
+
+class PromoProduct(BaseModel):
+    promo = ForeignKeyField(PromoCode, backref="products", on_delete="CASCADE")
+    product = ForeignKeyField(Product, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "promo_product"
+        primary_key = CompositeKey("promo", "product")
+        without_rowid = True
+
+
+class Order(BaseModel):
+    client = ForeignKeyField(Client, backref="orders", on_delete="CASCADE")
+    number = CharField()
+    date = DateField()
+    status = CharField(default="Pending")
+    promo = ForeignKeyField(PromoCode, null=True, on_delete="SET NULL")
+    promo_code = CharField(default="")
+    invoice = ForeignKeyField(Invoice, null=True, on_delete="SET NULL")
+    currency = CharField()
+    amount = MoneyField(default=0)  # the first invoice's total
+    payment_method = CharField(default="")
+    notes = TextField(default="")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "client_order"  # "order" is an SQL keyword
+
+
+class Quote(BaseModel):
+    client = ForeignKeyField(Client, backref="quotes", on_delete="CASCADE")
+    subject = CharField(default="")
+    stage = CharField(default="Draft")
+    date = DateField()
+    valid_until = DateField()
+    currency = CharField()
+    tax1_name = CharField(default="")
+    tax1_rate = CharField(default="0")
+    tax2_name = CharField(default="")
+    tax2_rate = CharField(default="0")
+    tax_compound = BooleanField(default=False)
+    tax_inclusive = BooleanField(default=False)
+    subtotal = MoneyField(default=0)
+    tax1 = MoneyField(default=0)
+    tax2 = MoneyField(default=0)
+    total = MoneyField(default=0)
+    proposal = TextField(default="")
+    customer_notes = TextField(default="")
+    admin_notes = TextField(default="")
+    invoice = ForeignKeyField(Invoice, null=True, on_delete="SET NULL")  # converted once
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+
+class QuoteLine(BaseModel):
+    quote = ForeignKeyField(Quote, backref="lines", on_delete="CASCADE")
+    position = IntegerField()
+    description = TextField()
+    quantity = CharField(default="1")  # exact decimal
+    unit_price = MoneyField()
+    discount = CharField(default="0")  # percent, exact decimal
+    amount = MoneyField()
+    taxed = BooleanField(default=False)
+
+    class Meta:
+        table_name = "quote_line"
+
+
+class BillableItem(BaseModel):
+    client = ForeignKeyField(Client, backref="billable_items", on_delete="CASCADE")
+    description = TextField()
+    hours = CharField(null=True)  # exact decimal; amount = hours × rate
+    rate = MoneyField(null=True)
+    amount = MoneyField()
+    taxed = BooleanField(default=False)
+    action = CharField(default="none")  # none | next | due | recur
+    due_date = DateField(null=True)
+    every = IntegerField(null=True)
+    unit = CharField(null=True)  # day | week | month | year
+    count = IntegerField(null=True)
+    invoiced = IntegerField(default=0)
+    invoice = ForeignKeyField(Invoice, null=True, on_delete="SET NULL")
+    notes = TextField(default="")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "billable_item"
+
+
+class RecurringInvoice(BaseModel):
+    client = ForeignKeyField(Client, backref="recurring_invoices", on_delete="CASCADE")
+    every = IntegerField()
+    unit = CharField()  # month | year
+    start_date = DateField()
+    next_date = DateField(null=True)
+    count = IntegerField(null=True)
+    until = DateField(null=True)
+    issued = IntegerField(default=0)
+    status = CharField(default="Active")
+    due_days = IntegerField(default=0)
+    payment_method = CharField(default="")
+    notes = TextField(default="")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "recurring_invoice"
+
+
+class RecurringLine(BaseModel):
+    recurring = ForeignKeyField(RecurringInvoice, backref="lines", on_delete="CASCADE")
+    position = IntegerField()
+    description = TextField()
+    amount = MoneyField()
+    taxed = BooleanField(default=False)
+
+    class Meta:
+        table_name = "recurring_line"
 
 
 ALL_MODELS = (Setting, ClientGroup, Client, Contact, ClientLog, Currency, PaymentMethod, TaxRule,
               NumberSequence, Invoice, InvoiceLine, Transaction, CreditEntry, Product, ProductPrice,
-              ServiceGroup, Service)
+              ServiceGroup, Service, PromoCode, PromoProduct, Order, Quote, QuoteLine, BillableItem,
+              RecurringInvoice, RecurringLine)

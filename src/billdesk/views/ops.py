@@ -24,6 +24,10 @@ class Changes:
     settings: bool = False
     billing: bool = False  # invoices, payments, refunds, credit
     services: bool = False  # services, addons, domains, service groups
+    products: bool = False  # the catalogue and promotion codes
+    orders: bool = False  # orders (they also touch services and billing)
+    quotes: bool = False
+    billable: bool = False  # billable items and recurring invoices
     client_id: int | None = None
 
     def touches(self, client_id: int) -> bool:
