@@ -58,7 +58,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from billdesk.cli import billing, clients, demo, products, services
+    from billdesk.cli import billing, clients, demo, orders, products, quotes, services
 
     parser = _Parser(prog="billdesk", description="Offline billing for small businesses. "
                      "With no command, opens the window.")
@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     billing.register(commands)
     products.register(commands)
     services.register(commands)
+    orders.register(commands)
+    quotes.register(commands)
     return parser
 
 

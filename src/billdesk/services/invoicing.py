@@ -328,10 +328,11 @@ def _refresh_totals(invoice_id: int) -> taxes.Totals:
 def create_invoice(client_id: int, lines: Sequence[LineInput] = (), *, date: Any = None,
                    due_date: Any = None, draft: bool = False, notes: str = "",
                    payment_method: str | None = None, kind: str = "standard",
-                   actor: str | None = None) -> int:
-    """A new invoice in the client's currency with the client's tax. Drafts
-    have no number; otherwise it is published at once (B1, B2). A hand-made
-    invoice takes no credit by itself (apply_credit does that)."""
+                   rates: taxes.TaxRates | None = None, actor: str | None = None) -> int:
+    """A new invoice in the client's currency with the client's tax (or
+    ``rates``, e.g. those a quote was made with). Drafts have no number;
+    otherwise it is published at once (B1, B2). A hand-made invoice takes
+    no credit by itself (apply_credit does that)."""
     currency = _client_currency(client_id)
     problems: list[Problem] = []
     when = due = None
@@ -363,7 +364,10 @@ def create_invoice(client_id: int, lines: Sequence[LineInput] = (), *, date: Any
         problems.append(Problem("item", "a published invoice needs at least one line"))
     if problems:
         raise ValidationFailed(problems)
-    rates = taxes.NO_TAX if kind == "add_funds" else rates_for_client(client_id)
+    if kind == "add_funds":
+        rates = taxes.NO_TAX
+    elif rates is None:
+        rates = rates_for_client(client_id)
     stamp = now()
     with database.atomic():
         invoice_id = Invoice.insert(

@@ -52,6 +52,8 @@ from billdesk.views.models.billing_tables import (
 from billdesk.views.models.simple_tables import ContactTableModel, LogTableModel
 from billdesk.views.money_dialogs import AmountDialog, RefundDialog
 from billdesk.views.ops import Changes, Operations
+from billdesk.views.orders_tab import OrdersTab
+from billdesk.views.quotes_tab import CurrentQuotes, QuoteList
 from billdesk.views.services_tab import DOMAINS, SERVICES, ServiceCounts, ServiceList, SummaryLists
 from billdesk.views.tables import setup_table
 
@@ -172,6 +174,8 @@ class SummaryTab(QWidget):
         self.billing = BillingPanel(window)
         self.counts = ServiceCounts()  # Products/Services (C4)
         self.lists = SummaryLists(window)  # services, addons, domains with bulk actions (S4–S6)
+        self.current_quotes = CurrentQuotes(window)  # valid until today or later (B4)
+        self.lists.addTab(self.current_quotes, "Current quotes")
         panels = QWidget()
         grid = QGridLayout(panels)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -497,7 +501,9 @@ class BillingPanel(QGroupBox):
                 ("createAddFunds", "Add-funds invoice…", window.create_add_funds),
                 ("generateDue", "Generate due invoices", window.generate_due),
                 ("manageCredits", "Manage credits", window.manage_credits),
-                ("viewStatement", "Account statement", window.open_statement))):
+                ("viewStatement", "Account statement", window.open_statement),
+                ("placeOrder", "Place order…", lambda: window.orders.place_order()),
+                ("newQuote", "New quote…", lambda: window.quotes.new_quote()))):
             button = QPushButton(text)
             button.setObjectName(name)
             button.clicked.connect(slot)
@@ -664,7 +670,9 @@ class ClientWindow(QMainWindow):
         self.contacts = ContactsTab(self)
         self.services = ServiceList(self, SERVICES)
         self.domains = ServiceList(self, DOMAINS)
+        self.orders = OrdersTab(self)
         self.invoices = InvoicesTab(self)
+        self.quotes = QuoteList(self)
         self.transactions = TransactionsTab(self)
         self.log = LogTab(self)
         self.tabs.addTab(self.summary, "Summary")
@@ -672,7 +680,9 @@ class ClientWindow(QMainWindow):
         self.tabs.addTab(self.contacts, "Contacts")
         self.tabs.addTab(self.services, "Services")
         self.tabs.addTab(self.domains, "Domains")
+        self.tabs.addTab(self.orders, "Orders")
         self.tabs.addTab(self.invoices, "Invoices")
+        self.tabs.addTab(self.quotes, "Quotes")
         self.tabs.addTab(self.transactions, "Transactions")
         self.tabs.addTab(self.log, "Log")
         self.setCentralWidget(self.tabs)

@@ -29,6 +29,7 @@ from billdesk.views.billing_settings_tab import BillingSettingsEditor
 from billdesk.views.errors import show_error
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.products_tab import ProductsPage
+from billdesk.views.promos_tab import PromosPage
 
 MAX_LOGO_BYTES = 2_000_000
 
@@ -167,6 +168,7 @@ class SettingsDialog(QDialog):
         self.company_form = CompanyForm(self)
         self.billing = BillingSettingsEditor(self)
         self.products = ProductsPage(ops)
+        self.promos = PromosPage(ops)
 
         display = QWidget()
         dl = QVBoxLayout(display)
@@ -188,6 +190,7 @@ class SettingsDialog(QDialog):
         for page, title in self.billing.pages():
             tabs.addTab(page, title)
         tabs.addTab(self.products, "Products")
+        tabs.addTab(self.promos, "Promotions")
         tabs.addTab(display, "Display")
         buttons, self.save_button = forms.save_cancel(self)
         layout = QVBoxLayout(self)
