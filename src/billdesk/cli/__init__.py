@@ -58,7 +58,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from billdesk.cli import billing, clients, demo, orders, products, quotes, services
+    from billdesk.cli import billable, billing, clients, demo, orders, products, quotes, services
 
     parser = _Parser(prog="billdesk", description="Offline billing for small businesses. "
                      "With no command, opens the window.")
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     services.register(commands)
     orders.register(commands)
     quotes.register(commands)
+    billable.register(commands)
     return parser
 
 

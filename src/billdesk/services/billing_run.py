@@ -15,6 +15,10 @@ invoice, unless the client or the client's group asks for separate
 invoices. The group discount (C6) is a line of its own; items in a service
 group carry the group's name (S7). New invoices take the client's credit.
 
+Generation also bills the waiting billable items (B3, ``billable.py``) and
+issues the recurring invoices whose date has come (B5, ``recurring.py``),
+in the same transaction: see "billable items and recurring invoices" below.
+
 Generation works on tuples and writes with ``executemany``: ten thousand
 invoices take well under a second (``make bench``)."""
 
@@ -31,7 +35,15 @@ from typing import Any, NamedTuple
 from billdesk.errors import Conflict, InvalidInput, NotFound
 from billdesk.models import Service, database, now
 from billdesk.money import Money, minor_digits
-from billdesk.services import billing_settings, changelog, cycles, invoicing, taxes
+from billdesk.services import (
+    billable,
+    billing_settings,
+    changelog,
+    cycles,
+    invoicing,
+    recurring,
+    taxes,
+)
 from billdesk.services.amounts import date_input
 
 BILLED_STATUSES = {"service": ("Active", "Suspended"), "addon": ("Active", "Suspended"),
@@ -110,8 +122,10 @@ class _Draft:
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    invoice_ids: list[int]
+    invoice_ids: list[int]  # every invoice made: renewals, billable items, recurring
     advanced: list[int]  # zero-amount items whose due date just moved on
+    billed_items: list[int] = dataclasses.field(default_factory=list)  # a billable item per bill
+    recurring_ids: list[int] = dataclasses.field(default_factory=list)  # invoices of templates
 
     def __len__(self) -> int:
         return len(self.invoice_ids)
@@ -191,6 +205,19 @@ def _period(due: dt.date, cycle: str, due_day: int) -> tuple[dt.date, dt.date]:
     return cycles.period(due, cycle, due_day)
 
 
+class _Out(NamedTuple):
+    """An invoice for the bulk writer: dates as text; ``date`` None is the
+    generation day; a recurring template's issue names it and its date."""
+
+    client: _Client
+    due: str
+    method: str
+    rows: list
+    date: str | None = None
+    recurring_id: int | None = None
+    recurring_date: str | None = None
+
+
 class _Row(NamedTuple):
     """A line ready for the bulk writer: the amount in minor units, the due
     date it renews as text."""
@@ -252,6 +279,13 @@ class _Writer:
         self.actor = actor or changelog.current_actor()
         self.settings = billing_settings.billing()
         self._rates: dict[tuple, taxes.TaxRates] = {}
+        self._methods: frozenset[str] | None = None
+
+    def methods(self) -> frozenset[str]:
+        """The payment methods in Settings (a client's method outside them is none)."""
+        if self._methods is None:
+            self._methods = frozenset(billing_settings.payment_methods())
+        return self._methods
 
     def rates(self, client: _Client) -> tuple[taxes.TaxRates, tuple]:
         """The client's tax rates, and their columns as the invoice stores them."""
@@ -263,8 +297,9 @@ class _Writer:
                                             int(r.compound), int(r.inclusive)))
         return found
 
-    def write(self, drafts: list[tuple[_Client, str, str, list[_Row]]]) -> list[int]:
-        """Drafts are (client, due date as text, payment method, rows)."""
+    def write(self, drafts: list[_Out]) -> list[int]:
+        """Drafts are (client, due date as text, payment method, rows[, date,
+        recurring id, recurring date])."""
         if not drafts:
             return []
         if not database.in_transaction():
@@ -275,7 +310,7 @@ class _Writer:
         stamp = now().isoformat(sep=" ")
         today = self.today.isoformat()
         invoices, lines, logs, settled = [], [], [], []
-        for n, (client, due, method, rows) in enumerate(drafts):
+        for n, (client, due, method, rows, date, recurring_id, recurring_date) in enumerate(drafts):
             invoice_id = first_id + n
             cur = client.currency
             rates, rate_columns = self.rates(client)
@@ -283,20 +318,22 @@ class _Writer:
             sums = taxes.compute_units(line_sum, sum(row.units for row in rows if row.taxed)
                                        if rates.any else 0, rates)
             total = sums[3]
-            status, paid_date = ("Unpaid", None) if total else ("Paid", today)
+            status, paid_date = ("Unpaid", None) if total else ("Paid", date or today)
             if not total:
                 settled.append(invoice_id)
-            invoices.append((invoice_id, client.id, numbers[n], "standard", status, today, due,
-                             paid_date, cur, method, *rate_columns, *sums, stamp, stamp))
+            invoices.append((invoice_id, client.id, numbers[n], "standard", status, date or today,
+                             due, paid_date, cur, method, *rate_columns, *sums, stamp, stamp,
+                             recurring_id, recurring_date))
             lines += [(invoice_id, pos, *row) for pos, row in enumerate(rows, 1)]
             logs.append((client.id, stamp, self.actor,
                          f"Invoice #{numbers[n]} generated: total "
-                         f"{Decimal(total).scaleb(-minor_digits(cur))} {cur}, due {due}"))
+                         f"{Decimal(total).scaleb(-minor_digits(cur))} {cur}, due {due}"
+                         + (f" (recurring invoice #{recurring_id})" if recurring_id else "")))
         conn.executemany(
             "INSERT INTO invoice (id, client_id, number, kind, status, date, due_date, paid_date, "
             "currency, payment_method, tax1_name, tax1_rate, tax2_name, tax2_rate, tax_compound, "
-            "tax_inclusive, subtotal, tax1, tax2, total, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", invoices)
+            "tax_inclusive, subtotal, tax1, tax2, total, created_at, updated_at, recurring_id, "
+            "recurring_date) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", invoices)
         conn.executemany(
             "INSERT INTO invoice_line (invoice_id, position, description, amount, taxed, type, "
             "link_id, due_date, group_name) VALUES (?,?,?,?,?,?,?,?,?)", lines)
@@ -369,13 +406,221 @@ def _advance_free(items: list[_Item], actor: str | None, until: dt.date | None) 
 
 
 def _bill(clients: dict[int, _Client], items: list[_Item], writer: _Writer, *,
-          separate_ok: bool = True, until: dt.date | None = None) -> RunResult:
+          separate_ok: bool = True, until: dt.date | None = None,
+          extras: _Extras | None = None) -> RunResult:
     free = [item for item in items if not item.amount]
     billed = [item for item in items if item.amount]
-    drafts = [(d.client, d.due.isoformat(), d.method, _renewal_lines(d.client, d.items))
+    drafts = [_Out(d.client, d.due.isoformat(), d.method, _renewal_lines(d.client, d.items))
               for d in _group(clients, billed, separate_ok=separate_ok)]
+    plan = extras.plan(drafts, clients, writer) if extras else None
     ids = writer.write(drafts)
-    return RunResult(ids, _advance_free(free, writer.actor, until))
+    advanced = _advance_free(free, writer.actor, until)
+    if plan is None:
+        return RunResult(ids, advanced)
+    billed_items, recurring_ids = plan.record(ids, writer)
+    return RunResult(ids, advanced, billed_items, recurring_ids)
+
+
+# --- billable items (B3) and recurring invoices (B5)
+#
+# Who has something waiting is found on the partial indexes
+# (billable_item_waiting, recurring_invoice_next); each chunk of clients
+# then reads its items and templates with one query each (on the client
+# index: bounded by the chunk's own rows, where the partial index would be
+# scanned whole once per chunk), inside the chunk's write transaction, and
+# marks them billed in it:
+# a "next" or "due" item's ``invoiced`` becomes 1, a "recur" item's due
+# date moves on past every bill made, a template's next date moves on — so
+# calling generation again for the same day finds nothing new.
+#
+# Rule for which invoice an item goes on: the client's renewal invoice of
+# this run with the same due date and payment method (the client's
+# method), unless the client asks for separate invoices; else an invoice
+# of its own per client, due date and method. A "next" item is due on the
+# generation day; a "due"/"recur" bill on its due date (the generation day
+# when that has passed). Templates are issued ON their date (not ahead by
+# the lead days), each as an invoice of its own.
+
+_BILLABLE_WHERE = """b.action <> 'none' AND (
+       (b.action = 'next' AND b.invoiced = 0)
+    OR (b.action = 'due' AND b.invoiced = 0 AND b.due_date <= ?)
+    OR (b.action = 'recur' AND b.due_date <= ? AND (b.count IS NULL OR b.invoiced < b.count)))"""
+_BILLABLE_SQL = """
+SELECT b.id, b.client_id, b.description, b.hours, b.rate, b.amount, b.taxed, b.action,
+       b.due_date, b.every, b.unit, b.count, b.invoiced
+  FROM billable_item b
+ WHERE {waiting} AND {where}
+ ORDER BY b.client_id, b.id
+"""
+_RECURRING_WHERE = "r.status = 'Active' AND r.next_date <= ?"
+_RECURRING_SQL = """
+SELECT r.id, r.client_id, r.every, r.unit, r.start_date, r.next_date, r.count, r.until,
+       r.issued, r.due_days, r.payment_method
+  FROM recurring_invoice r
+ WHERE {waiting} AND {where}
+ ORDER BY r.client_id, r.id
+"""
+_CLIENTS_SQL = """
+SELECT c.id, c.currency, c.country, c.state, c.tax_exempt, c.language, c.separate_invoices,
+       c.credit_balance, cg.name, cg.discount, cg.separate_invoices, c.payment_method
+  FROM client c LEFT JOIN client_group cg ON cg.id = c.group_id
+ WHERE c.id IN ({marks})
+"""
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What the extras put on the drafts, to mark once ids are known."""
+
+    bills: list[tuple[int, int, int, str | None]]  # (item id, draft index, times, new due)
+    issues: list[tuple[int, int, int, str | None, str, int]]
+    # (template id, first draft index, issues made, next date, status, client id)
+
+    def record(self, ids: list[int], writer: _Writer) -> tuple[list[int], list[int]]:
+        conn = database.connection()
+        stamp = now().isoformat(sep=" ")
+        billed: list[int] = []
+        conn.executemany(
+            "UPDATE billable_item SET invoiced = invoiced + ?, invoice_id = ?, "
+            "due_date = coalesce(?, due_date), updated_at = ? WHERE id = ?",
+            [(times, ids[index], new_due, stamp, item_id)
+             for item_id, index, times, new_due in self.bills])
+        for item_id, _index, times, _due in self.bills:
+            billed += [item_id] * times
+        recurring_ids: list[int] = []
+        logs = []
+        updates = []
+        for rid, first, made, next_date, status, client_id in self.issues:
+            recurring_ids += ids[first:first + made]
+            updates.append((made, next_date, status, stamp, rid))
+            if status != "Active":
+                logs.append((client_id, stamp, writer.actor,
+                             f"Recurring invoice #{rid} finished: its last invoice is issued"))
+        conn.executemany("UPDATE recurring_invoice SET issued = issued + ?, next_date = ?, "
+                         "status = ?, updated_at = ? WHERE id = ?", updates)
+        conn.executemany("INSERT INTO client_log (client_id, at, actor, message) "
+                         "VALUES (?,?,?,?)", logs)
+        return billed, recurring_ids
+
+
+class _Extras:
+    """The waiting billable items and due templates of some clients, read
+    under the write lock, and the client rows they need."""
+
+    def __init__(self, day: dt.date, last: dt.date, where: str, params: Sequence[Any]) -> None:
+        self.day = day
+        iso_last = last.isoformat()
+        conn = database.connection()
+        self.items = conn.execute(
+            _BILLABLE_SQL.format(waiting=_BILLABLE_WHERE, where=where.format(t="b")),
+            (iso_last, iso_last, *params)).fetchall()
+        self.templates = conn.execute(
+            _RECURRING_SQL.format(waiting=_RECURRING_WHERE, where=where.format(t="r")),
+            (day.isoformat(), *params)).fetchall()
+        self.lines: dict[int, list[tuple]] = {}
+        if self.templates:
+            ids = [row[0] for row in self.templates]
+            for start in range(0, len(ids), 500):
+                part = ids[start:start + 500]
+                for rid, *line in conn.execute(
+                        "SELECT recurring_id, description, amount, taxed FROM recurring_line "
+                        f"WHERE recurring_id IN ({','.join('?' * len(part))}) "
+                        "ORDER BY recurring_id, position", part):
+                    self.lines.setdefault(rid, []).append(tuple(line))
+
+    def __bool__(self) -> bool:
+        return bool(self.items or self.templates)
+
+    def _clients(self, known: dict[int, _Client], writer: _Writer
+                 ) -> tuple[dict[int, _Client], dict[int, str]]:
+        wanted = sorted({row[1] for row in self.items} | {row[1] for row in self.templates})
+        clients: dict[int, _Client] = {}
+        methods: dict[int, str] = {}
+        valid = writer.methods()
+        conn = database.connection()
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            for row in conn.execute(_CLIENTS_SQL.format(marks=",".join("?" * len(part))), part):
+                (cid, cur, country, state, exempt, language, c_sep, credit, cgname, discount,
+                 cg_sep, method) = row
+                clients[cid] = known.get(cid) or _Client(
+                    cid, cur, country, state, bool(exempt), language, bool(c_sep or cg_sep), credit,
+                    cgname or "", discount or 0)
+                methods[cid] = method if method in valid else ""
+        return clients, methods
+
+    def plan(self, drafts: list[_Out], known: dict[int, _Client], writer: _Writer) -> _Plan:
+        """Put the bills and issues on ``drafts`` (joining renewal drafts
+        where the rule allows) and say what to mark once written."""
+        plan = _Plan([], [])
+        if not self:
+            return plan
+        clients, methods = self._clients(known, writer)
+        joinable = {(d.client.id, d.due, d.method): n for n, d in enumerate(drafts)
+                    if not d.client.separate}
+        day, last = self.day, horizon(self.day)
+
+        def place(client: _Client, due: dt.date, method: str, row: _Row) -> int:
+            key = (client.id, max(due, day).isoformat(), method)
+            index = None if client.separate else joinable.get(key)
+            if index is None:
+                index = len(drafts)
+                drafts.append(_Out(client, key[1], method, []))
+                if not client.separate:
+                    joinable[key] = index
+            drafts[index].rows.append(row)
+            return index
+
+        for (item_id, cid, description, hours, rate, amount, taxed, action, due_text, every, unit,
+             count, invoiced) in self.items:
+            client = clients[cid]
+            text = description
+            if hours is not None and rate is not None:
+                text += (f" ({hours} h × "
+                         f"{Decimal(rate).scaleb(-minor_digits(client.currency))})")
+            if action != "recur":
+                due = dt.date.fromisoformat(due_text) if action == "due" else day
+                index = place(client, due, methods[cid], _Row(text, amount, bool(taxed), "Item",
+                                                              item_id, None, ""))
+                plan.bills.append((item_id, index, 1, None))
+                continue
+            due = dt.date.fromisoformat(due_text)
+            times = 0
+            index = 0
+            while due <= last and (count is None or invoiced + times < count):
+                index = place(client, due, methods[cid], _Row(
+                    f"{text} ({_date_text(due, client.language)})", amount, bool(taxed), "Item",
+                    item_id, None, ""))
+                times += 1
+                due = _step(due, every, unit)
+            plan.bills.append((item_id, index, times, due.isoformat()))
+        for (rid, cid, every, unit, start, next_text, count, until, issued, due_days,
+             method) in self.templates:
+            client = clients[cid]
+            lines = self.lines.get(rid, [])
+            start_date = dt.date.fromisoformat(start)
+            until_date = dt.date.fromisoformat(until) if until else None
+            first = len(drafts)
+            made = 0
+            date: dt.date | None = dt.date.fromisoformat(next_text)
+            status = "Active"
+            while date is not None and date <= day and lines:
+                drafts.append(_Out(
+                    client, (date + dt.timedelta(days=due_days)).isoformat(),
+                    method or methods[cid], [_Row(d, a, bool(t), "", None, None, "")
+                                             for d, a, t in lines],
+                    date.isoformat(), rid, date.isoformat()))
+                made += 1
+                date, status = _template_next(start_date, every, unit, issued + made, count,
+                                              until_date)
+            if made:
+                plan.issues.append((rid, first, made, date.isoformat() if date else None, status,
+                                    cid))
+        return plan
+
+
+_step = billable.step
+_template_next = recurring.next_state
 
 
 # --- the three ways in
@@ -389,8 +634,9 @@ def horizon(today: dt.date | None = None) -> dt.date:
 def generate_due(*, client_id: int | None = None, today: Any = None,
                  actor: str | None = None) -> RunResult:
     """Invoice every item due within the lead days that has no invoice for
-    its due date yet — for one client, or for everyone (the daily run).
-    Running it again for the same date makes nothing new."""
+    its due date yet, the waiting billable items (B3) and the recurring
+    invoices whose date has come (B5) — for one client, or for everyone
+    (the daily run). Running it again for the same date makes nothing new."""
     day = date_input(today, "date") if today not in (None, "") else dt.date.today()
     last = horizon(day).isoformat()
     writer = _Writer(day, actor)
@@ -399,24 +645,35 @@ def generate_due(*, client_id: int | None = None, today: Any = None,
             raise NotFound("client_id", f"no client #{client_id}")
         with database.atomic():
             clients, items = _read(_DUE_WHERE + " AND s.client_id = ?", (last, client_id))
+            extras = _Extras(day, horizon(day), "{t}.client_id = ?", (client_id,))
             return _bill(clients, [i for i in items if not i.invoiced], writer,
-                         until=horizon(day))
+                         until=horizon(day), extras=extras)
     # Everyone: find who has something due (a snapshot read), then bill them
     # a chunk of clients per write transaction, reading again under the lock.
     owners = [row[0] for row in database.execute_sql(
-        f"SELECT DISTINCT s.client_id FROM service s WHERE {_DUE_WHERE} ORDER BY 1", (last,))]
+        f"SELECT s.client_id FROM service s WHERE {_DUE_WHERE} "
+        f"UNION SELECT b.client_id FROM billable_item b INDEXED BY billable_item_waiting "
+        f"WHERE {_BILLABLE_WHERE} UNION SELECT r.client_id FROM recurring_invoice r "
+        f"INDEXED BY recurring_invoice_next WHERE {_RECURRING_WHERE} ORDER BY 1",
+        (last, last, last, day.isoformat()))]
     invoice_ids: list[int] = []
     advanced: list[int] = []
+    billed_items: list[int] = []
+    recurring_ids: list[int] = []
     for start in range(0, len(owners), CHUNK_CLIENTS):
         part = owners[start:start + CHUNK_CLIENTS]
         with database.atomic():
             clients, items = _read(_DUE_WHERE + " AND s.client_id BETWEEN ? AND ?",
                                    (last, part[0], part[-1]))
+            extras = _Extras(day, horizon(day), "{t}.client_id BETWEEN ? AND ?",
+                             (part[0], part[-1]))
             result = _bill(clients, [i for i in items if not i.invoiced], writer,
-                           until=horizon(day))
+                           until=horizon(day), extras=extras)
         invoice_ids += result.invoice_ids
         advanced += result.advanced
-    return RunResult(invoice_ids, advanced)
+        billed_items += result.billed_items
+        recurring_ids += result.recurring_ids
+    return RunResult(invoice_ids, advanced, billed_items, recurring_ids)
 
 
 def invoice_selected(service_ids: Iterable[int], *, today: Any = None,
