@@ -39,8 +39,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from peewee import fn
+
 from billdesk.errors import Conflict, InvalidInput, NotFound
-from billdesk.models import Client, ClientGroup, Invoice, Order, Service, database, now
+from billdesk.models import (
+    ORDER_STATUSES,
+    Client,
+    ClientGroup,
+    Invoice,
+    Order,
+    Service,
+    database,
+    now,
+)
 from billdesk.money import Money
 from billdesk.services import (
     billing_run,
@@ -57,7 +68,6 @@ from billdesk.services.amounts import amount_input, date_input
 
 KIND_OF_TYPE = {"hosting": "service", "reseller": "service", "server": "service",
                 "other": "service", "addon": "addon", "domain": "domain"}
-ORDER_STATUSES = ("Pending", "Active", "Cancelled", "Fraud")
 
 
 # --------------------------------------------------------------------------- records
@@ -441,6 +451,14 @@ def list_orders(client_id: int) -> list[OrderRecord]:
     """The client's orders, newest first."""
     _client(client_id)
     return _records(_query().where(Order.client == client_id).order_by(Order.id.desc()))
+
+
+def counts(client_id: int) -> dict[str, int]:
+    """How many of the client's orders are in each status (C4)."""
+    found = dict.fromkeys(ORDER_STATUSES, 0)
+    found.update(Order.select(Order.status, fn.COUNT(Order.id)).where(Order.client == client_id)
+                 .group_by(Order.status).tuples())
+    return found
 
 
 # --------------------------------------------------------------------------- accept / cancel

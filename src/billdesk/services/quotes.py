@@ -317,6 +317,13 @@ def count(client_id: int) -> int:
     return Quote.select().where(Quote.client == client_id).count()
 
 
+def count_current(client_id: int, today: dt.date | None = None) -> int:
+    """How many quotes current_quotes would list (C4)."""
+    return Quote.select().where(Quote.client == client_id,
+                                Quote.valid_until >= (today or dt.date.today()),
+                                Quote.stage.not_in(CLOSED_STAGES)).count()
+
+
 # --- writing
 
 def _client_currency(client_id: int) -> str:

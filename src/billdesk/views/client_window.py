@@ -35,7 +35,16 @@ from PySide6.QtWidgets import (
 
 from billdesk.errors import BilldeskError, NotFound
 from billdesk.models import INVOICE_STATUSES, SERVICE_KINDS
-from billdesk.services import clients, contacts, credit, invoicing, payments, subscriptions
+from billdesk.services import (
+    clients,
+    contacts,
+    credit,
+    invoicing,
+    orders,
+    payments,
+    quotes,
+    subscriptions,
+)
 from billdesk.services.clients import ClientRecord
 from billdesk.services.validate import countries, languages
 from billdesk.views.client_form import ClientForm
@@ -53,6 +62,7 @@ from billdesk.views.models.simple_tables import ContactTableModel, LogTableModel
 from billdesk.views.money_dialogs import AmountDialog, RefundDialog
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.orders_tab import OrdersTab
+from billdesk.views.queued_items import QueuedItems
 from billdesk.views.quotes_tab import CurrentQuotes, QuoteList
 from billdesk.views.services_tab import DOMAINS, SERVICES, ServiceCounts, ServiceList, SummaryLists
 from billdesk.views.tables import setup_table
@@ -176,6 +186,8 @@ class SummaryTab(QWidget):
         self.lists = SummaryLists(window)  # services, addons, domains with bulk actions (S4–S6)
         self.current_quotes = CurrentQuotes(window)  # valid until today or later (B4)
         self.lists.addTab(self.current_quotes, "Current quotes")
+        self.queued = QueuedItems(window.ops)  # billable items and recurring invoices (B3, B5)
+        self.lists.addTab(self.queued, "Queued invoice items")
         panels = QWidget()
         grid = QGridLayout(panels)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -500,6 +512,7 @@ class BillingPanel(QGroupBox):
                 ("createInvoice", "Create invoice", window.create_invoice),
                 ("createAddFunds", "Add-funds invoice…", window.create_add_funds),
                 ("generateDue", "Generate due invoices", window.generate_due),
+                ("addBillable", "Add billable item…", lambda: window.summary.queued.add_item()),
                 ("manageCredits", "Manage credits", window.manage_credits),
                 ("viewStatement", "Account statement", window.open_statement),
                 ("placeOrder", "Place order…", lambda: window.orders.place_order()),
@@ -718,6 +731,17 @@ class ClientWindow(QMainWindow):
         self.contacts.load()
         self.reload_billing()
         self.reload_services()
+        self.reload_counts()
+        self.summary.queued.load(self.client_id)
+
+    def reload_counts(self) -> None:
+        """The Summary's order and quote counts (C4)."""
+        try:
+            self.summary.counts.show_others(orders.counts(self.client_id),
+                                            quotes.count_current(self.client_id),
+                                            quotes.count(self.client_id))
+        except NotFound:  # deleted elsewhere: the client's own reload closes the window
+            return
 
     def reload_billing(self) -> None:
         """What money events change: the Summary figures, the Invoices and
@@ -749,6 +773,8 @@ class ClientWindow(QMainWindow):
             self.reload_billing()
         elif changes.services and changes.touches(self.client_id):
             self.reload_services()
+        if (changes.orders or changes.quotes) and changes.touches(self.client_id):
+            self.reload_counts()
 
     # --- billing actions (the Summary panel and the Invoices tab)
 

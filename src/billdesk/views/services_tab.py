@@ -450,7 +450,8 @@ class ServiceList(QWidget):
 class ServiceCounts(QGroupBox):
     """Products/Services on the Summary tab (C4): active and total per kind."""
 
-    ROWS = (("service", "Services"), ("addon", "Addons"), ("domain", "Domains"))
+    ROWS = (("service", "Services"), ("addon", "Addons"), ("domain", "Domains"),
+            ("order", "Orders"), ("quote", "Quotes (current)"))
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Products / services", parent)
@@ -482,6 +483,11 @@ class ServiceCounts(QGroupBox):
             found[r.kind]["total"] += 1
             found[r.kind]["active"] += r.status == "Active"
         self._show(found)
+
+    def show_others(self, orders: dict[str, int], current_quotes: int, quotes: int) -> None:
+        """Orders (active of all) and quotes (current of all) below the items."""
+        self._show({"order": {"active": orders.get("Active", 0), "total": sum(orders.values())},
+                    "quote": {"active": current_quotes, "total": quotes}})
 
     def _show(self, figures: dict[str, dict[str, int]]) -> None:
         for kind, numbers in figures.items():
