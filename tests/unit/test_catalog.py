@@ -141,6 +141,28 @@ def test_price_for(db):  # noqa: ANN001
     assert err.value.field == "currency"
 
 
+def test_a_currency_without_prices_takes_the_default_ones_at_the_stored_rate(db):  # noqa: ANN001
+    from billdesk.services import billing_settings
+
+    product_id = catalog.add_product("Mail", prices={"monthly": "2.50", "annually": "19.99"},
+                                     setup_fee="1", price_table={"GBP": {"annually": "20"}})
+    assert catalog.price_for(product_id, "EUR", "monthly") is None  # no EUR rate stored yet
+    billing_settings.set_currency_rate("EUR", "0.9250")
+    billing_settings.set_currency_rate("JPY", "151.37")
+    eur = lambda text: Money(Decimal(text), "EUR")  # noqa: E731
+    # 2.50 × 0.925 = 2.3125 → 2.31; 19.99 × 0.925 = 18.49075 → 18.49; 1 × 0.925 → 0.93
+    assert catalog.price_for(product_id, "EUR", "monthly") == (eur("2.31"), eur("0.93"))
+    assert catalog.price_for(product_id, "EUR", "annually") == (eur("18.49"), eur("0.93"))
+    # 2.50 × 151.37 = 378.425 → 378 yen (no minor unit)
+    assert catalog.price_for(product_id, "JPY", "monthly")[0] == Money(Decimal(378), "JPY")
+    # a price set in a currency wins over the converted one; a cycle not offered stays so
+    assert catalog.price_for(product_id, "GBP", "annually")[0] == Money(Decimal(20), "GBP")
+    assert catalog.price_for(product_id, "EUR", "quarterly") is None
+    record = catalog.get_product(product_id)
+    assert record.price("EUR", "annually") == catalog.price_for(product_id, "EUR", "annually")
+    assert record.price("EUR", "onetime") is None
+
+
 # --------------------------------------------------------------------------- refusals
 
 def test_every_problem_at_once_and_nothing_written(db):  # noqa: ANN001

@@ -151,7 +151,7 @@ def _read(where: str, params: Sequence[Any]) -> tuple[dict[int, _Client], list[_
 # --- what a line says
 
 @lru_cache(maxsize=4096)
-def _date_text(value: dt.date, language: str) -> str:
+def date_text(value: dt.date, language: str) -> str:
     from babel.dates import format_date
 
     try:
@@ -163,7 +163,7 @@ def _date_text(value: dt.date, language: str) -> str:
 def describe(kind: str, name: str, label: str, parent: str | None, cycle: str,
              start: dt.date, end: dt.date, language: str) -> str:
     """"Web Hosting - example.com (1 Jan 2026 - 31 Jan 2026)"."""
-    span = f"({_date_text(start, language)} - {_date_text(end, language)})"
+    span = f"({date_text(start, language)} - {date_text(end, language)})"
     if kind == "domain":
         years = cycles.CYCLE_MONTHS.get(cycle, 12) // 12
         return f"Domain renewal - {name} - {years} year{'s' if years != 1 else ''} {span}"
@@ -178,19 +178,23 @@ def _sort_key(item: _Item) -> tuple:
             item.id)
 
 
-def _discounts(client: _Client, bases: dict[bool, Decimal]) -> list[tuple[str, Decimal, bool]]:
-    """The group discount (C6) on these sums per tax treatment (taxed or
-    not): (description, negative amount, taxed), rounded half-up."""
-    if not client.discount:
-        return []
+def group_discounts(currency: str, group_name: str, rate: Decimal,
+                    bases: dict[bool, Decimal]) -> list[tuple[str, Decimal, bool]]:
+    """The client group's discount (C6) of ``rate`` percent on these sums
+    per tax treatment (taxed or not): (description, negative amount,
+    taxed), rounded half-up — for generated invoices and orders alike."""
     out = []
-    rate = Decimal(client.discount).scaleb(-2)
     for taxed in (True, False):
-        off = Money(bases.get(taxed, Decimal(0)) * rate / 100, client.currency)
+        off = Money(bases.get(taxed, Decimal(0)) * rate / 100, currency) if rate else None
         if off:
-            out.append((f"Client group discount ({client.group_name} {rate.normalize():f}%)",
+            out.append((f"Client group discount ({group_name} {rate.normalize():f}%)",
                         (-off).amount, taxed))
     return out
+
+
+def _discounts(client: _Client, bases: dict[bool, Decimal]) -> list[tuple[str, Decimal, bool]]:
+    return group_discounts(client.currency, client.group_name,
+                           Decimal(client.discount).scaleb(-2), bases)
 
 
 def _discount_lines(client: _Client, lines: list[invoicing.LineInput]) -> list[invoicing.LineInput]:
@@ -589,7 +593,7 @@ class _Extras:
             index = 0
             while due <= last and (count is None or invoiced + times < count):
                 index = place(client, due, methods[cid], _Row(
-                    f"{text} ({_date_text(due, client.language)})", amount, bool(taxed), "Item",
+                    f"{text} ({date_text(due, client.language)})", amount, bool(taxed), "Item",
                     item_id, None, ""))
                 times += 1
                 due = _step(due, every, unit)
@@ -731,8 +735,8 @@ def prorata_invoice(client_id: int, changes: Sequence[tuple], *, today: Any = No
         if not amount:
             continue
         start, end = sorted((old_due, new_due))
-        span = (f"{_date_text(start, client.language)} - "
-                f"{_date_text(end - dt.timedelta(days=1), client.language)}")
+        span = (f"{date_text(start, client.language)} - "
+                f"{date_text(end - dt.timedelta(days=1), client.language)}")
         label = f"{item.name} - {item.label}" if item.label else item.name
         lines.append(invoicing.LineInput(
             f"Prorata {'charge' if amount.amount > 0 else 'credit'}: {label} ({span})",

@@ -48,7 +48,15 @@ class ProductRecord:
     prices: dict[tuple[str, str], Price]
 
     def price(self, currency: str, cycle: str) -> Price | None:
-        return self.prices.get((currency, cycle))
+        """The price in ``currency``; with none set there, the price in the
+        default currency converted at the stored exchange rate (as WHMCS
+        fills prices of other currencies from the base one)."""
+        found = self.prices.get((currency, cycle))
+        if found is None:
+            base = settings.default_currency()
+            if currency != base and (base, cycle) in self.prices:
+                return converted(self.prices[(base, cycle)], currency)
+        return found
 
     def currencies(self) -> list[str]:
         return sorted({currency for currency, _cycle in self.prices})
@@ -61,6 +69,18 @@ class ProductRecord:
         return {"id": self.id, "name": self.name, "type": self.type, "group": self.product_group,
                 "description": self.description, "taxed": self.taxed, "hidden": self.hidden,
                 "prices": prices}
+
+
+def converted(price: Price, currency: str) -> Price | None:
+    """A default-currency price in ``currency`` at the stored exchange rate,
+    rounded half-up; None when no rate is stored for it."""
+    from billdesk.services import billing_settings
+
+    rate = billing_settings.currencies().get(currency)
+    if rate is None:
+        return None
+    amount, setup_fee = price
+    return Money(amount.amount * rate, currency), Money(setup_fee.amount * rate, currency)
 
 
 # --------------------------------------------------------------------------- checks
@@ -384,5 +404,9 @@ def price_for(product_id: int, currency: str, cycle: str) -> Price | None:
     if row is None:
         if not Product.select().where(Product.id == product_id).exists():
             raise NotFound("product", f"no product #{product_id}")
+        base = settings.default_currency()
+        if code != base:  # none set in this currency: the default one's, converted
+            found = price_for(product_id, base, cycle)
+            return converted(found, code) if found is not None else None
         return None
     return Money.from_minor(row[0], code), Money.from_minor(row[1], code)

@@ -205,18 +205,11 @@ def _client(client_id: int) -> tuple[str, str, str, Decimal]:
 
 def _group_discounts(currency: str, group: str, rate: Decimal,
                      lines: list[QuoteLine]) -> list[QuoteLine]:
-    """The client group's discount (C6) on these lines, one per tax
-    treatment, worded and rounded as billing_run does."""
-    if not rate:
-        return []
-    out = []
-    for taxed in (True, False):
-        base = sum((ln.amount.amount for ln in lines if ln.taxed == taxed), Decimal(0))
-        off = Money(base * rate / 100, currency)
-        if off.amount > 0:
-            out.append(QuoteLine(f"Client group discount ({group} {rate.normalize():f}%)", -off,
-                                 taxed, "GroupDiscount"))
-    return out
+    """The client group's discount (C6) on these lines, as billing_run words it."""
+    bases = {taxed: sum((ln.amount.amount for ln in lines if ln.taxed == taxed), Decimal(0))
+             for taxed in (True, False)}
+    return [QuoteLine(text, Money(amount, currency), taxed, "GroupDiscount")
+            for text, amount, taxed in billing_run.group_discounts(currency, group, rate, bases)]
 
 
 def _product(value: Any) -> catalog.ProductRecord:
@@ -297,8 +290,8 @@ def quote_order(client_id: int, product: int | str, cycle: str, *, promo: str | 
         if kind == "domain":
             years = cycles.CYCLE_MONTHS[cycle] // 12
             text = (f"Domain registration - {name} - {years} year{'s' if years != 1 else ''} "
-                    f"({billing_run._date_text(start, language)} - "
-                    f"{billing_run._date_text(end, language)})")
+                    f"({billing_run.date_text(start, language)} - "
+                    f"{billing_run.date_text(end, language)})")
         else:
             text = billing_run.describe(kind, name, label, parent_name, cycle, start, end, language)
     elif kind == "domain":
