@@ -177,9 +177,9 @@ def test_place_an_order_with_a_promotion_code(qtbot, tab, answers) -> None:  # n
 
 
 def invoicing_date(value: dt.date) -> str:
-    from billdesk.services.billing_run import _date_text
+    from billdesk.services.billing_run import date_text
 
-    return _date_text(value, "en")
+    return date_text(value, "en")
 
 
 def test_cancel_can_be_declined(qtbot, tab, answers) -> None:  # noqa: ANN001
