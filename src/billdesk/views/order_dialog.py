@@ -88,6 +88,7 @@ class OrderDialog(QDialog):
         row = QHBoxLayout(promo_row)
         row.setContentsMargins(0, 0, 0, 0)
         self.promo = forms.line("a promotion code", 50)
+        self.promo.setMinimumWidth(self.promo.fontMetrics().horizontalAdvance("WELCOME2026X") + 24)
         self.promo_status = QLabel()
         self.promo_status.setObjectName("promoStatus")
         self.promo_status.setWordWrap(True)

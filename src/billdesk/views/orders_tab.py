@@ -63,7 +63,7 @@ class OrdersTab(QWidget):
         self.view.sortByColumn(OrderColumn.DATE, Qt.SortOrder.DescendingOrder)
         for column, width in ((OrderColumn.NUMBER, 110), (OrderColumn.DATE, 95),
                               (OrderColumn.PROMO, 110), (OrderColumn.TOTAL, 100),
-                              (OrderColumn.STATUS, 90), (OrderColumn.INVOICE, 170)):
+                              (OrderColumn.STATUS, 90), (OrderColumn.INVOICE, 240)):
             self.view.setColumnWidth(column, width)
         self.view.doubleClicked.connect(lambda _index: self.open_invoice())
 

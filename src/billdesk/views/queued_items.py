@@ -13,6 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -49,6 +50,8 @@ class QueuedItems(QWidget):
         self.items_view.setObjectName("queued_items")
         self.items_view.setModel(self.items_model)
         setup_table(self.items_view, stretch=BillableColumn.DESCRIPTION)
+        self.items_view.horizontalHeader().setSectionResizeMode(
+            BillableColumn.ACTION, QHeaderView.ResizeMode.ResizeToContents)
         self.items_view.doubleClicked.connect(lambda _index: self.edit_item())
         self.items_empty = QLabel("No billable items are waiting for an invoice.")
         self.add_item_button = QPushButton("Add billable item…")
