@@ -5,58 +5,32 @@ beside their field, and the table models under qtmodeltester."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QLabel
 
-from billdesk.services import billable, billing_run, clients, recurring
+from billdesk.services import billable, billing_run, recurring
 from billdesk.views.models.billable_tables import BillableTableModel, RecurringTableModel
+
+from gui_helpers import shown
 
 TODAY = dt.date.today()
 
 
 @pytest.fixture
-def client_book(db_path: Path) -> Iterator[int]:
-    from billdesk.models import close_database, init_db
-
-    init_db(db_path)
-    client_id = clients.add_client({"first_name": "Grace", "last_name": "Hopper",
-                                    "email": "grace@example.com", "currency": "GBP",
-                                    "country": "GB"})
-    yield client_id
-    close_database()
-
-
-@pytest.fixture
-def panel(qtbot, client_book: int):  # noqa: ANN001, ANN201
-    from billdesk.app import _configure_qsettings
-    from billdesk.views.ops import Operations
+def panel(qtbot, client_ops, client_book: int):  # noqa: ANN001, ANN201
     from billdesk.views.queued_items import QueuedItems
 
-    _configure_qsettings()
-    ops = Operations()
-    widget = QueuedItems(ops)
-    qtbot.addWidget(widget)
+    widget = QueuedItems(client_ops)
     widget.load(client_book)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    ops.shutdown()
+    return shown(qtbot, widget)
 
 
 @pytest.fixture
-def yes(monkeypatch):  # noqa: ANN001, ANN201
-    asked: list[str] = []
-
-    def question(parent, title, text, *args):  # noqa: ANN001, ANN202
-        asked.append(text)
-        return QMessageBox.StandardButton.Yes
-
-    monkeypatch.setattr(QMessageBox, "question", question)
-    return asked
+def yes(answers):  # noqa: ANN001, ANN201
+    """The questions asked (each answered Yes)."""
+    return answers.said
 
 
 def problem(dialog, name: str) -> str:  # noqa: ANN001

@@ -4,65 +4,25 @@ statement; plus the table models under qtmodeltester."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from billdesk.services import billing_settings, clients, credit, invoicing, payments
+from billdesk.services import billing_settings, credit, invoicing, payments
 from billdesk.services.invoicing import LineInput
 
+from gui_helpers import visible, wait_for
+
 
 @pytest.fixture
-def client_book(db_path: Path) -> Iterator[int]:
-    from billdesk.models import close_database, init_db
+def client_fields() -> dict:
+    return {"payment_method": "Card"}
 
-    init_db(db_path)
+
+@pytest.fixture
+def client_book(client_book: int) -> int:
     billing_settings.add_tax_rule(1, "VAT", "20", country="GB")
-    client_id = clients.add_client({"first_name": "Grace", "last_name": "Hopper",
-                                    "email": "grace@example.com", "currency": "GBP",
-                                    "country": "GB", "payment_method": "Card"})
-    yield client_id
-    close_database()
-
-
-@pytest.fixture
-def window(qtbot, client_book: int):  # noqa: ANN001, ANN201
-    from billdesk.app import _configure_qsettings
-    from billdesk.views.client_window import ClientWindow
-    from billdesk.views.ops import Operations
-
-    _configure_qsettings()
-    ops = Operations()
-    win = ClientWindow(client_book, ops)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    from billdesk.views.invoice_editor import InvoiceEditor
-
-    for editor in win.findChildren(InvoiceEditor):
-        editor.dirty = False
-    win.close()
-    ops.shutdown()
-
-
-def wait_for(qtbot, find, timeout: int = 5000):  # noqa: ANN001, ANN201
-    found: list = []
-
-    def check() -> None:
-        value = find()
-        assert value
-        found.append(value)
-
-    qtbot.waitUntil(check, timeout=timeout)
-    return found[-1]
-
-
-def only(window, kind):  # noqa: ANN001, ANN201
-    visible = [w for w in window.findChildren(kind) if w.isVisible()]
-    return visible[0] if len(visible) == 1 else None
+    return client_book
 
 
 def test_create_invoice_take_partial_payment_manage_credit_and_see_statement(qtbot, window, monkeypatch):  # noqa: ANN001
@@ -78,7 +38,7 @@ def test_create_invoice_take_partial_payment_manage_credit_and_see_statement(qtb
 
     # Create invoice → an empty draft opens in the editor
     qtbot.mouseClick(summary.findChild(QPushButton, "createInvoice"), Qt.MouseButton.LeftButton)
-    editor: InvoiceEditor = wait_for(qtbot, lambda: only(window, InvoiceEditor))
+    editor: InvoiceEditor = wait_for(qtbot, lambda: visible(window, InvoiceEditor))
     qtbot.waitExposed(editor)
     assert editor.invoice.status == "Draft" and editor.invoice.number is None
     assert editor.invoice.payment_method == "Card"  # the client's default (C5)
@@ -107,7 +67,7 @@ def test_create_invoice_take_partial_payment_manage_credit_and_see_statement(qtb
 
     # Add payment: a partial one
     qtbot.mouseClick(editor.pay_button, Qt.MouseButton.LeftButton)
-    dialog: PaymentDialog = wait_for(qtbot, lambda: only(editor, PaymentDialog))
+    dialog: PaymentDialog = wait_for(qtbot, lambda: visible(editor, PaymentDialog))
     dialog.amount.setText("50")
     assert "stays due" in dialog.hint.text()
     dialog.form.fields["fee"].widget.setText("1.50")
@@ -122,16 +82,16 @@ def test_create_invoice_take_partial_payment_manage_credit_and_see_statement(qtb
 
     # Manage credits: add, then remove
     qtbot.mouseClick(summary.findChild(QPushButton, "manageCredits"), Qt.MouseButton.LeftButton)
-    credits: ManageCreditsDialog = wait_for(qtbot, lambda: only(window, ManageCreditsDialog))
+    credits: ManageCreditsDialog = wait_for(qtbot, lambda: visible(window, ManageCreditsDialog))
     qtbot.mouseClick(credits.add, Qt.MouseButton.LeftButton)
-    add: AmountDialog = wait_for(qtbot, lambda: only(credits, AmountDialog))
+    add: AmountDialog = wait_for(qtbot, lambda: visible(credits, AmountDialog))
     add.amount.setText("25")
     add.description.setText("Downtime in March")
     add.save()
     qtbot.waitUntil(lambda: credits.balance.text().endswith("25.00"))
     assert credits.model.rowCount() == 1
     qtbot.mouseClick(credits.remove, Qt.MouseButton.LeftButton)
-    remove: AmountDialog = wait_for(qtbot, lambda: only(credits, AmountDialog))
+    remove: AmountDialog = wait_for(qtbot, lambda: visible(credits, AmountDialog))
     remove.amount.setText("30")  # more than there is: refused beside the field
     remove.description.setText("Too much")
     remove.save()
@@ -147,7 +107,7 @@ def test_create_invoice_take_partial_payment_manage_credit_and_see_statement(qtb
 
     # Statement: all rows, running balance, self-check
     qtbot.mouseClick(summary.findChild(QPushButton, "viewStatement"), Qt.MouseButton.LeftButton)
-    statement: StatementWindow = wait_for(qtbot, lambda: only(window, StatementWindow))
+    statement: StatementWindow = wait_for(qtbot, lambda: visible(window, StatementWindow))
     rows = [(r.type, str(r.debit), str(r.credit), str(r.balance)) for r in statement.statement.rows]
     assert rows == [("Invoice", "132.50", "0.00", "132.50"), ("Payment", "0.00", "50.00", "82.50"),
                     ("Credit added", "0.00", "25.00", "57.50"),
@@ -163,7 +123,7 @@ def test_refused_line_amount_is_shown_on_the_line_and_nothing_saved(qtbot, windo
 
     invoice_id = invoicing.create_invoice(window.client_id, [LineInput("Hosting", "10")])
     window.open_invoice(invoice_id)
-    editor = wait_for(qtbot, lambda: only(window, InvoiceEditor))
+    editor = wait_for(qtbot, lambda: visible(window, InvoiceEditor))
     editor.lines.setData(editor.lines.index(0, LineColumn.AMOUNT), "12,x")
     assert editor.dirty
     editor.save()
@@ -182,9 +142,9 @@ def test_overpayment_says_where_the_rest_went(qtbot, window, monkeypatch):  # no
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: told.append(text))
     invoice_id = invoicing.create_invoice(window.client_id, [LineInput("Hosting", "10", True)])
     window.open_invoice(invoice_id)
-    editor = wait_for(qtbot, lambda: only(window, InvoiceEditor))
+    editor = wait_for(qtbot, lambda: visible(window, InvoiceEditor))
     editor._add_payment()
-    dialog = wait_for(qtbot, lambda: only(editor, PaymentDialog))
+    dialog = wait_for(qtbot, lambda: visible(editor, PaymentDialog))
     dialog.amount.setText("20")
     assert "8.00 goes to the client's credit" in dialog.hint.text()
     dialog.save()
@@ -203,7 +163,7 @@ def test_refund_from_the_transactions_tab(qtbot, window):  # noqa: ANN001
     window.transactions.view.selectRow(0)
     assert window.transactions.refund.isEnabled()
     window.transactions._refund()
-    dialog = wait_for(qtbot, lambda: only(window.transactions, RefundDialog))
+    dialog = wait_for(qtbot, lambda: visible(window.transactions, RefundDialog))
     dialog.to_credit.setChecked(True)
     dialog.save()
     qtbot.waitUntil(lambda: invoicing.get_invoice(invoice_id).status == "Refunded")
@@ -268,7 +228,7 @@ def test_new_invoice_from_the_main_window_opens_a_draft_for_the_selected_client(
     client_id = main_window.model.client_id(0)
     main_window.new_invoice_action.trigger()
     client_window = main_window.client_windows[client_id]
-    editor = wait_for(qtbot, lambda: only(client_window, InvoiceEditor))
+    editor = wait_for(qtbot, lambda: visible(client_window, InvoiceEditor))
     assert editor.client_id == client_id and editor.invoice.status == "Draft"
     editor.close()  # an empty draft left untouched goes away again
     qtbot.waitUntil(lambda: not invoicing.count(client_id, "Draft"))
@@ -281,12 +241,12 @@ def test_a_refused_payment_in_the_window_writes_nothing(qtbot, window):  # noqa:
 
     invoice_id = invoicing.create_invoice(window.client_id, [LineInput("Hosting", "10")])
     window.open_invoice(invoice_id)
-    editor = wait_for(qtbot, lambda: only(window, InvoiceEditor))
+    editor = wait_for(qtbot, lambda: visible(window, InvoiceEditor))
     before = list(database.obj.connection().iterdump())
     for amount, fee, message in (("-5", "", "must not be negative"), ("12,x", "", "is not an amount"),
                                  ("5", "6", "is more than the payment")):
         editor._add_payment()
-        dialog = wait_for(qtbot, lambda: only(editor, PaymentDialog))
+        dialog = wait_for(qtbot, lambda: visible(editor, PaymentDialog))
         dialog.amount.setText(amount)
         dialog.form.fields["fee"].widget.setText(fee)
         dialog.save()
@@ -296,5 +256,5 @@ def test_a_refused_payment_in_the_window_writes_nothing(qtbot, window):  # noqa:
         assert message in problem.text()
         dialog.reject()
         dialog.deleteLater()
-        qtbot.waitUntil(lambda: only(editor, PaymentDialog) is None)
+        qtbot.waitUntil(lambda: visible(editor, PaymentDialog) is None)
     assert list(database.obj.connection().iterdump()) == before

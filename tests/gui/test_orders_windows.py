@@ -8,43 +8,30 @@ table models under qtmodeltester."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from billdesk.models import Service
-from billdesk.services import catalog, clients, invoicing, orders, promos
+from billdesk.services import catalog, invoicing, orders, promos
+
+from gui_helpers import click, shown, type_into
 
 TODAY = dt.date.today()
 
 
 @pytest.fixture
-def client_book(db_path: Path) -> Iterator[int]:
-    from billdesk.models import close_database, init_db
-
-    init_db(db_path)
-    client_id = clients.add_client({"first_name": "Grace", "last_name": "Hopper",
-                                    "email": "grace@example.com", "currency": "GBP",
-                                    "country": "GB", "payment_method": "Card"})
-    catalog.add_product("Web Hosting", group="Shared", taxed=True, hidden=True, currency="GBP",
-                        prices={"monthly": ("10.00", "5.00"), "annually": "100.00"})
-    catalog.add_product("VPS", currency="GBP", prices={"monthly": "20.00"})
-    yield client_id
-    close_database()
+def client_fields() -> dict:
+    return {"payment_method": "Card"}
 
 
 @pytest.fixture
-def ops(qtbot, client_book: int):  # noqa: ANN001, ANN201
-    from billdesk.app import _configure_qsettings
-    from billdesk.views.ops import Operations
-
-    _configure_qsettings()
-    operations = Operations()
-    yield operations
-    operations.shutdown()
+def client_book(client_book: int) -> int:
+    catalog.add_product("Web Hosting", group="Shared", taxed=True, hidden=True, currency="GBP",
+                        prices={"monthly": ("10.00", "5.00"), "annually": "100.00"})
+    catalog.add_product("VPS", currency="GBP", prices={"monthly": "20.00"})
+    return client_book
 
 
 class Owner(QWidget):
@@ -60,49 +47,14 @@ class Owner(QWidget):
 
 
 @pytest.fixture
-def tab(qtbot, ops, client_book: int):  # noqa: ANN001, ANN201
+def tab(qtbot, client_ops, client_book: int):  # noqa: ANN001, ANN201
     from billdesk.views.orders_tab import OrdersTab
 
-    owner = Owner(client_book, ops)
-    qtbot.addWidget(owner)
+    owner = Owner(client_book, client_ops)
     widget = OrdersTab(owner, owner)
     owner.resize(1000, 500)
-    owner.show()
-    qtbot.waitExposed(owner)
+    shown(qtbot, owner)
     return widget
-
-
-@pytest.fixture
-def answers(monkeypatch):  # noqa: ANN001, ANN201
-    """Questions answered Yes (or the next of ``replies``); texts kept in ``said``."""
-
-    class Answers:
-        said: list[str] = []
-        replies: list[QMessageBox.StandardButton] = []
-
-    def question(parent, title, text, buttons=None, default=None):  # noqa: ANN001, ANN202
-        Answers.said.append(text)
-        return Answers.replies.pop(0) if Answers.replies else QMessageBox.StandardButton.Yes
-
-    def tell(parent, title, text, *args):  # noqa: ANN001, ANN202
-        Answers.said.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    Answers.said, Answers.replies = [], []
-    monkeypatch.setattr(QMessageBox, "question", question)
-    monkeypatch.setattr(QMessageBox, "information", tell)
-    monkeypatch.setattr(QMessageBox, "warning", tell)
-    return Answers
-
-
-def click(qtbot, widget) -> None:  # noqa: ANN001
-    assert widget.isEnabled(), widget.objectName()
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
-
-
-def type_into(qtbot, widget, text: str) -> None:  # noqa: ANN001
-    widget.clear()
-    qtbot.keyClicks(widget, text)
 
 
 def lines_shown(dialog) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -191,13 +143,10 @@ def test_cancel_can_be_declined(qtbot, tab, answers) -> None:  # noqa: ANN001
     assert orders.get_order(order_id).status == "Pending"
 
 
-def test_promotions_page_adds_edits_and_deletes(qtbot, ops, answers) -> None:  # noqa: ANN001
+def test_promotions_page_adds_edits_and_deletes(qtbot, client_ops, answers) -> None:  # noqa: ANN001
     from billdesk.views.promos_tab import PromoDialog, PromosPage
 
-    page = PromosPage(ops)
-    qtbot.addWidget(page)
-    page.show()
-    qtbot.waitExposed(page)
+    page = shown(qtbot, PromosPage(client_ops))
     assert page.model.rowCount() == 0 and not page.edit_button.isEnabled()
     click(qtbot, page.add_button)
     dialog: PromoDialog = page.editor

@@ -15,27 +15,13 @@ from billdesk.services import catalog, settings
 from billdesk.views.models import SortRole
 from billdesk.views.models.product_table import ProductColumn, ProductTableModel
 
-
-def _type(qtbot, widget, text: str) -> None:  # noqa: ANN001
-    widget.clear()
-    qtbot.keyClicks(widget, text)
-
-
-def _click(qtbot, button) -> None:  # noqa: ANN001
-    assert button.isEnabled(), button.objectName()
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+from gui_helpers import click, type_into
 
 
 @pytest.fixture
-def dialog(qtbot, ops):  # noqa: ANN001, ANN201
-    from billdesk.views.settings_dialog import SettingsDialog
-
-    window = SettingsDialog(ops)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.tabs.setCurrentWidget(window.products)
-    return window
+def dialog(settings_dialog):  # noqa: ANN001, ANN201
+    settings_dialog.tabs.setCurrentWidget(settings_dialog.products)
+    return settings_dialog
 
 
 def _row(model: ProductTableModel, product_id: int) -> list[str]:
@@ -51,31 +37,31 @@ def test_add_edit_and_delete_a_product(qtbot, ops, dialog, monkeypatch):  # noqa
     count = page.model.rowCount()
     assert not page.edit_button.isEnabled() and not page.delete_button.isEnabled()
 
-    _click(qtbot, page.add_button)
+    click(qtbot, page.add_button)
     editor = page.editor
     qtbot.waitExposed(editor)
     fields = editor.form.fields
     assert fields["currency"].value() == currency
-    _type(qtbot, fields["name"].widget, "Web hosting S")
+    type_into(qtbot, fields["name"].widget, "Web hosting S")
     fields["type"].set_value("reseller")
     fields["group"].widget.setEditText("Shared hosting")
     fields["description"].widget.setPlainText("One site")
     fields["taxed"].widget.click()
-    _type(qtbot, editor.amount_edits["monthly"], "4.99")
-    _type(qtbot, editor.fee_edits["monthly"], "10")
-    _type(qtbot, editor.amount_edits["annually"], "49.9")
+    type_into(qtbot, editor.amount_edits["monthly"], "4.99")
+    type_into(qtbot, editor.fee_edits["monthly"], "10")
+    type_into(qtbot, editor.amount_edits["annually"], "49.9")
     assert not any(f.problem.isVisible() for f in fields.values())
 
     # prices in a second currency: the grid keeps what was typed for each
     other = "EUR" if currency != "EUR" else "GBP"
     fields["currency"].set_value(other)
     assert editor.amount_edits["monthly"].text() == ""
-    _type(qtbot, editor.amount_edits["quarterly"], "13")
+    type_into(qtbot, editor.amount_edits["quarterly"], "13")
     fields["currency"].set_value(currency)
     assert editor.amount_edits["monthly"].text() == "4.99"
 
     with qtbot.waitSignal(editor.product_saved, timeout=5000) as saved:
-        _click(qtbot, editor.save_button)
+        click(qtbot, editor.save_button)
     product_id = saved.args[0]
     assert editor.result() == editor.DialogCode.Accepted
     assert page.model.rowCount() == count + 1
@@ -97,7 +83,7 @@ def test_add_edit_and_delete_a_product(qtbot, ops, dialog, monkeypatch):  # noqa
     }
 
     # edit: the dialog opens filled in; blank a price (no longer offered), hide it
-    _click(qtbot, page.edit_button)
+    click(qtbot, page.edit_button)
     editor = page.editor
     fields = editor.form.fields
     assert fields["name"].value() == "Web hosting S"
@@ -108,7 +94,7 @@ def test_add_edit_and_delete_a_product(qtbot, ops, dialog, monkeypatch):  # noqa
     editor.amount_edits["annually"].clear()
     fields["hidden"].widget.click()
     with qtbot.waitSignal(editor.product_saved, timeout=5000):
-        _click(qtbot, editor.save_button)
+        click(qtbot, editor.save_button)
     record = catalog.get_product(product_id)
     assert record.hidden and set(record.prices) == {(other, "quarterly"), (currency, "monthly")}
     assert _row(page.model, product_id)[ProductColumn.HIDDEN] == "Hidden"
@@ -123,7 +109,7 @@ def test_add_edit_and_delete_a_product(qtbot, ops, dialog, monkeypatch):  # noqa
 
     monkeypatch.setattr(QMessageBox, "question", answer)
     with qtbot.waitSignal(ops.changed, timeout=5000):
-        _click(qtbot, page.delete_button)
+        click(qtbot, page.delete_button)
     assert "Web hosting S" in asked[0]
     assert page.model.row_of(product_id) is None
     assert page.model.rowCount() == count
@@ -137,17 +123,17 @@ def test_refused_values_are_shown_beside_their_fields_and_nothing_is_saved(  # n
     page.reload()
     before = catalog.list_products()
 
-    _click(qtbot, page.add_button)
+    click(qtbot, page.add_button)
     editor = page.editor
     fields = editor.form.fields
-    _type(qtbot, fields["name"].widget, "New plan")
-    _type(qtbot, editor.amount_edits["monthly"], "abc")
+    type_into(qtbot, fields["name"].widget, "New plan")
+    type_into(qtbot, editor.amount_edits["monthly"], "abc")
     problem = fields["monthly"].problem
     assert problem.isVisible() and problem.text() == "'abc' is not an amount"
     assert not fields["name"].problem.isVisible()
-    _type(qtbot, editor.fee_edits["annually"], "-1")
+    type_into(qtbot, editor.fee_edits["annually"], "-1")
     assert fields["annually"].problem.text() == "is required when a setup fee is given"
-    _type(qtbot, editor.amount_edits["annually"], "12")
+    type_into(qtbot, editor.amount_edits["annually"], "12")
     assert fields["annually_setup_fee"].problem.text() == "must not be negative"
     assert not fields["annually"].problem.isVisible()
 
@@ -158,27 +144,27 @@ def test_refused_values_are_shown_beside_their_fields_and_nothing_is_saved(  # n
     assert "Fix the" in fields["currency"].problem.text()
 
     with qtbot.assertNotEmitted(ops.changed, wait=200):
-        _click(qtbot, editor.save_button)
+        click(qtbot, editor.save_button)
     assert editor.isVisible() and problem.isVisible()
 
     # a name already taken (case folded) is shown beside the name
-    _type(qtbot, editor.amount_edits["monthly"], "5")
-    _type(qtbot, editor.fee_edits["annually"], "0")
-    _type(qtbot, fields["name"].widget, "EXISTING PLAN")
+    type_into(qtbot, editor.amount_edits["monthly"], "5")
+    type_into(qtbot, editor.fee_edits["annually"], "0")
+    type_into(qtbot, fields["name"].widget, "EXISTING PLAN")
     assert fields["name"].problem.text() == f"a product named 'Existing plan' exists (#{taken})"
     assert not fields["monthly"].problem.isVisible()
     with qtbot.assertNotEmitted(ops.changed, wait=200):
-        _click(qtbot, editor.save_button)
+        click(qtbot, editor.save_button)
     assert editor.isVisible()
 
     # one the worker refuses (another writer took the name after the dialog
     # checked it): beside the name, the dialog stays open, nothing written
-    _type(qtbot, fields["name"].widget, "Racing plan")
+    type_into(qtbot, fields["name"].widget, "Racing plan")
     assert not fields["name"].problem.isVisible()
     catalog.add_product("racing PLAN")
     before = catalog.list_products()
     monkeypatch.setattr(catalog, "product_problems", lambda *args, **kwargs: [])
-    _click(qtbot, editor.save_button)
+    click(qtbot, editor.save_button)
     qtbot.waitUntil(fields["name"].problem.isVisible, timeout=5000)
     assert "a product named 'racing PLAN' exists" in fields["name"].problem.text()
     assert editor.isVisible() and editor.save_button.isEnabled()

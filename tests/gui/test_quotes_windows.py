@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,24 +15,19 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from billdesk.models import Invoice
 from billdesk.money import Money
-from billdesk.services import billing_settings, clients, invoicing, quotes
+from billdesk.services import billing_settings, invoicing, quotes
 from billdesk.services.quotes import LineInput
 from billdesk.views.models.quote_tables import QuoteColumn, QuoteLineColumn
+
+from gui_helpers import shown
 
 TODAY = dt.date.today()
 
 
 @pytest.fixture
-def client_book(db_path: Path) -> Iterator[int]:
-    from billdesk.models import close_database, init_db
-
-    init_db(db_path)
+def client_book(client_book: int) -> int:
     billing_settings.add_tax_rule(1, "VAT", "20")
-    client_id = clients.add_client({"first_name": "Grace", "last_name": "Hopper",
-                                    "email": "grace@example.com", "currency": "GBP",
-                                    "country": "GB"})
-    yield client_id
-    close_database()
+    return client_book
 
 
 class FakeOwner:
@@ -51,54 +44,15 @@ class FakeOwner:
 
 
 @pytest.fixture
-def owner(qtbot, client_book: int):  # noqa: ANN001, ANN201
-    from billdesk.app import _configure_qsettings
-    from billdesk.views.ops import Operations
-
-    _configure_qsettings()
-    ops = Operations()
-    yield FakeOwner(client_book, ops)
-    ops.shutdown()
+def owner(client_ops, client_book: int) -> FakeOwner:  # noqa: ANN001
+    return FakeOwner(client_book, client_ops)
 
 
 @pytest.fixture
 def tab(qtbot, owner):  # noqa: ANN001, ANN201
     from billdesk.views.quotes_tab import QuoteList
 
-    widget = QuoteList(owner)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
-@pytest.fixture
-def answers(monkeypatch):  # noqa: ANN001, ANN201
-    """Message boxes answered without showing: ``said`` keeps each text;
-    questions get the next of ``replies`` (else Yes / Open)."""
-
-    class Answers:
-        said: list[str] = []
-        replies: list[QMessageBox.StandardButton] = []
-
-    def question(parent, title, text, buttons=None, default=None):  # noqa: ANN001, ANN202
-        Answers.said.append(text)
-        if Answers.replies:
-            return Answers.replies.pop(0)
-        if buttons is not None and buttons & QMessageBox.StandardButton.Open:
-            return QMessageBox.StandardButton.Open
-        return QMessageBox.StandardButton.Yes
-
-    def tell(parent, title, text, *args):  # noqa: ANN001, ANN202
-        Answers.said.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    Answers.said = []
-    Answers.replies = []
-    monkeypatch.setattr(QMessageBox, "question", question)
-    monkeypatch.setattr(QMessageBox, "information", tell)
-    monkeypatch.setattr(QMessageBox, "warning", tell)
-    return Answers
+    return shown(qtbot, QuoteList(owner))
 
 
 def type_cell(editor, row: int, column: int, text: str) -> None:  # noqa: ANN001

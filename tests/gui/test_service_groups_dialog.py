@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from billdesk.services import clients, service_groups, subscriptions
 
+from gui_helpers import tree
+
 
 @pytest.fixture
 def book(db_path: Path) -> Iterator[dict]:
@@ -38,29 +40,14 @@ def book(db_path: Path) -> Iterator[dict]:
 
 
 @pytest.fixture
-def dialog(qtbot, book):  # noqa: ANN001, ANN201
-    from billdesk.app import _configure_qsettings
-    from billdesk.views.ops import Operations
+def dialog(qtbot, ops, book):  # noqa: ANN001, ANN201
     from billdesk.views.service_groups_dialog import ServiceGroupsDialog
 
-    _configure_qsettings()
-    ops = Operations()
     dlg = ServiceGroupsDialog(book["client"], ops)
     dlg.show()
     qtbot.waitExposed(dlg)
     yield dlg
     dlg.close()
-    ops.shutdown()
-
-
-def tree(dlg) -> list[tuple[str, list[str]]]:  # noqa: ANN001
-    """What the tree shows: each top row's name and its items' names."""
-    model = dlg.model
-    out = []
-    for row in range(model.rowCount()):
-        top = model.index(row, 0)
-        out.append((top.data(), [model.index(n, 0, top).data() for n in range(model.rowCount(top))]))
-    return out
 
 
 def select(dlg, *, group: int | None = ..., items: tuple[int, ...] = ()) -> None:  # noqa: ANN001

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,37 +22,30 @@ from PySide6.QtWidgets import (
     QStyleOptionButton,
 )
 
-from billdesk.services import clients, invoicing, service_groups, subscriptions
+from billdesk.services import invoicing, service_groups, subscriptions
+
+from gui_helpers import click, tree, visible, wait_for
 
 DUE = dt.date.today() + dt.timedelta(days=40)  # far off: invoiced early, on request
 
 
 @pytest.fixture
-def book(db_path: Path) -> Iterator[dict]:
-    from billdesk.models import close_database, init_db
-
-    init_db(db_path)
-    client_id = clients.add_client({"first_name": "Grace", "last_name": "Hopper",
-                                    "email": "grace@example.com", "currency": "GBP",
-                                    "country": "GB", "payment_method": "Card"})
-    shop = subscriptions.add_service(client_id, name="Web shop hosting", amount="1234.50",
-                                     cycle="monthly", next_due=DUE)
-    spare = subscriptions.add_service(client_id, name="Spare mailbox", amount="4",
-                                      cycle="monthly", next_due=DUE)
-    yield {"client": client_id, "shop": shop, "spare": spare}
-    close_database()
+def client_fields() -> dict:
+    return {"payment_method": "Card"}
 
 
 @pytest.fixture
-def window(qtbot, book, monkeypatch):  # noqa: ANN001, ANN201
-    """The client's window on one database worker; message boxes answered
-    without showing (a question gets Open, or Yes)."""
-    import shiboken6
+def book(client_book: int) -> dict:
+    shop = subscriptions.add_service(client_book, name="Web shop hosting", amount="1234.50",
+                                     cycle="monthly", next_due=DUE)
+    spare = subscriptions.add_service(client_book, name="Spare mailbox", amount="4",
+                                      cycle="monthly", next_due=DUE)
+    return {"client": client_book, "shop": shop, "spare": spare}
 
-    from billdesk.app import _configure_qsettings
-    from billdesk.views.client_window import ClientWindow
-    from billdesk.views.invoice_editor import InvoiceEditor
-    from billdesk.views.ops import Operations
+
+@pytest.fixture
+def window(open_window, book, monkeypatch):  # noqa: ANN001, ANN201
+    """The client's window; a question is answered without showing (Open, or Yes)."""
 
     def question(parent, title, text, buttons=None, default=None):  # noqa: ANN001, ANN202
         if buttons is not None and buttons & QMessageBox.StandardButton.Open:
@@ -61,22 +53,7 @@ def window(qtbot, book, monkeypatch):  # noqa: ANN001, ANN201
         return QMessageBox.StandardButton.Yes
 
     monkeypatch.setattr(QMessageBox, "question", question)
-    _configure_qsettings()
-    ops = Operations()
-    win = ClientWindow(book["client"], ops)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    if shiboken6.isValid(win):
-        for editor in win.findChildren(InvoiceEditor):
-            editor.dirty = False
-        win.close()
-    ops.shutdown()
-
-
-def click(qtbot, widget) -> None:  # noqa: ANN001
-    assert widget.isEnabled(), widget.objectName()
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    return open_window()
 
 
 def click_row(qtbot, view, index) -> None:  # noqa: ANN001
@@ -94,34 +71,6 @@ def click_check_box(qtbot, box) -> None:  # noqa: ANN001
     spot = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxClickRect, option, box)
     assert box.isEnabled()
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=spot.center())
-
-
-def wait_for(qtbot, find, timeout: int = 5000):  # noqa: ANN001, ANN201
-    found: list = []
-
-    def check() -> None:
-        value = find()
-        assert value
-        found.append(value)
-
-    qtbot.waitUntil(check, timeout=timeout)
-    return found[-1]
-
-
-def visible(parent, kind):  # noqa: ANN001, ANN201
-    found = [w for w in parent.findChildren(kind) if w.isVisible()]
-    return found[0] if len(found) == 1 else None
-
-
-def tree(dialog) -> list[tuple[str, list[str]]]:  # noqa: ANN001
-    """What the dialog's tree shows: each group's title and its items' names."""
-    model = dialog.model
-    out = []
-    for row in range(model.rowCount()):
-        top = model.index(row, 0)
-        names = [model.index(n, 0, top).data() for n in range(model.rowCount(top))]
-        out.append((top.data(), names))
-    return out
 
 
 def open_groups_dialog(qtbot, window):  # noqa: ANN001, ANN201

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from billdesk.models import SERVICE_KINDS
-from billdesk.services import catalog, changelog, clients, invoicing, subscriptions
+from billdesk.services import catalog, changelog, invoicing, subscriptions
+
+from gui_helpers import click, visible, wait_for
 
 TODAY = dt.date.today()
 
@@ -30,97 +31,8 @@ def no_status_filter() -> Iterator[None]:
 
 
 @pytest.fixture
-def client_book(db_path: Path) -> Iterator[int]:
-    from billdesk.models import close_database, init_db
-
-    init_db(db_path)
-    client_id = clients.add_client({"first_name": "Grace", "last_name": "Hopper",
-                                    "email": "grace@example.com", "currency": "GBP",
-                                    "country": "GB", "payment_method": "Card"})
-    yield client_id
-    close_database()
-
-
-@pytest.fixture
-def open_window(qtbot, client_book: int):  # noqa: ANN001, ANN201
-    """Opens client windows on one database worker; closes what is left."""
-    import shiboken6
-
-    from billdesk.app import _configure_qsettings
-    from billdesk.views.client_window import ClientWindow
-    from billdesk.views.ops import Operations
-
-    _configure_qsettings()
-    ops = Operations()
-    opened: list[ClientWindow] = []
-
-    def open_one() -> ClientWindow:
-        win = ClientWindow(client_book, ops)
-        win.show()
-        qtbot.waitExposed(win)
-        opened.append(win)
-        return win
-
-    yield open_one
-    from billdesk.views.invoice_editor import InvoiceEditor
-
-    for win in opened:
-        if shiboken6.isValid(win):
-            for editor in win.findChildren(InvoiceEditor):
-                editor.dirty = False
-            win.close()
-    ops.shutdown()
-
-
-@pytest.fixture
-def window(open_window):  # noqa: ANN001, ANN201
-    return open_window()
-
-
-@pytest.fixture
-def answers(monkeypatch):  # noqa: ANN001, ANN201
-    """Message boxes answered without showing: ``said`` keeps each text;
-    questions get the next of ``replies`` (else Yes / Open)."""
-
-    class Answers:
-        said: list[str] = []
-        replies: list[QMessageBox.StandardButton] = []
-
-    def question(parent, title, text, buttons=None, default=None):  # noqa: ANN001, ANN202
-        Answers.said.append(text)
-        if Answers.replies:
-            return Answers.replies.pop(0)
-        if buttons is not None and buttons & QMessageBox.StandardButton.Open:
-            return QMessageBox.StandardButton.Open
-        return QMessageBox.StandardButton.Yes
-
-    def tell(parent, title, text, *args):  # noqa: ANN001, ANN202
-        Answers.said.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    Answers.said = []
-    Answers.replies = []
-    monkeypatch.setattr(QMessageBox, "question", question)
-    monkeypatch.setattr(QMessageBox, "information", tell)
-    monkeypatch.setattr(QMessageBox, "warning", tell)
-    return Answers
-
-
-def wait_for(qtbot, find, timeout: int = 5000):  # noqa: ANN001, ANN201
-    found: list = []
-
-    def check() -> None:
-        value = find()
-        assert value
-        found.append(value)
-
-    qtbot.waitUntil(check, timeout=timeout)
-    return found[-1]
-
-
-def click(qtbot, widget) -> None:  # noqa: ANN001
-    assert widget.isEnabled(), widget.objectName()
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+def client_fields() -> dict:
+    return {"payment_method": "Card"}
 
 
 def check_rows(service_list, *ids: int) -> None:  # noqa: ANN001
@@ -147,11 +59,6 @@ def show(window, service_list):  # noqa: ANN001, ANN201
 
 def shown_ids(service_list) -> list[int]:  # noqa: ANN001
     return [r.id for r in service_list.model.records()]
-
-
-def visible(parent, kind):  # noqa: ANN001, ANN201
-    found = [w for w in parent.findChildren(kind) if w.isVisible()]
-    return found[0] if len(found) == 1 else None
 
 
 def test_add_a_service_from_the_catalogue_and_edit_it(qtbot, window):  # noqa: ANN001

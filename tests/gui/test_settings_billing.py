@@ -16,31 +16,17 @@ from billdesk.models import Client
 from billdesk.services import billing_settings as bs
 from billdesk.services import settings
 
-
-def _type(qtbot, widget, text: str) -> None:  # noqa: ANN001
-    widget.clear()
-    qtbot.keyClicks(widget, text)
+from gui_helpers import click, type_into
 
 
-def _click(qtbot, button) -> None:  # noqa: ANN001
-    assert button.isEnabled(), button.objectName()
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+@pytest.fixture
+def dialog(settings_dialog):  # noqa: ANN001, ANN201
+    return settings_dialog
 
 
 def _snapshot() -> tuple:
     return (bs.billing(), bs.next_number(), bs.tax_rules(), bs.payment_methods(),
             bs.currencies(), settings.company())
-
-
-@pytest.fixture
-def dialog(qtbot, ops):  # noqa: ANN001, ANN201
-    from billdesk.views.settings_dialog import SettingsDialog
-
-    window = SettingsDialog(ops)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 def test_billing_settings_are_edited_and_saved_with_the_rest(qtbot, ops, dialog):  # noqa: ANN001
@@ -49,15 +35,15 @@ def test_billing_settings_are_edited_and_saved_with_the_rest(qtbot, ops, dialog)
     rules_before = bs.tax_rules()
 
     # a tax rule, through its dialog
-    _click(qtbot, editor.add_rule_button)
+    click(qtbot, editor.add_rule_button)
     rule_dialog = editor.rule_dialog
     qtbot.waitExposed(rule_dialog)
     fields = rule_dialog.form.fields
     fields["level"].set_value(2)
-    _type(qtbot, fields["name"].widget, "Eco levy")
-    _type(qtbot, fields["rate"].widget, "1.5")
+    type_into(qtbot, fields["name"].widget, "Eco levy")
+    type_into(qtbot, fields["rate"].widget, "1.5")
     fields["country"].set_value("NL")
-    _click(qtbot, rule_dialog.ok_button)
+    click(qtbot, rule_dialog.ok_button)
     assert not rule_dialog.isVisible()
     assert editor.rules_model.rowCount() == len(rules_before) + 1
     row = editor.rules_view.currentIndex().row()  # the new rule is selected
@@ -67,15 +53,15 @@ def test_billing_settings_are_edited_and_saved_with_the_rest(qtbot, ops, dialog)
     # edit an existing rule: double-click opens it filled in
     first = editor.rules_model.rule(0)
     editor.rules_view.selectRow(0)
-    _click(qtbot, editor.edit_rule_button)
+    click(qtbot, editor.edit_rule_button)
     assert editor.rule_dialog.form.fields["name"].value() == first.name
-    _type(qtbot, editor.rule_dialog.form.fields["rate"].widget, "12.5")
-    _click(qtbot, editor.rule_dialog.ok_button)
+    type_into(qtbot, editor.rule_dialog.form.fields["rate"].widget, "12.5")
+    click(qtbot, editor.rule_dialog.ok_button)
 
     # tax mode
     editor.form.fields["tax_inclusive"].widget.click()
     # numbering: the preview follows the format and the next number
-    _type(qtbot, editor.form.fields["number_format"].widget, "B-{year}/{seq:04}")
+    type_into(qtbot, editor.form.fields["number_format"].widget, "B-{year}/{seq:04}")
     editor.next_number_spin.setValue(42)
     assert editor.preview.text() == f"<b>B-{dt.date.today().year}/0042</b>"
     editor.next_number_spin.setValue(1)
@@ -86,22 +72,22 @@ def test_billing_settings_are_edited_and_saved_with_the_rest(qtbot, ops, dialog)
     editor.form.fields["late_fee_kind"].set_value("percent")
     assert editor.amount_unit.text() == "%"
     assert editor.form.fields["late_fee_minimum"].widget.isEnabled()
-    _type(qtbot, editor.form.fields["late_fee_amount"].widget, "1.5")
-    _type(qtbot, editor.form.fields["late_fee_minimum"].widget, "5")
+    type_into(qtbot, editor.form.fields["late_fee_amount"].widget, "1.5")
+    type_into(qtbot, editor.form.fields["late_fee_minimum"].widget, "5")
     editor.form.fields["late_fee_days"].widget.setValue(14)
 
     # payment methods: add one (Enter), move it up, rename another in place
     dialog.tabs.setCurrentWidget(editor.payments_page)
     methods = bs.payment_methods()
-    _type(qtbot, editor.new_method, "Crypto")
+    type_into(qtbot, editor.new_method, "Crypto")
     qtbot.keyClick(editor.new_method, Qt.Key.Key_Return)
     assert editor.payment_methods() == methods + ["Crypto"]
     assert editor.new_method.text() == ""
     assert dialog.isVisible() and dialog.save_button.isEnabled()  # Enter added, did not save
-    _click(qtbot, editor.up_button)
+    click(qtbot, editor.up_button)
     assert editor.payment_methods() == methods[:-1] + ["Crypto", methods[-1]]
     editor.methods_view.setCurrentIndex(editor.methods_model.index(0, 0))
-    _click(qtbot, editor.rename_method_button)  # edits in place
+    click(qtbot, editor.rename_method_button)  # edits in place
     line = editor.methods_view.viewport().findChild(QLineEdit)
     assert line is not None and line.text() == methods[0]
     line.selectAll()
@@ -114,16 +100,16 @@ def test_billing_settings_are_edited_and_saved_with_the_rest(qtbot, ops, dialog)
     default = settings.default_currency()
     rates = bs.currencies()
     assert "CHF" not in rates and "EUR" in rates and default != "EUR"
-    _click(qtbot, editor.add_currency_button)
+    click(qtbot, editor.add_currency_button)
     currency_dialog = editor.currency_dialog
     currency_dialog.form.fields["currency"].set_value("CHF")
-    _type(qtbot, currency_dialog.form.fields["rate"].widget, "1.12")
+    type_into(qtbot, currency_dialog.form.fields["rate"].widget, "1.12")
     assert currency_dialog.unit.text() == "CHF"
-    _click(qtbot, currency_dialog.ok_button)
+    click(qtbot, currency_dialog.ok_button)
     editor.currencies_view.selectRow(editor.currency_model.row_of("EUR"))
-    _click(qtbot, editor.edit_currency_button)
-    _type(qtbot, editor.currency_dialog.form.fields["rate"].widget, "1.2")
-    _click(qtbot, editor.currency_dialog.ok_button)
+    click(qtbot, editor.edit_currency_button)
+    type_into(qtbot, editor.currency_dialog.form.fields["rate"].widget, "1.2")
+    click(qtbot, editor.currency_dialog.ok_button)
     # the default currency has rate 1 and cannot be edited or removed
     editor.currencies_view.selectRow(editor.currency_model.row_of(default))
     assert editor.currency_model.index(editor.currency_model.row_of(default), 1).data() == "1"
@@ -131,7 +117,7 @@ def test_billing_settings_are_edited_and_saved_with_the_rest(qtbot, ops, dialog)
     assert not editor.edit_currency_button.isEnabled()
 
     with qtbot.waitSignal(ops.changed, timeout=5000) as changed:
-        _click(qtbot, dialog.save_button)
+        click(qtbot, dialog.save_button)
     assert changed.args[0].settings
     assert dialog.result() == dialog.DialogCode.Accepted
 
@@ -156,31 +142,31 @@ def test_refused_values_are_shown_beside_their_fields_and_nothing_is_saved(  # n
     before = _snapshot()
 
     # a tax rate "abc": the rule dialog says so beside the rate and stays open
-    _click(qtbot, editor.add_rule_button)
+    click(qtbot, editor.add_rule_button)
     rule_dialog = editor.rule_dialog
-    _type(qtbot, rule_dialog.form.fields["name"].widget, "VAT")
-    _type(qtbot, rule_dialog.form.fields["rate"].widget, "abc")
+    type_into(qtbot, rule_dialog.form.fields["name"].widget, "VAT")
+    type_into(qtbot, rule_dialog.form.fields["rate"].widget, "abc")
     rate_problem = rule_dialog.form.fields["rate"].problem
     assert rate_problem.isVisible() and "not a percentage" in rate_problem.text()
     assert not rule_dialog.form.fields["name"].problem.isVisible()
-    _click(qtbot, rule_dialog.ok_button)
+    click(qtbot, rule_dialog.ok_button)
     assert rule_dialog.isVisible()
     rule_dialog.reject()
     assert editor.rules_model.rowCount() == len(before[2])
 
     # an exchange rate "abc": the same, in the currency dialog
     dialog.tabs.setCurrentWidget(editor.payments_page)
-    _click(qtbot, editor.add_currency_button)
+    click(qtbot, editor.add_currency_button)
     currency_dialog = editor.currency_dialog
-    _type(qtbot, currency_dialog.form.fields["rate"].widget, "abc")
-    _click(qtbot, currency_dialog.ok_button)
+    type_into(qtbot, currency_dialog.form.fields["rate"].widget, "abc")
+    click(qtbot, currency_dialog.ok_button)
     assert currency_dialog.isVisible()
     assert currency_dialog.form.fields["rate"].problem.text() == "'abc' is not a number"
     currency_dialog.reject()
 
     # a payment method listed twice, a number format without {seq}
-    _type(qtbot, editor.new_method, editor.payment_methods()[0].upper())
-    _click(qtbot, editor.add_method_button)
+    type_into(qtbot, editor.new_method, editor.payment_methods()[0].upper())
+    click(qtbot, editor.add_method_button)
     assert "listed twice" in editor.form.fields["new_payment_method"].problem.text()
     model = editor.methods_model
     model.setData(model.index(1, 0), model.index(0, 0).data())
@@ -188,19 +174,19 @@ def test_refused_values_are_shown_beside_their_fields_and_nothing_is_saved(  # n
     assert methods_problem.text().startswith("Method 2: ") and "listed twice" in methods_problem.text()
     dialog.tabs.setCurrentWidget(editor.taxes_page)
     editor.form.fields["tax_inclusive"].widget.click()
-    _type(qtbot, editor.form.fields["number_format"].widget, "INV-{year}")
+    type_into(qtbot, editor.form.fields["number_format"].widget, "INV-{year}")
     format_problem = editor.form.fields["number_format"].problem
     assert format_problem.isVisible() and "{seq}" in format_problem.text()
     assert editor.preview.text() == "—"
 
     with qtbot.assertNotEmitted(ops.changed, wait=200):
-        _click(qtbot, dialog.save_button)
+        click(qtbot, dialog.save_button)
     assert dialog.isVisible() and dialog.save_button.isEnabled()
     assert _snapshot() == before
 
     # fixed here; now one the worker refuses: removing a currency clients use.
     # Nothing is written, the company's new name included (one transaction).
-    _type(qtbot, editor.form.fields["number_format"].widget, "INV-{seq}")
+    type_into(qtbot, editor.form.fields["number_format"].widget, "INV-{seq}")
     model.setData(model.index(1, 0), before[3][1])
     assert not format_problem.isVisible() and not methods_problem.isVisible()
     default = settings.default_currency()
@@ -209,11 +195,11 @@ def test_refused_values_are_shown_beside_their_fields_and_nothing_is_saved(  # n
     assert used in bs.currencies()
     dialog.tabs.setCurrentWidget(editor.payments_page)
     editor.currencies_view.selectRow(editor.currency_model.row_of(used))
-    _click(qtbot, editor.remove_currency_button)
+    click(qtbot, editor.remove_currency_button)
     assert editor.currency_model.row_of(used) is None
-    _type(qtbot, dialog.company_form.form.fields["name"].widget, "Renamed Ltd")
+    type_into(qtbot, dialog.company_form.form.fields["name"].widget, "Renamed Ltd")
     dialog.tabs.setCurrentWidget(dialog.company_form)
-    _click(qtbot, dialog.save_button)
+    click(qtbot, dialog.save_button)
     problem = editor.list_problems["currencies"]
     qtbot.waitUntil(problem.isVisible, timeout=5000)
     assert f"{used} is used by clients" in problem.text()
@@ -278,5 +264,5 @@ def test_invoice_lead_days_are_saved_and_a_refusal_shows_beside_them(qtbot, ops,
     assert editor.check() and not field.problem.isVisible()  # 30 is fine
 
     with qtbot.waitSignal(ops.changed, timeout=5000):
-        _click(qtbot, dialog.save_button)
+        click(qtbot, dialog.save_button)
     assert bs.billing().invoice_lead_days == 30

@@ -1,0 +1,162 @@
+"""The Summary tab's wiring through the real client window (C4; B3, B4,
+S8): the billing panel's Place order…, New quote… and Add billable item…
+open their dialogs; the Products / services panel counts orders and
+current quotes as they change, without reopening the window; the bottom
+lists include Current quotes and Queued invoice items; the window has
+Orders and Quotes tabs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtWidgets import QLabel, QPushButton
+
+from billdesk.services import billable, catalog, orders, quotes
+from billdesk.services.quotes import LineInput
+from billdesk.views.ops import Changes
+
+from gui_helpers import click, visible, wait_for
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def client_book(client_book: int) -> int:
+    catalog.add_product("VPS", currency="GBP", prices={"monthly": "20.00"})
+    return client_book
+
+
+def run(qtbot, window, fn, **changes: bool):  # noqa: ANN001, ANN201
+    """A write on the window's database worker, announced as the views
+    announce theirs (``Changes`` for this client); its result once done."""
+    outcome: list = []
+    window.ops.run(fn, changes=Changes(client_id=window.client_id, **changes),
+                   on_done=outcome.append, on_error=outcome.append)
+    qtbot.waitUntil(lambda: bool(outcome), timeout=5000)
+    assert not isinstance(outcome[0], BaseException), outcome[0]
+    return outcome[0]
+
+
+def counts(window) -> dict[str, str]:  # noqa: ANN001
+    """The order and quote figures of the Products / services panel, by objectName."""
+    panel = window.summary.counts
+    names = ("count_order_active", "count_order_total", "count_quote_active", "count_quote_total")
+    return {name: panel.findChild(QLabel, name).text() for name in names}
+
+
+def test_billing_panel_buttons_open_their_dialogs(qtbot, window) -> None:  # noqa: ANN001
+    from billdesk.views.billable_dialog import BillableDialog
+    from billdesk.views.order_dialog import OrderDialog
+    from billdesk.views.quote_editor import QuoteEditor
+
+    panel = window.summary.billing
+    for name, text, kind in (("placeOrder", "Place order…", OrderDialog),
+                             ("newQuote", "New quote…", QuoteEditor),
+                             ("addBillable", "Add billable item…", BillableDialog)):
+        button = panel.findChild(QPushButton, name)
+        assert button is not None and button.text() == text
+        assert visible(window, kind) is None
+        click(qtbot, button)
+        dialog = wait_for(qtbot, lambda kind=kind: visible(window, kind))
+        assert dialog.client_id == window.client_id, name
+        assert "Grace Hopper" in dialog.windowTitle(), name
+        dialog.reject()
+        qtbot.waitUntil(lambda dialog=dialog: not dialog.isVisible())
+    # each for a new record, not an existing one
+    assert window.orders.dialog is not None
+    assert window.quotes.editor.quote is None
+    assert visible(window, BillableDialog) is None
+
+
+def test_counts_of_orders_and_quotes_follow_without_reopening(qtbot, window) -> None:  # noqa: ANN001
+    from billdesk.views.order_dialog import OrderDialog
+
+    panel = window.summary.counts
+    assert panel.title() == "Products / services"
+    captions = [label.text() for label in panel.findChildren(QLabel)]
+    assert "Orders" in captions and "Quotes (current)" in captions
+    assert counts(window) == {"count_order_active": "0", "count_order_total": "0",
+                              "count_quote_active": "0", "count_quote_total": "0"}
+
+    # an order placed in the dialog the Summary opens: Pending, so not active yet
+    click(qtbot, window.summary.billing.findChild(QPushButton, "placeOrder"))
+    dialog: OrderDialog = wait_for(qtbot, lambda: visible(window, OrderDialog))
+    dialog.product.setCurrentIndex(dialog.product.findData(catalog.find_product("VPS").id))
+    with qtbot.waitSignal(dialog.order_placed, timeout=5000) as placed:
+        click(qtbot, dialog.place_button)
+    order_id = placed.args[0]
+    qtbot.waitUntil(lambda: counts(window)["count_order_total"] == "1")
+    assert counts(window)["count_order_active"] == "0"
+    assert orders.get_order(order_id).status == "Pending"
+    # accepted, and a second order, through the services on the worker
+    run(qtbot, window, lambda: orders.accept_order(order_id), orders=True, services=True,
+        billing=True)
+    qtbot.waitUntil(lambda: counts(window)["count_order_active"] == "1")
+    run(qtbot, window, lambda: orders.place_order(window.client_id, "VPS", "monthly"),
+        orders=True, services=True, billing=True)
+    qtbot.waitUntil(lambda: counts(window)["count_order_total"] == "2")
+    assert counts(window)["count_order_active"] == "1"
+
+    # quotes: current of all; an expired one counts only in the total
+    current = run(qtbot, window, lambda: quotes.create_quote(
+        window.client_id, [LineInput("Design", "100")], valid_until=TODAY + dt.timedelta(days=30)),
+        quotes=True)
+    qtbot.waitUntil(lambda: counts(window)["count_quote_total"] == "1")
+    assert counts(window)["count_quote_active"] == "1"
+    run(qtbot, window, lambda: quotes.create_quote(
+        window.client_id, [LineInput("Old", "10")], date=TODAY - dt.timedelta(days=5),
+        valid_until=TODAY - dt.timedelta(days=1)), quotes=True)
+    qtbot.waitUntil(lambda: counts(window)["count_quote_total"] == "2")
+    assert counts(window)["count_quote_active"] == "1"
+    run(qtbot, window, lambda: quotes.set_stage(current, "Lost"), quotes=True)
+    qtbot.waitUntil(lambda: counts(window)["count_quote_active"] == "0")
+    assert counts(window) == {"count_order_active": "1", "count_order_total": "2",
+                              "count_quote_active": "0", "count_quote_total": "2"}
+
+
+def test_bottom_lists_show_current_quotes_and_queued_items(qtbot, window) -> None:  # noqa: ANN001
+    summary = window.summary
+    lists = summary.lists
+    titles = [lists.tabText(i) for i in range(lists.count())]
+    assert "Current quotes" in titles and "Queued invoice items" in titles
+    assert lists.widget(titles.index("Current quotes")) is summary.current_quotes
+    assert lists.widget(titles.index("Queued invoice items")) is summary.queued
+
+    # a billable item for the next invoice run is listed as queued
+    lists.setCurrentWidget(summary.queued)
+    queued = summary.queued
+    assert queued.isVisible() and queued.items_model.rowCount() == 0
+    assert queued.items_empty.isVisible()
+    item_id = run(qtbot, window, lambda: billable.add_item(
+        window.client_id, description="Migration work", amount="100", action="next"),
+        billable=True)
+    qtbot.waitUntil(lambda: queued.items_model.rowCount() == 1)
+    assert queued.items_model.index(0, 0).data() == "Migration work"
+    assert queued.items_model.index(0, 2).data() == "next run"
+    assert queued.items_model.item(0).id == item_id
+    assert queued.items_view.isVisible() and not queued.items_empty.isVisible()
+
+    # a current quote is listed; a lost one is not
+    lists.setCurrentWidget(summary.current_quotes)
+    assert summary.current_quotes.records() == []
+    quote_id = run(qtbot, window, lambda: quotes.create_quote(
+        window.client_id, [LineInput("Design", "100")], subject="Website",
+        valid_until=TODAY + dt.timedelta(days=30)), quotes=True)
+    run(qtbot, window, lambda: quotes.create_quote(
+        window.client_id, [LineInput("Other", "5")], stage="Lost"), quotes=True)
+    qtbot.waitUntil(lambda: [q.id for q in summary.current_quotes.records()] == [quote_id])
+    assert summary.current_quotes.view.isVisible()
+
+
+def test_orders_and_quotes_tabs_are_in_the_tab_bar(qtbot, window) -> None:  # noqa: ANN001
+    from PySide6.QtCore import Qt
+
+    bar = window.tabs.tabBar()
+    titles = [bar.tabText(i) for i in range(bar.count())]
+    for title, tab in (("Orders", window.orders), ("Quotes", window.quotes)):
+        assert title in titles
+        index = titles.index(title)
+        assert window.tabs.widget(index) is tab
+        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+        assert window.tabs.currentWidget() is tab and tab.isVisible()
