@@ -132,7 +132,7 @@ class OrderDialog(QDialog):
         columns.addWidget(item_box, 1)
         columns.addWidget(billing_box, 1)
         buttons, self.place_button = forms.save_cancel(self, "Place order")
-        self.place_button.setObjectName("placeOrder")
+        self.place_button.setObjectName("placeOrderNow")
         layout = QVBoxLayout(self)
         layout.addLayout(columns)
         layout.addWidget(invoice_box, 1)
