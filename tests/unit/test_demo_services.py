@@ -1,7 +1,8 @@
 """The demo book's catalogue and holdings (services/demo.py, SPEC.md S1–S4,
 S7): products, services, addons and domains with dates that follow
 cycles.py, the client's payment method, service groups — and the billing
-run works on them."""
+run works on them. Then its sales (S8, B3–B5): promotion codes, orders,
+quotes, billable items and recurring invoices, made by their services."""
 
 from __future__ import annotations
 
@@ -16,11 +17,16 @@ import pytest
 from billdesk.models import DOMAIN_STATUSES, SERVICE_STATUSES, close_database, init_db
 from billdesk.money import Money
 from billdesk.services import (
+    billable,
     billing_run,
     catalog,
     cycles,
     demo,
     invoicing,
+    orders,
+    promos,
+    quotes,
+    recurring,
     service_groups,
     settings,
     subscriptions,
@@ -44,6 +50,8 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         close_database()
     assert result.products >= 8 and result.services > N_CLIENTS
     assert result.addons > 0 and result.domains > 0 and result.service_groups > 0
+    assert result.promos == 4 and result.orders >= 3 and result.quotes >= 3
+    assert result.billable_items >= 4 and result.recurring_invoices >= 1
     return path
 
 
@@ -94,7 +102,8 @@ def test_a_catalogue_of_several_types_priced_in_the_default_currency(book):
 def test_most_clients_hold_services_addons_and_domains(demo_file):
     per_client = rows(demo_file, "SELECT c.id, c.status, COUNT(s.id) AS items, "
                                  "COALESCE(SUM(s.kind = 'service'), 0) AS services FROM client c "
-                                 "LEFT JOIN service s ON s.client_id = c.id GROUP BY c.id")
+                                 "LEFT JOIN service s ON s.client_id = c.id AND s.order_id IS NULL "
+                                 "GROUP BY c.id")
     holding = [r for r in per_client if r["services"]]
     assert len(holding) > 0.7 * N_CLIENTS
     assert max(r["services"] for r in per_client) <= 5
@@ -115,6 +124,8 @@ def test_every_item_is_as_the_services_would_store_it(book):
     methods = {r[0]: r[1] for r in rows(book, "SELECT id, payment_method FROM client")}
     created = {r[0]: dt.date.fromisoformat(r[1][:10])
                for r in rows(book, "SELECT id, created_at FROM client")}
+    ordered = {r[0] for r in rows(book, "SELECT id FROM service WHERE order_id IS NOT NULL")}
+    assert ordered
     seen = 0
     for client_id in client_ids:
         items = subscriptions.list_services(client_id, ("service", "addon", "domain"))
@@ -125,6 +136,9 @@ def test_every_item_is_as_the_services_would_store_it(book):
             assert item.status in statuses
             assert item.payment_method == methods[client_id] != ""
             assert item.amount.currency == item.currency and item.amount.amount > 0
+            if item.id in ordered:  # placed today: see the order tests
+                assert item.signup_date == today and item.product_id is not None
+                continue
             assert item.first_payment == item.amount
             assert today - dt.timedelta(days=731) <= item.signup_date <= today
             assert item.signup_date >= created[client_id] or item.status.startswith("Pending")
@@ -157,7 +171,9 @@ def test_every_item_is_as_the_services_would_store_it(book):
 
 def test_the_first_service_is_the_plan_the_history_invoices(demo_file):
     hosting = rows(demo_file, "SELECT client_id, description FROM invoice_line l "
-                              "JOIN invoice i ON i.id = l.invoice_id WHERE l.type = 'Hosting'")
+                              "JOIN invoice i ON i.id = l.invoice_id WHERE l.type = 'Hosting' "
+                              "AND i.id NOT IN (SELECT invoice_id FROM client_order "
+                              "WHERE invoice_id IS NOT NULL)")
     first = {r[0]: r for r in rows(demo_file, "SELECT client_id, name, label, MIN(id) FROM service "
                                               "WHERE kind = 'service' GROUP BY client_id")}
     for client_id, description in hosting:
@@ -216,6 +232,10 @@ def test_generating_due_invoices_on_the_demo_book(copy):
     assert len(billing_run.generate_due(today=day)) == 0
 
 
+SALES_TABLES = ("promo_code", "client_order", "quote", "quote_line", "billable_item",
+                "recurring_invoice", "recurring_line")
+
+
 def test_same_seed_same_holdings_and_none_without_billing(tmp_path):
     dumps = []
     for name, billing in (("a", True), ("b", True), ("c", False)):
@@ -226,9 +246,153 @@ def test_same_seed_same_holdings_and_none_without_billing(tmp_path):
         finally:
             close_database()
         assert (result.services > 0) == billing and (result.products > 0) == billing
+        assert (result.orders > 0) == billing and (result.quotes > 0) == billing
         # (everything but the clock: created_at / updated_at may straddle a second)
         dumps.append([tuple(v for k, v in zip(r.keys(), r) if not k.endswith("_at"))
-                      for t in ("product", "product_price", "service_group", "service")
+                      for t in ("product", "product_price", "service_group", "service",
+                                *SALES_TABLES, "invoice", "invoice_line", "txn", "credit_entry")
                       for r in rows(path, f"SELECT * FROM {t} ORDER BY 1")])
     assert dumps[0] == dumps[1]
     assert dumps[2] == []
+
+
+def test_what_the_services_wrote_is_stamped_on_the_demo_days(demo_file):
+    today = TODAY.date().isoformat()
+    for table in ("client_order", "billable_item", "recurring_invoice", "promo_code"):
+        stamps = rows(demo_file, f"SELECT DISTINCT substr(created_at, 1, 10), "
+                                 f"substr(updated_at, 1, 10) FROM {table}")
+        assert [tuple(r) for r in stamps] == [(today, today)], table
+    for r in rows(demo_file, "SELECT date, created_at FROM quote"):
+        assert r["created_at"].startswith(r["date"])
+    ordered = rows(demo_file, "SELECT i.created_at, i.updated_at FROM invoice i "
+                              "JOIN client_order o ON o.invoice_id = i.id")
+    assert ordered and all(r[0].startswith(today) and r[1].startswith(today) for r in ordered)
+    assert rows(demo_file, "SELECT MAX(at) FROM client_log")[0][0][:10] <= today
+
+
+# --- sales: promotion codes, orders, quotes, billable items, recurring invoices
+
+def test_promotion_codes_of_each_kind(book):
+    today = TODAY.date()
+    found = {p.code: p for p in promos.list_promos()}
+    assert set(found) == {"WELCOME10", "FIVEOFF", "HOSTING20", "SPRING25"}
+    assert found["WELCOME10"].kind == "percent" and not found["WELCOME10"].recurring
+    assert found["FIVEOFF"].kind == "fixed" and found["FIVEOFF"].max_uses > 0
+    hosting = found["HOSTING20"]
+    assert hosting.recurring and hosting.products and hosting.cycles == ("annually",)
+    assert found["SPRING25"].end_date < today  # expired
+    for p in found.values():
+        assert p.start_date is not None and p.start_date <= today
+    # every use is an order that names it
+    used = {r[0]: r[1] for r in rows(book, "SELECT promo_code, COUNT(*) FROM client_order "
+                                           "WHERE promo_code <> '' GROUP BY 1")}
+    assert {code: p.uses for code, p in found.items() if p.uses} == used
+    assert used  # some orders use a code
+
+
+def test_orders_are_as_the_order_service_leaves_them(book):
+    today = TODAY.date()
+    owners = [r[0] for r in rows(book, "SELECT DISTINCT client_id FROM client_order ORDER BY 1")]
+    statuses = {r[0] for r in rows(book, "SELECT status FROM client_order")}
+    assert statuses == {"Pending", "Active", "Cancelled"}
+    assert len(owners) <= 0.1 * N_CLIENTS + 3
+    for client_id in owners:
+        assert rows(book, "SELECT status FROM client WHERE id = ?", (client_id,))[0][0] == "Active"
+        for order in orders.list_orders(client_id):
+            assert order.date == today and len(order.items) == 1
+            item = order.items[0]
+            inv = invoicing.get_invoice(order.invoice_id)
+            assert inv.date == today and inv.total == order.amount and inv.total.amount > 0
+            if order.status == "Cancelled":
+                assert item.status == "Cancelled" and inv.status == "Cancelled"
+            elif order.status == "Active":
+                assert item.status == "Active" and inv.status == "Paid"
+            else:
+                assert item.status in ("Pending", "Pending transfer")
+                assert inv.status in ("Unpaid", "Paid")
+            service = subscriptions.get_service(item.id)
+            assert rows(book, "SELECT order_id FROM service WHERE id = ?", (item.id,))[0][0] \
+                == order.id
+            assert service.signup_date == today
+            assert service.next_due == cycles.next_due(today, service.cycle, today.day)
+            promo_lines = [ln for ln in inv.lines if ln.type == "Promo"]
+            assert bool(promo_lines) == bool(order.promo_code)
+            assert service.first_payment == sum((ln.amount for ln in inv.lines),
+                                                Money.zero(inv.currency))
+        check_invariants(client_id)
+
+
+def test_quotes_in_every_stage_with_sensible_dates(book):
+    today = TODAY.date()
+    owners = [r[0] for r in rows(book, "SELECT DISTINCT client_id FROM quote ORDER BY 1")]
+    seen = set()
+    for client_id in owners:
+        for q in quotes.list_quotes(client_id):
+            seen.add(q.stage)
+            assert q.date <= today and q.valid_until >= q.date and 1 <= len(q.lines) <= 4
+            if q.stage in ("Draft", "Delivered", "On hold"):
+                assert q.is_current(today), q.label
+            if q.stage in ("Lost", "Dead"):  # no longer on offer
+                assert q.valid_until < today and not q.is_current(today)
+            # the stored totals are taxes.compute over the lines, in the client's currency
+            computed = taxes.compute([(ln.amount, ln.taxed) for ln in q.lines], q.rates, q.currency)
+            assert (q.subtotal, q.tax1, q.tax2, q.total) == (
+                computed.subtotal, computed.tax1, computed.tax2, computed.total)
+            for ln in q.lines:
+                assert ln.amount == quotes.line_amount(ln.quantity, ln.unit_price, ln.discount)
+            # converted ones link the invoice made on the demo's today, with the quote's total
+            if q.invoice_id is not None:
+                made = invoicing.get_invoice(q.invoice_id)
+                assert q.stage == "Accepted" and made.date == today and made.total == q.total
+    assert seen == set(quotes.STAGES)
+
+
+def test_billable_items_of_every_action(book):
+    today = TODAY.date()
+    owners = [r[0] for r in rows(book, "SELECT DISTINCT client_id FROM billable_item ORDER BY 1")]
+    actions = set()
+    for client_id in owners:
+        for item in billable.list_items(client_id):
+            actions.add(item.action)
+            assert item.invoiced == 0 and item.amount.amount > 0
+            if item.hours is not None:
+                assert item.amount == billable.times_rate(item.hours, item.rate)
+            if item.action == "due":
+                assert today - dt.timedelta(days=3) <= item.due_date <= today + dt.timedelta(days=30)
+            if item.action == "recur":
+                assert item.due_date > today and item.every and item.unit and item.count
+            assert item.waiting == (item.action != "none")
+    assert actions == set(billable.ACTIONS)
+    assert any(i.hours is not None for c in owners for i in billable.list_items(c))
+
+
+def test_recurring_invoices_start_from_today(book):
+    today = TODAY.date()
+    owners = [r[0] for r in rows(book, "SELECT DISTINCT client_id FROM recurring_invoice")]
+    assert owners
+    for client_id in owners:
+        for r in recurring.list_recurring(client_id):
+            assert r.status == "Active" and r.issued == 0 and r.next_date == r.start_date
+            assert today <= r.start_date <= today + dt.timedelta(days=32)
+            assert r.total.amount > 0 and r.currency == rows(
+                book, "SELECT currency FROM client WHERE id = ?", (client_id,))[0][0]
+
+
+def test_a_small_demo_of_today_has_some_of_each_and_converted_quotes(tmp_path):
+    path = tmp_path / "small.sqlite3"
+    init_db(path)
+    try:
+        result = demo.create_demo(40, 7)  # today: the clock's, so quotes are converted
+        assert result.promos == 4 and result.orders >= 3 and result.quotes >= 3
+        assert result.billable_items >= 4 and result.recurring_invoices >= 1
+        converted = [r[0] for r in rows(path, "SELECT id FROM quote WHERE invoice_id IS NOT NULL")]
+        assert len(converted) == 1
+        q = quotes.get_quote(converted[0])
+        inv = invoicing.get_invoice(q.invoice_id)
+        assert q.stage == "Accepted" and inv.total == q.total and inv.date == dt.date.today()
+        owners = {r[0] for r in rows(path, "SELECT client_id FROM client_order UNION "
+                                           "SELECT client_id FROM quote")}
+        for client_id in owners:
+            check_invariants(client_id)
+    finally:
+        close_database()

@@ -13,7 +13,13 @@ With billing, the book also gets a product catalogue and what each client
 holds (``_Holdings``): services, addons and domains with their cycles,
 statuses, signup and next due dates (``cycles.next_due`` from the signup
 day), the client's payment method, and a few service groups — again
-written in bulk, from a random stream of their own."""
+written in bulk, from a random stream of their own.
+
+Last come the sales (``_Sales``, a random stream of its own): promotion
+codes, orders, quotes, billable items and recurring invoice templates for
+a few clients. These go through the services one call at a time (each
+keeps its totals, invoice, credit and log as the windows would), so their
+number grows slowly with the book (see ``SALES``) rather than with it."""
 
 from __future__ import annotations
 
@@ -32,17 +38,24 @@ from operator import attrgetter
 from peewee import fn
 
 from billdesk.errors import BilldeskError, Conflict
-from billdesk.models import Client, Service, ServiceGroup, database
+from billdesk.models import Client, Invoice, Order, Service, ServiceGroup, database
 from billdesk.models.db import PRAGMAS
 from billdesk.models.migrations import bulk_client_load
 from billdesk.money import Money, minor_digits
 from billdesk.services import (
+    billable,
     billing_settings,
     catalog,
     changelog,
     clients,
     cycles,
     groups,
+    invoicing,
+    orders,
+    payments,
+    promos,
+    quotes,
+    recurring,
     settings,
     taxes,
 )
@@ -122,13 +135,21 @@ class DemoResult:
     addons: int = 0
     domains: int = 0
     service_groups: int = 0
+    promos: int = 0
+    orders: int = 0
+    quotes: int = 0
+    billable_items: int = 0
+    recurring_invoices: int = 0
 
     def as_json(self) -> dict[str, int]:
         return {"clients": self.clients, "contacts": self.contacts, "groups": self.groups,
                 "invoices": self.invoices, "transactions": self.transactions,
                 "credit_entries": self.credit_entries, "products": self.products,
                 "services": self.services, "addons": self.addons, "domains": self.domains,
-                "service_groups": self.service_groups}
+                "service_groups": self.service_groups, "promos": self.promos,
+                "orders": self.orders, "quotes": self.quotes,
+                "billable_items": self.billable_items,
+                "recurring_invoices": self.recurring_invoices}
 
 
 def _ascii(text_: str) -> str:
@@ -142,7 +163,8 @@ def create_demo(n_clients: int = 3000, seed: int = 1, *, today: datetime | None 
     """Fill an empty book with a demo company and ``n_clients`` clients;
     with ``billing``, also tax rules, payment methods and about two years of
     invoices, payments, refunds and credit for them, a product catalogue,
-    and the services, addons, domains and service groups they hold."""
+    the services, addons, domains and service groups they hold, and some
+    promotion codes, orders, quotes, billable items and recurring invoices."""
     # Millions of small objects are made here and all live to the end: the
     # cyclic garbage collector would only walk them again and again.
     collecting = gc.isenabled()
@@ -179,6 +201,7 @@ def _create_demo(n_clients: int, seed: int, today: datetime | None, billing: boo
         client_rows, log_rows, contact_rows, billing_contacts = [], [], [], []
         history = _BillingHistory(seed, today, actor) if billing else None
         holdings = _Holdings(seed, history) if history is not None else None
+        sales = _Sales(seed, history, holdings) if holdings is not None else None
         sort_keys: list[tuple[str, int]] = []
         contact_id = 0
         for client_id in range(1, n_clients + 1):
@@ -232,10 +255,12 @@ def _create_demo(n_clients: int, seed: int, today: datetime | None, billing: boo
                     client_id, created.date(), currency, cc, client_rows[-1][18], status,
                     clients.display_name(first, last, company, fmt), company and domain, first,
                     last, tld)
+                site = (company and domain) or f"{_ascii(first)}{_ascii(last)}.{tld}"
                 if holdings is not None:
-                    holdings.add_client(client_id, created.date(), currency, status,
-                                        (company and domain) or f"{_ascii(first)}{_ascii(last)}.{tld}",
-                                        tld, billed)
+                    holdings.add_client(client_id, created.date(), currency, status, site, tld,
+                                        billed)
+                if sales is not None and status == "Active":
+                    sales.add_client(client_id, currency, group_id is not None, site, tld)
         ranks = {cid: (i + 1) * clients.RANK_GAP for i, (_, cid) in enumerate(sorted(sort_keys))}
         if history is None:
             client_rows = [row + (ranks[row[0]], "", 0) for row in client_rows]
@@ -261,14 +286,17 @@ def _create_demo(n_clients: int, seed: int, today: datetime | None, billing: boo
         cursor.executemany("UPDATE client SET billing_contact_id = ? WHERE id = ?", billing_contacts)
         counts: tuple[int, ...] = (0, 0, 0)
         held: tuple[int, ...] = (0, 0, 0, 0, 0)
+        sold: tuple[int, ...] = (0, 0, 0, 0, 0)
         if history is not None:
             with _indexes_rebuilt(("invoice", "invoice_line", "txn", "credit_entry")):
                 counts = history.write(cursor)
         if holdings is not None:
             with _indexes_rebuilt(("service", "service_group")):
                 held = holdings.write(cursor)
+        if sales is not None:  # through the services: after the bulk rows, on their ids
+            sold = sales.write(n_clients)
         database.obj.execute_sql(f"PRAGMA cache_size = {PRAGMAS['cache_size']}")
-    return DemoResult(n_clients, len(contact_rows), len(group_ids), *counts, *held)
+    return DemoResult(n_clients, len(contact_rows), len(group_ids), *counts, *held, *sold)
 
 
 # --------------------------------------------------------------------------- billing history
@@ -1328,3 +1356,371 @@ def _insert_batched(cursor, head: str, width: int, rows: Iterator[tuple],  # noq
         cursor.executemany(batch_sql, full)
     if batch:
         cursor.execute(head + ", ".join([one] * (len(batch) // width)), batch)
+
+
+# --------------------------------------------------------------------------- sales
+
+# Promotion codes: (code, keyword arguments of promos.add_promo); dates are
+# filled in from the demo's today by _Sales._promos.
+PROMO_HOSTING = ("Shared Hosting — Starter", "Shared Hosting — Business", "WordPress Hosting — Pro")
+# a fixed amount is taken in the client's currency: offered only where 5.00 means something
+FIXED_PROMO_CURRENCIES = ("GBP", "EUR", "USD", "CAD", "AUD")
+# (product name or "domain" / "addon", weight)
+ORDER_PRODUCTS = _weighted(
+    ("Shared Hosting — Starter", "Shared Hosting — Business", "WordPress Hosting — Pro",
+     "Cloud VPS — 2 vCPU, 4 GB", "Cloud VPS — 4 vCPU, 8 GB", "Reseller Hosting — Bronze",
+     "Website Care Plan", "domain", "addon"),
+    (18, 16, 12, 8, 4, 3, 6, 14, 10))
+ORDER_NOTES = ["", "", "", "", "Ordered by phone", "Moving from another host",
+               "Asked for the site to be live by Friday", "Upgrade requested by email",
+               "Referred by an existing client"]
+W_ORDER_OUTCOME = _weighted(("accept", "pending", "cancel"), (55, 33, 12))
+# (subject, lines: (description, unit price in GBP, quantity, discount %, taxed), proposal)
+QUOTE_KITS = [
+    ("Website redesign",
+     [("Design and build: up to 8 pages, mobile first", "1800.00", "1", "0", True),
+      ("Content migration from the old site (hours)", "60.00", "6", "0", True),
+      ("WordPress Hosting — Pro (12 months)", "149.90", "1", "10", True)],
+     "A fresh, fast site on WordPress that you can edit yourself, live in about six weeks."),
+    ("Online shop",
+     [("Shop set-up with card and PayPal payments", "950.00", "1", "0", True),
+      ("Product import (per 100 products)", "45.00", "3", "0", True),
+      ("Training session (hours)", "60.00", "2", "0", True)],
+     "Everything needed to start selling online, with a training session for your team."),
+    ("Move to a Cloud VPS",
+     [("Cloud VPS — 4 vCPU, 8 GB (12 months)", "399.90", "1", "15", True),
+      ("Migration of sites and mailboxes (hours)", "60.00", "4.5", "0", True),
+      ("Server hardening", "120.00", "1", "0", True),
+      ("cPanel Licence, 12 months (pass-through, no VAT)", "12.00", "12", "0", False)],
+     "Your sites on a server of your own, moved over a weekend with no downtime."),
+    ("Annual support bundle",
+     [("Support hours, prepaid block", "60.00", "20", "10", True),
+      ("Daily Off-site Backups (12 months)", "25.00", "1", "0", True)],
+     "Twenty hours of support at a tenth off, to use over the year."),
+    ("Email migration",
+     [("Mailbox migration (per mailbox)", "15.00", "12", "0", True),
+      ("Email Hosting — 5 mailboxes (12 months)", "50.00", "1", "0", True),
+      ("DNS changes and SSL set-up", "60.00", "1", "0", True)],
+     "All mailboxes moved with their folders; the old ones kept for a month."),
+    ("SEO and speed audit",
+     [("Technical SEO audit with a written report", "350.00", "1", "0", True),
+      ("Site speed optimisation (hours)", "60.00", "5", "0", True)],
+     "Find out what holds the site back in search and how to make it load in under two seconds."),
+]
+QUOTE_CUSTOMER_NOTES = ["", "Prices are valid for 30 days.",
+                        "Half on acceptance, the rest on delivery.",
+                        "Hosting is billed from the day the site goes live."]
+QUOTE_ADMIN_NOTES = ["", "", "Follow up by phone next week", "They have a quote from a local agency",
+                     "Budget agreed on the call"]
+# stage → (days before today the quote was made: low, high; days it is valid)
+# (Accepted last: a small book's one converted quote is its Accepted one)
+QUOTE_STAGES = {"Draft": (0, 6, 30), "Delivered": (1, 25, 30), "On hold": (10, 40, 60),
+                "Lost": (40, 200, 30), "Dead": (45, 300, 30), "Accepted": (5, 60, 30)}
+W_QUOTE_STAGE = _weighted(tuple(QUOTE_STAGES), (15, 30, 8, 13, 22, 12))
+W_BILLABLE_ACTION = _weighted(("none", "next", "due", "recur"), (20, 30, 25, 25))
+BILLABLE_FIXED = [("Domain transfer fee", "15.00"), ("Replacement SSL certificate", "39.00"),
+                  ("Emergency call-out", "120.00")]
+BILLABLE_RECURRING = [("Monthly maintenance: updates, backups checked", "2", 1, "month"),
+                      ("Weekly content updates", "1", 1, "week"),
+                      ("Fortnightly newsletter set-up", "1.5", 2, "week")]
+BILLABLE_NOTES = ["", "", "Ticket #{n}", "Agreed by email", "Logged from the phone call of {day}"]
+# (lines: (description, GBP, taxed), every, unit, due days)
+RECURRING_KITS = [
+    ([("Website maintenance retainer", "150.00", True)], 1, "month", 14),
+    ([("Managed hosting", "45.00", True), ("Support allowance: 1 hour a month", "60.00", True)],
+     1, "month", 7),
+    ([("Quarterly SEO report and recommendations", "250.00", True)], 3, "month", 14),
+    ([("Annual security review", "600.00", True), ("Penetration test report", "300.00", True)],
+     1, "year", 30),
+]
+# kind → (share of the clients, at least, at most for no clients, one more allowed per this
+# many clients). Each is a service call or a few — an order placed, paid and accepted takes
+# ~25 ms — so big books get fewer than the share: 28 orders, 53 quotes, 86 billable items and
+# 23 templates for 3,000 clients (about 0.9 s); 125, 150, 280 and 120 for 100,000 (about 4 s).
+SALES = {"orders": (0.05, 3, 25, 1000), "quotes": (0.05, 3, 50, 1000),
+         "billable": (0.05, 4, 80, 500), "recurring": (0.01, 1, 20, 1000)}
+
+
+# the tables the sales write to, and their clock columns
+_STAMPED = {"invoice": ("created_at", "updated_at"), "txn": ("created_at",),
+            "credit_entry": ("created_at",), "service": ("created_at", "updated_at"),
+            "client_order": ("created_at", "updated_at"), "quote": ("created_at", "updated_at"),
+            "billable_item": ("created_at", "updated_at"),
+            "recurring_invoice": ("created_at", "updated_at"),
+            "promo_code": ("created_at", "updated_at"), "client_log": ("at",)}
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+class _Sales:
+    """Promotion codes, then orders, quotes, billable items and recurring
+    invoices for some of the active clients, each made by its service
+    (``promos``, ``orders``, ``quotes``, ``billable``, ``recurring``) as the
+    windows would: their invoices, credit, totals and logs are the services'.
+    Orders and converted quotes are dated today: their invoices take the
+    next numbers, and numbers follow the dates."""
+
+    def __init__(self, seed: int, history: _BillingHistory, holdings: _Holdings) -> None:
+        self.rng = _Random(f"billdesk demo sales {seed}")
+        self.history, self.holdings = history, holdings
+        self.today = date.fromordinal(history.today)
+        self.actor = history.actor
+        # active clients: (id, currency, in a client group, site, tld)
+        self.candidates: list[tuple[int, str, bool, str, str]] = []
+
+    def add_client(self, client_id: int, currency: str, grouped: bool, site: str,
+                   tld: str) -> None:
+        self.candidates.append((client_id, currency, grouped, site, tld))
+
+    def _money(self, currency: str, gbp: str) -> Decimal:
+        """A price list figure in the client's currency, as the amount typed."""
+        return Money.from_minor(_BillingHistory.price(currency, gbp), currency).amount
+
+    def _chosen(self, kind: str, n_clients: int,
+                pool: list[tuple[int, str, bool, str, str]]) -> list[tuple[int, str, bool, str, str]]:
+        share, least, most, per = SALES[kind]
+        count = min(len(pool), max(least, min(round(n_clients * share), most + n_clients // per)))
+        return sorted(self.rng.sample(pool, count))
+
+    def _outcomes(self, weighted: tuple[tuple, list[int]], count: int) -> list:
+        """``count`` values in the shares their weights give, each at least
+        once (when there is room), in random order."""
+        values, cumulative = weighted
+        total = cumulative[-1]
+        drawn = []
+        for value, low, high in zip(values, [0, *cumulative], cumulative):
+            drawn += [value] * max(1, count * (high - low) // total)
+        drawn = drawn[:count]
+        drawn += [self.rng.pick(weighted) for _ in range(count - len(drawn))]
+        self.rng.shuffle(drawn)
+        return drawn
+
+    def write(self, n_clients: int) -> tuple[int, int, int, int, int]:
+        before = {table: database.execute_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+                  .fetchone()[0] for table in _STAMPED}
+        codes = self._promos()
+        made_orders = self._orders(n_clients, codes)
+        made_quotes = self._quotes(n_clients)
+        made_items = self._billable(n_clients)
+        made_templates = self._recurring(n_clients)
+        self._stamp(before)
+        return len(codes), made_orders, made_quotes, made_items, made_templates
+
+    def _stamp(self, before: dict[str, int]) -> None:
+        """The services stamp what they write with the clock's time; the
+        demo's rows are stamped on the demo's days (as the bulk rows are), so
+        that one seed and day give the same book to the second: today's
+        stamp, and for a quote the day it was made."""
+        day = self.history.today
+        stamp = self.history.stamps[day]
+        for table, columns in _STAMPED.items():
+            database.execute_sql(
+                f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id > ?",
+                (*[stamp] * len(columns), before[table]))
+        stamps, ordinal = self.history.stamps, date.toordinal
+        made = [(stamps[ordinal(_as_date(made))],
+                 stamp if invoice_id is not None else stamps[ordinal(_as_date(made))], quote_id)
+                for quote_id, made, invoice_id in database.execute_sql(
+                    "SELECT id, date, invoice_id FROM quote WHERE id > ?", (before["quote"],))]
+        database.obj.cursor().executemany(
+            "UPDATE quote SET created_at = ?, updated_at = ? WHERE id = ?", made)
+
+    # --- promotion codes
+
+    def _promos(self) -> dict[str, int]:
+        today = self.today
+        last_spring = today.year - 1
+        wanted = [
+            ("WELCOME10", dict(percent="10", start_date=today - timedelta(days=540),
+                               notes="New customers: 10 % off the first invoice")),
+            ("FIVEOFF", dict(fixed="5.00", max_uses=500, start_date=today - timedelta(days=120),
+                             notes="5.00 off the first invoice (flyer at the trade fair)")),
+            ("HOSTING20", dict(percent="20", recurring=True, products=PROMO_HOSTING,
+                               cycles=("annually",), start_date=today - timedelta(days=300),
+                               notes="20 % off every year of yearly shared or WordPress hosting")),
+            (f"SPRING{last_spring % 100:02}",
+             dict(percent="25", start_date=date(last_spring, 3, 1),
+                  end_date=date(last_spring, 4, 30), notes="Spring sale (over)")),
+        ]
+        made = {}
+        known = {p.code.casefold() for p in promos.list_promos()}
+        for code, values in wanted:
+            if code.casefold() not in known:  # a book that has it already keeps its own
+                made[code] = promos.add_promo(code, **values)
+        return made
+
+    # --- orders
+
+    def _orders(self, n_clients: int, codes: dict[str, int]) -> int:
+        rng, today, actor = self.rng, self.today, self.actor
+        # a client group's discount would add a line the demo's history never has
+        pool = [c for c in self.candidates if not c[2]]
+        chosen = self._chosen("orders", n_clients, pool)
+        if not chosen:
+            return 0
+        parents = defaultdict(list)  # client → its active services (id, cycle)
+        for sid, client_id, cycle in (Service.select(Service.id, Service.client, Service.cycle)
+                                      .where(Service.client.in_([c[0] for c in chosen]),
+                                             Service.kind == "service",
+                                             Service.status == "Active")
+                                      .order_by(Service.id).tuples()):
+            parents[client_id].append((sid, cycle))
+        by_name = self.holdings.by_name
+        outcomes = self._outcomes(W_ORDER_OUTCOME, len(chosen))
+        uses = dict.fromkeys(codes, 0)
+        made = 0
+        for n, ((client_id, currency, _, site, tld), outcome) in enumerate(zip(chosen, outcomes)):
+            name = rng.pick(ORDER_PRODUCTS)
+            parent_id = None
+            word = rng.choice(EXTRA_DOMAIN_WORDS)
+            label = f"{word}.{site}"
+            wants_promo = n == 0 or rng.random() < 0.4  # (the first: so that small books have one)
+            if name == "addon" and parents[client_id]:
+                parent_id, cycle = rng.choice(parents[client_id])
+                name = CATALOGUE[len(PLANS) + 2 + rng.randint(0, 2)][0]
+                if cycle not in by_name[name][1]:
+                    cycle = "annually"
+                label = ""
+            elif name in ("domain", "addon"):
+                uk = tld == "co.uk"
+                name = f"Domain Registration — {'.co.uk' if uk else '.com'}"
+                label = f"{site.split('.')[0]}-{word}.{'co.uk' if uk else 'com'}"
+                cycle = "biennially" if rng.random() < 0.15 else "annually"
+            else:
+                cycle = rng.pick(W_PLAN_CYCLE)
+                if name.startswith("Cloud VPS"):
+                    label = f"vps.{site}"
+                elif wants_promo and name in PROMO_HOSTING and rng.random() < 0.6:
+                    cycle = "annually"  # the code is what made them pay for a year
+            price = by_name[name][1][cycle]
+            promo = None
+            if wants_promo:
+                offered = ["WELCOME10"]
+                if name in PROMO_HOSTING and cycle == "annually":
+                    offered += ["HOSTING20", "HOSTING20", "HOSTING20"]
+                if (currency in FIXED_PROMO_CURRENCIES and self._money(currency, price) >= 10
+                        and uses.get("FIVEOFF", 500) < 500):
+                    offered.append("FIVEOFF")
+                promo = rng.choice(offered)
+                if promo in codes:
+                    uses[promo] += 1
+                else:  # the book had a code of that name already: left alone
+                    promo = None
+            order_id = orders.place_order(
+                client_id, by_name[name][0], cycle, promo=promo, label=label, parent_id=parent_id,
+                date=today, notes=rng.choice(ORDER_NOTES), draw=rng.randrange, actor=actor)
+            made += 1
+            if outcome == "cancel":
+                orders.cancel_order(order_id, actor=actor)
+                continue
+            if outcome == "accept" or rng.random() < 0.25:  # paid; some wait to be checked
+                self._pay(Order.select(Order.invoice).where(Order.id == order_id).scalar())
+            if outcome == "accept":
+                orders.accept_order(order_id, actor=actor)
+        return made
+
+    def _pay(self, invoice_id: int | None) -> None:
+        """The order's invoice paid today by its method, with the method's fee."""
+        if invoice_id is None:
+            return
+        status, currency, method, total, credit, paid = (
+            Invoice.select(Invoice.status, Invoice.currency, Invoice.payment_method, Invoice.total,
+                           Invoice.credit, Invoice.paid)
+            .where(Invoice.id == invoice_id).tuples().get())
+        units = total - credit - paid
+        if status not in invoicing.OWING or units <= 0:
+            return  # the client's credit paid it
+        fee = FEES.get(method)
+        fee_units = (min(units, _half_up(units * fee[0], 1000)
+                         + _BillingHistory.price(currency, fee[1])) if fee else 0)
+        bits = self.rng.getrandbits(48)
+        reference = {"Card": f"ch_{bits:012x}", "PayPal": f"{bits:014X}",
+                     "Bank transfer": f"TRF{bits % 10**8:08}",
+                     "Cash": f"Receipt {bits % 10**5:05}"}.get(method, "")
+        payments.add_payment(invoice_id, Money.from_minor(units, currency).amount,
+                             fee=Money.from_minor(fee_units, currency).amount, date=self.today,
+                             reference=reference, actor=self.actor)
+
+    # --- quotes
+
+    def _quotes(self, n_clients: int) -> int:
+        rng, today, actor = self.rng, self.today, self.actor
+        chosen = self._chosen("quotes", n_clients, self.candidates)
+        if not chosen:
+            return 0
+        # one or two are converted to invoices, dated the demo's today
+        converting = 1 if len(chosen) < 20 else 2
+        stages = self._outcomes(W_QUOTE_STAGE, len(chosen) - converting) + ["convert"] * converting
+        rng.shuffle(stages)
+        for (client_id, currency, _, _, _), stage in zip(chosen, stages):
+            subject, kit, proposal = rng.choice(QUOTE_KITS)
+            lines = [quotes.LineInput(text, self._money(currency, gbp), quantity, discount, taxed)
+                     for text, gbp, quantity, discount, taxed in kit]
+            if len(lines) > 2 and rng.random() < 0.3:
+                lines.pop()  # an option the client did not want
+            low, high, valid = QUOTE_STAGES["Delivered" if stage == "convert" else stage]
+            made = today - timedelta(days=rng.randint(low, high))
+            write_stage = "Delivered" if stage == "convert" else stage
+            quote_id = quotes.create_quote(
+                client_id, lines, subject=subject, stage=write_stage, date=made,
+                valid_until=made + timedelta(days=valid), proposal=proposal,
+                customer_notes=rng.choice(QUOTE_CUSTOMER_NOTES),
+                admin_notes=rng.choice(QUOTE_ADMIN_NOTES), actor=actor)
+            if stage == "convert":
+                quotes.convert(quote_id, date=today, actor=actor)
+        return len(chosen)
+
+    # --- billable items
+
+    def _billable(self, n_clients: int) -> int:
+        rng, today, actor = self.rng, self.today, self.actor
+        chosen = self._chosen("billable", n_clients, self.candidates)
+        actions = self._outcomes(W_BILLABLE_ACTION, len(chosen))
+        for (client_id, currency, _, _, _), action in zip(chosen, actions):
+            rate = self._money(currency, SUPPORT_RATE)
+            note = rng.choice(BILLABLE_NOTES).format(
+                n=rng.randint(10000, 99999),
+                day=(today - timedelta(days=rng.randint(1, 20))).isoformat())
+            values: dict = {"taxed": True, "notes": note, "action": action}
+            if action == "recur":
+                text, hours, every, unit = rng.choice(BILLABLE_RECURRING)
+                values.update(description=text, hours=hours, rate=rate, every=every, unit=unit,
+                              count=rng.choice((3, 6, 12)),
+                              due_date=today + timedelta(days=rng.randint(1, 28)))
+            elif rng.random() < 0.15:
+                text, gbp = rng.choice(BILLABLE_FIXED)
+                values.update(description=text, amount=self._money(currency, gbp))
+            else:
+                values.update(description=rng.choice(SUPPORT_TASKS),
+                              hours=HOURS_TEXT[rng.pick(W_SUPPORT)], rate=rate)
+            if action == "due":
+                values["due_date"] = today + timedelta(days=rng.randint(-3, 30))
+            elif action == "none":
+                values["notes"] = "Covered by the Website Care Plan: not invoiced"
+            billable.add_item(client_id, today=today, actor=actor, **values)
+        return len(chosen)
+
+    # --- recurring invoices
+
+    def _recurring(self, n_clients: int) -> int:
+        """Templates that start today or within the month: a start date in the
+        past would have the next generation issue every date missed since."""
+        rng, today, actor = self.rng, self.today, self.actor
+        chosen = self._chosen("recurring", n_clients, self.candidates)
+        first_of_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        for client_id, currency, _, _, _ in chosen:
+            kit, every, unit, due_days = rng.choice(RECURRING_KITS)
+            start = first_of_next if rng.random() < 0.6 else today + timedelta(days=rng.randint(0, 20))
+            ending: dict = {}
+            r = rng.random()
+            if r < 0.4:
+                ending["count"] = 12 if unit == "month" and every == 1 else 4
+            elif r < 0.6:
+                ending["until"] = start + timedelta(days=365 * 2)
+            recurring.add_recurring(
+                client_id, [(text, self._money(currency, gbp), taxed) for text, gbp, taxed in kit],
+                every=every, unit=unit, start_date=start, due_days=due_days, actor=actor,
+                notes="Agreed in the service contract" if rng.random() < 0.5 else "", **ending)
+        return len(chosen)

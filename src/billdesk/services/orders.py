@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -320,9 +321,11 @@ def quote_order(client_id: int, product: int | str, cycle: str, *, promo: str | 
 
 # --------------------------------------------------------------------------- placing
 
-def _new_number() -> str:
+def _new_number(draw: Callable[[int], int] = secrets.randbelow) -> str:
+    """A random 10-digit order number not used yet (as WHMCS numbers
+    orders); ``draw(n)`` gives 0 ≤ x < n (the demo passes a seeded one)."""
     while True:
-        number = str(1_000_000_000 + secrets.randbelow(9_000_000_000))
+        number = str(1_000_000_000 + draw(9_000_000_000))
         if not Order.select().where(Order.number == number).exists():
             return number
 
@@ -330,11 +333,12 @@ def _new_number() -> str:
 def place_order(client_id: int, product: int | str, cycle: str, *, promo: str | None = None,
                 price: Any = None, label: str = "", parent_id: int | None = None,
                 payment_method: str | None = None, date: Any = None, notes: str = "",
-                actor: str | None = None) -> int:
+                draw: Callable[[int], int] | None = None, actor: str | None = None) -> int:
     """Place the order (see the module's text); returns the order's id.
     A refusal (unknown product, no price for the cycle, a promotion code
     that is expired, used up or not for this product or cycle, …) raises
-    and writes nothing."""
+    and writes nothing. ``draw`` picks the random order number (a seeded
+    one makes the demo repeatable)."""
     actor = actor or changelog.current_actor()
     method = (billing_settings.check_payment_method(payment_method, "payment_method")
               if payment_method not in (None, "") else None)
@@ -346,7 +350,7 @@ def place_order(client_id: int, product: int | str, cycle: str, *, promo: str | 
         if quote.promo:
             promos.take_use(quote.promo)
         stamp = now()
-        number = _new_number()
+        number = _new_number(draw or secrets.randbelow)
         order_id = Order.insert(
             client=client_id, number=number, date=quote.date, status="Pending",
             promo=quote.promo.id if quote.promo else None,

@@ -509,10 +509,11 @@ def set_stage(quote_id: int, stage: str, *, actor: str | None = None) -> QuoteRe
     return get_quote(quote_id)
 
 
-def convert(quote_id: int, *, actor: str | None = None) -> int:
-    """Make the quote into one published invoice dated today (due today)
-    with the quote's lines and tax rates; the quote becomes Accepted and
-    links the invoice. A second conversion is refused. Returns the invoice id."""
+def convert(quote_id: int, *, date: Any = None, actor: str | None = None) -> int:
+    """Make the quote into one published invoice dated ``date`` (default
+    today) and due that day, with the quote's lines and tax rates; the
+    quote becomes Accepted and links the invoice. A second conversion is
+    refused. Returns the invoice id."""
     q = get_quote(quote_id)
     if q.converted:
         raise Conflict("quote", f"quote #{q.id} was already converted to invoice "
@@ -527,7 +528,8 @@ def convert(quote_id: int, *, actor: str | None = None) -> int:
             raise Conflict("quote", f"quote #{q.id} was already converted to an invoice")
         # the invoice charges what the quote said, not today's rules
         invoice_id = invoicing.create_invoice(q.client_id, lines, notes=q.customer_notes,
-                                              rates=q.rates, actor=actor)
+                                              date=date, due_date=date, rates=q.rates,
+                                              actor=actor)
         number = Invoice.select(Invoice.number).where(Invoice.id == invoice_id).scalar()
         Quote.update(stage="Accepted", invoice=invoice_id, updated_at=now()).where(
             Quote.id == quote_id).execute()
