@@ -188,6 +188,28 @@ def _rate(rate: Any) -> str:
     return f"{rate.normalize():f}%"
 
 
+def money_table(rows: list[tuple[str, Any, bool]], doc: Any,
+                extra: tuple[tuple[str, Any], ...] = ()) -> list[str]:
+    """The lines (description, amount, taxed) and the totals of an invoice
+    or a quote (``doc`` has subtotal, tax1, tax2, total and rates), then
+    ``extra`` (label, amount) rows, in two aligned columns."""
+    width = max([len(str(doc.total))] + [len(str(amount)) for _text, amount, _taxed in rows])
+    out = []
+    for text, amount, taxed in rows:
+        text = text if len(text) <= 48 else text[:47] + "…"
+        out.append(f"  {text:48} {str(amount):>{width}}" + ("  taxed" if taxed else ""))
+    if not rows:
+        out.append("  (no lines yet)")
+    totals = [("Subtotal", doc.subtotal)]
+    if doc.tax1 or doc.rates.rate1:
+        totals.append((f"{doc.rates.name1 or 'Tax'} {_rate(doc.rates.rate1)}", doc.tax1))
+    if doc.tax2 or doc.rates.rate2:
+        totals.append((f"{doc.rates.name2 or 'Tax 2'} {_rate(doc.rates.rate2)}", doc.tax2))
+    totals.append(("Total", doc.total))
+    out += [f"  {label:>48} {str(money):>{width}}" for label, money in (*totals, *extra)]
+    return out
+
+
 def invoice_text(inv: Any) -> str:
     """A readable invoice: header, lines, totals."""
     head = (f"Invoice #{inv.number}" if inv.number else "Draft invoice") + f" (id {inv.id})"
@@ -197,29 +219,10 @@ def invoice_text(inv: Any) -> str:
              f"  Client #{inv.client_id}   Date {inv.date.isoformat()}   Due {inv.due_date.isoformat()}"
              + (f"   Paid {inv.paid_date.isoformat()}" if inv.paid_date else "")
              + f"   {inv.currency}"]
-    width = max([len(str(inv.total))] + [len(str(ln.amount)) for ln in inv.lines])
-    for ln in inv.lines:
-        description = ln.description if len(ln.description) <= 48 else ln.description[:47] + "…"
-        lines.append(f"  {description:48} {str(ln.amount):>{width}}" + ("  taxed" if ln.taxed else ""))
-    if not inv.lines:
-        lines.append("  (no lines yet)")
-
-    def total(label: str, money: Any) -> str:
-        return f"  {label:>48} {str(money):>{width}}"
-
-    lines.append(total("Subtotal", inv.subtotal))
-    if inv.tax1 or inv.rates.rate1:
-        lines.append(total(f"{inv.rates.name1 or 'Tax'} {_rate(inv.rates.rate1)}", inv.tax1))
-    if inv.tax2 or inv.rates.rate2:
-        lines.append(total(f"{inv.rates.name2 or 'Tax 2'} {_rate(inv.rates.rate2)}", inv.tax2))
-    lines.append(total("Total", inv.total))
-    if inv.credit:
-        lines.append(total("Credit applied", inv.credit))
-    if inv.paid:
-        lines.append(total("Paid", inv.paid))
-    if inv.refunded:
-        lines.append(total("Refunded", inv.refunded))
-    lines.append(total("Balance due", inv.balance))
+    settled = tuple((label, amount) for label, amount in (
+        ("Credit applied", inv.credit), ("Paid", inv.paid), ("Refunded", inv.refunded)) if amount)
+    lines += money_table([(ln.description, ln.amount, ln.taxed) for ln in inv.lines], inv,
+                         (*settled, ("Balance due", inv.balance)))
     return "\n".join(lines)
 
 

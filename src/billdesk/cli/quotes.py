@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from billdesk.cli import parse
+from billdesk.cli.billing import money_table
 from billdesk.errors import InvalidInput, ValidationFailed
 
 
@@ -88,33 +89,13 @@ def _items(values: list[str], taxed: bool) -> list[Any]:
     return lines
 
 
-def _rate(rate: Any) -> str:
-    return f"{rate.normalize():f}%"
-
-
 def quote_text(q: Any) -> str:
     """A readable quote: header, lines, totals."""
     head = f"Quote #{q.id}" + (f": {q.subject}" if q.subject else "") + f" — {q.stage}"
     lines = [head, f"  Client #{q.client_id}   Date {q.date.isoformat()}   Valid until "
                    f"{q.valid_until.isoformat()}   {q.currency}"
              + (f"   Invoice id {q.invoice_id}" if q.invoice_id else "")]
-    width = max([len(str(q.total))] + [len(str(ln.amount)) for ln in q.lines])
-    for ln in q.lines:
-        text = ln.invoice_description
-        text = text if len(text) <= 48 else text[:47] + "…"
-        lines.append(f"  {text:48} {str(ln.amount):>{width}}" + ("  taxed" if ln.taxed else ""))
-    if not q.lines:
-        lines.append("  (no lines yet)")
-
-    def total(label: str, money: Any) -> str:
-        return f"  {label:>48} {str(money):>{width}}"
-
-    lines.append(total("Subtotal", q.subtotal))
-    if q.tax1 or q.rates.rate1:
-        lines.append(total(f"{q.rates.name1 or 'Tax'} {_rate(q.rates.rate1)}", q.tax1))
-    if q.tax2 or q.rates.rate2:
-        lines.append(total(f"{q.rates.name2 or 'Tax 2'} {_rate(q.rates.rate2)}", q.tax2))
-    lines.append(total("Total", q.total))
+    lines += money_table([(ln.invoice_description, ln.amount, ln.taxed) for ln in q.lines], q)
     if q.proposal:
         lines += ["", q.proposal]
     return "\n".join(lines)
