@@ -201,11 +201,30 @@ def test_daily_recurrence_inside_the_lead_days_bills_each_date_once(client: int)
     assert len(item_lines(client)) == 20
 
 
+def test_a_monthly_item_from_the_31st_keeps_its_day_after_a_short_month(client: int) -> None:
+    item = billable.add_item(client, description="Retainer", amount="5.00", action="recur",
+                             due_date="2026-01-31", every=1, unit="month", count=4)
+    day = D(2026, 1, 17)  # 31 Jan within the 14 lead days from here
+    while day <= D(2026, 5, 31):
+        billing_run.generate_due(today=day)
+        day += dt.timedelta(days=1)
+    billed = [line[0] for line in item_lines(client) if line[1] == item]
+    # billed as each date enters the lead days: 31 Jan, 28 Feb, 31 Mar, 30 Apr
+    assert billed == [D(2026, 1, 17), D(2026, 2, 14), D(2026, 3, 17), D(2026, 4, 16)]
+    assert [ln.description for inv in invoices_of(client) for ln in inv.lines] == [
+        f"Retainer ({when})" for when in ("Jan 31, 2026", "Feb 28, 2026", "Mar 31, 2026",
+                                         "Apr 30, 2026")]
+    # a due date typed anew takes its own day
+    billable.edit_item(item, count=6, due_date="2026-06-30")
+    assert BillableItem.get_by_id(item).due_day == 30
+
+
 def test_weeks_years_and_month_end_steps() -> None:
     assert billable.step(D(2026, 1, 31), 2, "week") == D(2026, 2, 14)
     assert billable.step(D(2024, 2, 29), 1, "year") == D(2025, 2, 28)
     assert billable.step(D(2026, 1, 31), 1, "month") == D(2026, 2, 28)
     assert billable.step(D(2026, 1, 31), 3, "month") == D(2026, 4, 30)
+    assert billable.step(D(2026, 2, 28), 1, "month", 31) == D(2026, 3, 31)
 
 
 def test_one_transaction_with_generation(client: int, monkeypatch: pytest.MonkeyPatch) -> None:

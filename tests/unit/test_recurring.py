@@ -146,9 +146,16 @@ def test_edit_stop_delete(client: int) -> None:
         recurring.edit_recurring(rid, start_date="2026-02-01")
     with pytest.raises(InvalidInput):
         recurring.edit_recurring(rid, count=0)
-    rec = recurring.edit_recurring(rid, lines=[("Plan", "12"), ("Extra", "1")], every=2, count=None,
+    # the schedule is fixed once issued: a new step would bill periods twice or skip them
+    before = dump()
+    for change in ({"every": 2}, {"unit": "year"}):
+        with pytest.raises(Conflict) as err:
+            recurring.edit_recurring(rid, **change)
+        assert err.value.field in change and "stop this recurring invoice" in err.value.message
+    assert dump() == before
+    rec = recurring.edit_recurring(rid, lines=[("Plan", "12"), ("Extra", "1")], count=None,
                                    until="2026-12-31")
-    assert (rec.next_date, rec.total, rec.status) == (D(2026, 3, 31), m("13.00"), "Active")
+    assert (rec.next_date, rec.total, rec.status) == (D(2026, 2, 28), m("13.00"), "Active")
     rec = recurring.stop_recurring(rid)
     assert (rec.status, rec.next_date) == ("Stopped", None)
     assert not billing_run.generate_due(today="2026-04-30")

@@ -424,6 +424,7 @@ CREATE TABLE billable_item (
     taxed       INTEGER NOT NULL DEFAULT 0,
     action      TEXT NOT NULL DEFAULT 'none' CHECK (action IN ('none', 'next', 'due', 'recur')),
     due_date    TEXT,                       -- due / recur: when it is (next) invoiced
+    due_day     INTEGER CHECK (due_day IS NULL OR due_day BETWEEN 1 AND 31),  -- kept by months
     every       INTEGER CHECK (every IS NULL OR every > 0),
     unit        TEXT CHECK (unit IS NULL OR unit IN ('day', 'week', 'month', 'year')),
     count       INTEGER CHECK (count IS NULL OR count > 0),  -- recur: how many times in all

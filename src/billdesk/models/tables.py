@@ -410,6 +410,7 @@ class BillableItem(BaseModel):
     taxed = BooleanField(default=False)
     action = CharField(default="none")  # none | next | due | recur
     due_date = DateField(null=True)
+    due_day = IntegerField(null=True)  # the day monthly/yearly dates keep (31 Jan → 28 Feb → 31 Mar)
     every = IntegerField(null=True)
     unit = CharField(null=True)  # day | week | month | year
     count = IntegerField(null=True)

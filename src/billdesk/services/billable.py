@@ -231,16 +231,17 @@ def check(values: dict[str, Any], currency: str, today: dt.date | None = None) -
     return out
 
 
-def step(due: dt.date, every: int, unit: str, first: dt.date | None = None, times: int = 1
+def step(due: dt.date, every: int, unit: str, day: int | None = None, times: int = 1
          ) -> dt.date:
     """The due date ``times`` steps of ``every`` ``unit`` after ``due``;
-    months and years keep the day of ``first`` (default ``due``)."""
+    months and years keep the day of the month ``day`` (the first due
+    date's; default ``due``'s)."""
     if unit == "day":
         return due + dt.timedelta(days=every * times)
     if unit == "week":
         return due + dt.timedelta(weeks=every * times)
     months = every * times * (12 if unit == "year" else 1)
-    return cycles.add_months(due, months, (first or due).day)
+    return cycles.add_months(due, months, day or due.day)
 
 
 # --- reading
@@ -308,9 +309,10 @@ def add_item(client_id: int, *, description: str, amount: Any = None, hours: Any
                    "taxed": taxed, "action": action, "due_date": due_date, "every": every,
                    "unit": unit, "count": count, "notes": notes}, currency, today)
     stamp = now()
+    due_day = clean["due_date"].day if clean.get("due_date") else None
     with database.atomic():
         item_id = BillableItem.insert(client=client_id, created_at=stamp, updated_at=stamp,
-                                      **clean).execute()
+                                      due_day=due_day, **clean).execute()
         record = get_item(item_id)
         changelog.record(client_id, f"Billable item {record.title} added: {record.amount} "
                          f"{currency}, {record.schedule()}", actor=actor)
@@ -345,6 +347,8 @@ def edit_item(item_id: int, *, actor: str | None = None, today: dt.date | None =
     clean = check(values, old.amount.currency, today)
     if clean["action"] == "recur" and clean["count"] is not None and clean["count"] < old.invoiced:
         raise InvalidInput("count", f"is already invoiced {old.invoiced} times")
+    if "due_date" in changes:  # a date typed anew: its day is the one months keep
+        clean["due_day"] = clean["due_date"].day if clean.get("due_date") else None
     with database.atomic():
         BillableItem.update(updated_at=now(), **clean).where(BillableItem.id == item_id).execute()
         new = get_item(item_id)

@@ -451,7 +451,7 @@ _BILLABLE_WHERE = """b.action <> 'none' AND (
     OR (b.action = 'recur' AND b.due_date <= ? AND (b.count IS NULL OR b.invoiced < b.count)))"""
 _BILLABLE_SQL = """
 SELECT b.id, b.client_id, b.description, b.hours, b.rate, b.amount, b.taxed, b.action,
-       b.due_date, b.every, b.unit, b.count, b.invoiced
+       b.due_date, b.every, b.unit, b.count, b.invoiced, b.due_day
   FROM billable_item b
  WHERE {waiting} AND {where}
  ORDER BY b.client_id, b.id
@@ -576,7 +576,7 @@ class _Extras:
             return index
 
         for (item_id, cid, description, hours, rate, amount, taxed, action, due_text, every, unit,
-             count, invoiced) in self.items:
+             count, invoiced, due_day) in self.items:
             client = clients[cid]
             text = description
             if hours is not None and rate is not None:
@@ -596,7 +596,7 @@ class _Extras:
                     f"{text} ({date_text(due, client.language)})", amount, bool(taxed), "Item",
                     item_id, None, ""))
                 times += 1
-                due = _step(due, every, unit)
+                due = _step(due, every, unit, due_day)
             plan.bills.append((item_id, index, times, due.isoformat()))
         for (rid, cid, every, unit, start, next_text, count, until, issued, due_days,
              method) in self.templates:

@@ -557,12 +557,12 @@ def expire(today: dt.date | None = None, *, actor: str | None = "automation") ->
     Delivered, On hold) whose valid-until date has passed become Dead, each
     logged on its client, all in one transaction. Returns their ids."""
     today = today or dt.date.today()
-    rows = list(Quote.select(Quote.id, Quote.client, Quote.stage)
-                .where(Quote.valid_until < today, Quote.stage.not_in(CLOSED_STAGES),
-                       Quote.invoice.is_null()).order_by(Quote.id).tuples())
-    if not rows:
-        return []
-    with database.atomic():
+    with database.atomic():  # read under the write lock: a quote converted meanwhile stays
+        rows = list(Quote.select(Quote.id, Quote.client, Quote.stage)
+                    .where(Quote.valid_until < today, Quote.stage.not_in(CLOSED_STAGES),
+                           Quote.invoice.is_null()).order_by(Quote.id).tuples())
+        if not rows:
+            return []
         Quote.update(stage="Dead", updated_at=now()).where(
             Quote.id.in_([r[0] for r in rows])).execute()
         for quote_id, client_id, stage in rows:

@@ -299,8 +299,9 @@ def edit_recurring(recurring_id: int, *, actor: str | None = None, **changes: An
                    ) -> RecurringRecord:
     """Change a template (lines, every, unit, start_date, count, until,
     due_days, payment_method, notes). Issues already made stay; the next
-    date is counted again from the start date. The start date is fixed
-    once an invoice was issued; a count below the issues made is refused."""
+    date is counted again from the start date. The start date and the
+    schedule (every, unit) are fixed once an invoice was issued; a count
+    below the issues made is refused."""
     allowed = {"lines", "every", "unit", "start_date", "count", "until", "due_days",
                "payment_method", "notes"}
     unknown = set(changes) - allowed
@@ -314,6 +315,12 @@ def edit_recurring(recurring_id: int, *, actor: str | None = None, **changes: An
     clean = check(values, _currency(old.client_id))
     if old.issued and clean["start_date"] != old.start_date:
         raise Conflict("start", f"{old.issued} invoice(s) were issued from this start date")
+    for name, field in (("every", "every"), ("unit", "unit")):
+        # the dates already issued were counted with the old step: counting
+        # again with a new one would bill some periods twice and skip others
+        if old.issued and clean[name] != getattr(old, name):
+            raise Conflict(field, f"{old.issued} invoice(s) were issued on this schedule; stop "
+                                  "this recurring invoice and start a new one")
     if clean["count"] is not None and clean["count"] < old.issued:
         raise InvalidInput("count", f"{old.issued} invoices were issued already")
     checked = clean.pop("lines")
