@@ -27,6 +27,10 @@ def run(args: argparse.Namespace, out: Any) -> None:
     result = demo.create_demo(n, seed, billing=args.billing)
     took = time.perf_counter() - started
     billing = (f", {result.invoices} invoices, {result.transactions} transactions, "
-               f"{result.credit_entries} credit entries" if args.billing else "")
+               f"{result.credit_entries} credit entries; {result.products} products, "
+               f"{result.services} services, {result.addons} addons, {result.domains} domains, "
+               f"{result.orders} orders, {result.quotes} quotes, {result.billable_items} "
+               f"billable items, {result.recurring_invoices} recurring invoices"
+               if args.billing else "")
     out.emit(result.as_json(), f"Demo book ready: {result.clients} clients, {result.contacts} "
              f"contacts, {result.groups} groups{billing} ({took:.1f} s).")
