@@ -170,18 +170,7 @@ def _as_items(exc: InvalidInput, count: int) -> InvalidInput:
 def _items(values: list[str], taxed: bool) -> list[Any]:
     from billdesk.services.invoicing import LineInput
 
-    lines = []
-    for n, value in enumerate(values, start=1):
-        where = f" (item {n})" if len(values) > 1 else ""
-        description, sep, amount = value.rpartition("=")
-        if not sep:
-            raise InvalidInput("item", f"{value!r}: write DESCRIPTION=AMOUNT{where}")
-        if not description.strip():
-            raise InvalidInput("item", f"{value!r}: the description before '=' is empty{where}")
-        if not amount.strip():
-            raise InvalidInput("item", f"{value!r}: the amount after '=' is empty{where}")
-        lines.append(LineInput(description.strip(), amount, taxed))
-    return lines
+    return [LineInput(description, amount, taxed) for description, amount in parse.items(values)]
 
 
 def _rate(rate: Any) -> str:

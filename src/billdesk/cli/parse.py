@@ -41,3 +41,20 @@ def status(value: str, field: str = "status") -> str:
         if value.strip().lower() == known.lower():
             return known
     raise InvalidInput(field, f"{value!r}: must be one of {', '.join(CLIENT_STATUSES)}")
+
+
+def items(values: list[str]) -> list[tuple[str, str]]:
+    """``--item "DESCRIPTION=AMOUNT"`` options as (description, amount);
+    the amount follows the last "=", so a description may hold one."""
+    out = []
+    for n, value in enumerate(values, start=1):
+        where = f" (item {n})" if len(values) > 1 else ""
+        description, sep, amount = value.rpartition("=")
+        if not sep:
+            raise InvalidInput("item", f"{value!r}: write DESCRIPTION=AMOUNT{where}")
+        if not description.strip():
+            raise InvalidInput("item", f"{value!r}: the description before '=' is empty{where}")
+        if not amount.strip():
+            raise InvalidInput("item", f"{value!r}: the amount after '=' is empty{where}")
+        out.append((description.strip(), amount))
+    return out

@@ -75,18 +75,8 @@ def _quote_id(value: str) -> int:
 def _items(values: list[str], taxed: bool) -> list[Any]:
     from billdesk.services.quotes import LineInput
 
-    lines = []
-    for n, value in enumerate(values, start=1):
-        where = f" (item {n})" if len(values) > 1 else ""
-        description, sep, amount = value.rpartition("=")
-        if not sep:
-            raise InvalidInput("item", f"{value!r}: write DESCRIPTION=AMOUNT{where}")
-        if not description.strip():
-            raise InvalidInput("item", f"{value!r}: the description before '=' is empty{where}")
-        if not amount.strip():
-            raise InvalidInput("item", f"{value!r}: the amount after '=' is empty{where}")
-        lines.append(LineInput(description.strip(), amount, taxed=taxed))
-    return lines
+    return [LineInput(description, amount, taxed=taxed)
+            for description, amount in parse.items(values)]
 
 
 def quote_text(q: Any) -> str:
