@@ -389,6 +389,23 @@ def test_get_invoices_reads_many_as_get_invoice_does(client: int) -> None:
                                                                                 ids[1])]
 
 
+def test_a_restarted_sequence_skips_numbers_already_taken(client: int) -> None:
+    for n in range(5):
+        service(client, "1.00", payment_method=("Card", "PayPal", "Cash", "Bank transfer", "")[n])
+    first = billing_run.generate_due(today=DAY).invoice_ids
+    assert [invoicing.get_invoice(i).number for i in first] == [
+        f"INV-2026-{n:05}" for n in range(1, 6)]
+    for inv in first[1:4]:  # 2, 3 and 4 are gone; 1 and 5 stay taken
+        invoicing.cancel_invoice(inv)
+    billing_settings.set_next_number(1)
+    service(client, "2.00", due="2026-01-31", payment_method="Card")
+    again = billing_run.generate_due(today=DAY).invoice_ids  # the cancelled three, and one more
+    taken = {invoicing.get_invoice(i).number for i in first}
+    made = [invoicing.get_invoice(i).number for i in again]
+    assert len(made) == 4 and not taken & set(made)
+    assert made == ["INV-2026-00006", "INV-2026-00007", "INV-2026-00008", "INV-2026-00009"]
+
+
 # --- two writers at once
 
 _RACE = """

@@ -237,7 +237,7 @@ class _Row(NamedTuple):
 
 def _renewal_lines(client: _Client, items: list[_Item]) -> list[_Row]:
     rows = []
-    for item in sorted(items, key=_sort_key):
+    for item in (sorted(items, key=_sort_key) if len(items) > 1 else items):
         start, end = _period(item.next_due, item.cycle, item.due_day)
         rows.append(_Row(
             describe(item.kind, item.name, item.label, item.parent_name, item.cycle, start, end,
@@ -362,12 +362,12 @@ class _Writer:
             want = count - len(out)
             batch = [number(seq + i) for i in range(want)]
             seq += want
-            used: set[str] = set()
-            for start in range(0, len(batch), 500):
-                part = batch[start:start + 500]
-                used.update(row[0] for row in conn.execute(
-                    f"SELECT number FROM invoice WHERE number IN ({','.join('?' * len(part))})",
-                    part))
+            # one range read on the unique index (a superset when the width
+            # grows), kept to the batch: not one IN (...) query per 500
+            wanted = set(batch)
+            used = {row[0] for row in conn.execute(
+                "SELECT number FROM invoice WHERE number BETWEEN ? AND ?",
+                (min(batch), max(batch))) if row[0] in wanted}
             out += [number for number in batch if number not in used]
         conn.execute("UPDATE number_sequence SET next_value = ? WHERE name = 'invoice'", (seq,))
         return out
