@@ -109,6 +109,12 @@ def test_every_problem_is_named_and_nothing_is_written(client_id):
     assert caught.value.field == "lines"
     with pytest.raises(NotFound):
         quotes.create_quote(999, [LineInput("a", "1")])
+    # "1,000": a thousand, or one with a decimal comma? refused, not guessed
+    with pytest.raises(ValidationFailed) as caught:
+        quotes.create_quote(client_id, [LineInput("a", "1", quantity="1,000", discount="2,5")])
+    messages = {p.field: p.message for p in caught.value.problems}
+    assert set(messages) == {"lines[1].quantity", "lines[1].discount"}
+    assert "without commas" in messages["lines[1].quantity"]
     assert dump() == before
 
 

@@ -161,8 +161,11 @@ def _decimal(value: Any, field_name: str, what: str) -> Decimal:
         text = str(value if value is not None else "").strip()
         if not text:
             raise InvalidInput(field_name, "is required")
+        if "," in text:  # "1,000" or "1,5"? refused rather than guessed
+            raise InvalidInput(field_name, f"{text!r}: write the number without commas, with a "
+                                           "dot for decimals (1000, 1.5)")
         try:
-            number = Decimal(text.replace(",", "") if "." in text else text.replace(",", "."))
+            number = Decimal(text)
         except InvalidOperation:
             raise InvalidInput(field_name, f"{text!r} is not a number") from None
     if not number.is_finite():

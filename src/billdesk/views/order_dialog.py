@@ -69,6 +69,10 @@ class OrderDialog(QDialog):
             [((f"{p.product_group} › {p.name}" if p.product_group else p.name)
               + (" (hidden)" if p.hidden else ""), p.id) for p in self.products.values()])).widget
         self.product.setMaxVisibleItems(20)
+        # start on something sold on its own: an addon needs a service first
+        standalone = [i for i, p in enumerate(self.products.values()) if p.type != "addon"]
+        if standalone:
+            self.product.setCurrentIndex(standalone[0])
         self.cycle = add(item, "cycle", "Billing cycle *", forms.combo([])).widget
         self.domain = add(item, "domain", "Domain / label",
                           forms.line("example.com", subscriptions.LIMITS["label"])).widget
