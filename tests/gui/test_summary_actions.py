@@ -147,6 +147,7 @@ def test_bottom_lists_show_current_quotes_and_queued_items(qtbot, window) -> Non
         window.client_id, [LineInput("Other", "5")], stage="Lost"), quotes=True)
     qtbot.waitUntil(lambda: [q.id for q in summary.current_quotes.records()] == [quote_id])
     assert summary.current_quotes.view.isVisible()
+    assert lists.tabText(lists.indexOf(summary.current_quotes)) == "Current quotes (1)"
 
 
 def test_orders_and_quotes_tabs_are_in_the_tab_bar(qtbot, window) -> None:  # noqa: ANN001

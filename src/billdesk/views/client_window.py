@@ -184,8 +184,13 @@ class SummaryTab(QWidget):
         self.billing = BillingPanel(window)
         self.counts = ServiceCounts()  # Products/Services (C4)
         self.lists = SummaryLists(window)  # services, addons, domains with bulk actions (S4–S6)
-        self.current_quotes = CurrentQuotes(window)  # valid until today or later (B4)
+        self.current_quotes = CurrentQuotes()  # valid until today or later (B4)
+        self.current_quotes.setFlat(True)  # its tab names it
+        self.current_quotes.counted.connect(lambda n: self.lists.setTabText(
+            self.lists.indexOf(self.current_quotes),
+            f"Current quotes ({n})" if n else "Current quotes"))
         self.lists.addTab(self.current_quotes, "Current quotes")
+        self.current_quotes.follow(window)
         self.queued = QueuedItems(window.ops)  # billable items and recurring invoices (B3, B5)
         self.lists.addTab(self.queued, "Queued invoice items")
         panels = QWidget()

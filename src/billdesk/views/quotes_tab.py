@@ -289,7 +289,9 @@ class QuoteList(QWidget):
 class CurrentQuotes(QGroupBox):
     """The Summary tab's quotes still on offer, soonest to run out first.
     With an ``owner`` it follows changes by itself and a double click opens
-    the quote in the editor."""
+    the quote in the editor. ``counted`` says how many it shows."""
+
+    counted = Signal(int)
 
     def __init__(self, owner: Owner | None = None, parent: QWidget | None = None) -> None:
         super().__init__("Current quotes", parent)
@@ -315,9 +317,15 @@ class CurrentQuotes(QGroupBox):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.empty)
         if owner is not None:
-            self.view.doubleClicked.connect(self._open)
-            owner.ops.changed.connect(self._changed)
-            self.load(owner.client_id)
+            self.follow(owner)
+
+    def follow(self, owner: Owner) -> None:
+        """Show the owner's client, follow its changes, open quotes on a
+        double click."""
+        self.owner = owner
+        self.view.doubleClicked.connect(self._open)
+        owner.ops.changed.connect(self._changed)
+        self.load(owner.client_id)
 
     def load(self, client_id: int) -> None:
         self.client_id = client_id
@@ -329,6 +337,7 @@ class CurrentQuotes(QGroupBox):
         self.view.setVisible(bool(found))
         self.empty.setVisible(not found)
         self.setTitle(f"Current quotes ({len(found)})" if found else "Current quotes")
+        self.counted.emit(len(found))
 
     def records(self) -> list[QuoteRecord]:
         return self.model.records()
