@@ -57,16 +57,20 @@ _ITEMS_SQL = """
 SELECT s.id, s.client_id, s.kind, s.name, s.label, s.cycle, s.amount, s.taxed, s.next_due,
        s.due_day, s.payment_method, s.position, p.name,
        g.id, g.name, g.position, g.hide_on_invoice,
-       c.currency, c.country, c.state, c.tax_exempt, c.language, c.separate_invoices,
-       c.credit_balance, cg.name, cg.discount, cg.separate_invoices,
        EXISTS (SELECT 1 FROM invoice_line l WHERE l.link_id = s.id AND l.due_date = s.next_due)
   FROM service s
-  JOIN client c ON c.id = s.client_id
-  LEFT JOIN client_group cg ON cg.id = c.group_id
   LEFT JOIN service p ON p.id = s.parent_id
   LEFT JOIN service_group g ON g.id = s.group_id
  WHERE {where}
  ORDER BY s.client_id, s.id
+"""
+# The clients of those items, read once each (not once per item).
+_ITEM_CLIENTS_SQL = """
+SELECT c.id, c.currency, c.country, c.state, c.tax_exempt, c.language, c.separate_invoices,
+       c.credit_balance, cg.name, cg.discount, cg.separate_invoices
+  FROM client c
+  LEFT JOIN client_group cg ON cg.id = c.group_id
+ WHERE c.id IN (SELECT s.client_id FROM service s WHERE {where})
 """
 _DUE_WHERE = """s.cycle NOT IN ('free', 'onetime') AND s.next_due IS NOT NULL AND s.next_due <= ?
    AND ((s.kind = 'domain' AND s.status = 'Active')
@@ -132,19 +136,20 @@ class RunResult:
 
 
 def _read(where: str, params: Sequence[Any]) -> tuple[dict[int, _Client], list[_Item]]:
-    clients: dict[int, _Client] = {}
-    items: list[_Item] = []
+    rows = database.execute_sql(_ITEMS_SQL.format(where=where), params).fetchall()
+    if not rows:
+        return {}, []
+    clients = {
+        cid: _Client(cid, cur, country, state, bool(exempt), language, bool(c_sep or cg_sep),
+                     credit, cgname or "", discount or 0)
+        for cid, cur, country, state, exempt, language, c_sep, credit, cgname, discount, cg_sep
+        in database.execute_sql(_ITEM_CLIENTS_SQL.format(where=where), params).fetchall()}
     date = lru_cache(maxsize=4096)(dt.date.fromisoformat)  # few distinct due dates
-    for row in database.execute_sql(_ITEMS_SQL.format(where=where), params).fetchall():
-        (sid, cid, kind, name, label, cycle, amount, taxed, due, due_day, method, position,
-         parent, gid, gname, gpos, ghide, cur, country, state, exempt, language, c_sep, credit,
-         cgname, discount, cg_sep, invoiced) = row
-        if cid not in clients:
-            clients[cid] = _Client(cid, cur, country, state, bool(exempt), language,
-                                   bool(c_sep or cg_sep), credit, cgname or "", discount or 0)
-        items.append(_Item(sid, cid, kind, name, label, cycle, amount, bool(taxed),
-                           date(due) if due else None, due_day, method, position, parent, gid,
-                           gname or "", gpos or 0, bool(ghide), bool(invoiced), due))
+    items = [_Item(sid, cid, kind, name, label, cycle, amount, bool(taxed),
+                   date(due) if due else None, due_day, method, position, parent, gid,
+                   gname or "", gpos or 0, bool(ghide), bool(invoiced), due)
+             for (sid, cid, kind, name, label, cycle, amount, taxed, due, due_day, method,
+                  position, parent, gid, gname, gpos, ghide, invoiced) in rows]
     return clients, items
 
 
