@@ -28,7 +28,7 @@ from typing import Any
 from billdesk.errors import InvalidInput, NotFound, Problem, ValidationFailed
 from billdesk.models import BillableItem, Client, database, now
 from billdesk.money import Money, minor_digits
-from billdesk.services import changelog, cycles
+from billdesk.services import changelog, clients, cycles
 from billdesk.services.amounts import amount_input, date_input
 
 ACTIONS = ("none", "next", "due", "recur")
@@ -269,10 +269,7 @@ def _record(row: tuple) -> BillableRecord:
 
 
 def _currency(client_id: int) -> str:
-    currency = Client.select(Client.currency).where(Client.id == client_id).scalar()
-    if currency is None:
-        raise NotFound("client_id", f"no client #{client_id}")
-    return currency
+    return clients.client_currency(client_id)
 
 
 def get_item(item_id: int) -> BillableRecord:

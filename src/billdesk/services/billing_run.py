@@ -517,7 +517,7 @@ class _Extras:
     under the write lock, and the client rows they need."""
 
     def __init__(self, day: dt.date, last: dt.date, where: str, params: Sequence[Any]) -> None:
-        self.day = day
+        self.day, self.last = day, last
         iso_last = last.isoformat()
         conn = database.connection()
         self.items = conn.execute(
@@ -567,7 +567,7 @@ class _Extras:
         clients, methods = self._clients(known, writer)
         joinable = {(d.client.id, d.due, d.method): n for n, d in enumerate(drafts)
                     if not d.client.separate}
-        day, last = self.day, horizon(self.day)
+        day, last = self.day, self.last
 
         def place(client: _Client, due: dt.date, method: str, row: _Row) -> int:
             key = (client.id, max(due, day).isoformat(), method)
@@ -647,16 +647,17 @@ def generate_due(*, client_id: int | None = None, today: Any = None,
     invoices whose date has come (B5) — for one client, or for everyone
     (the daily run). Running it again for the same date makes nothing new."""
     day = date_input(today, "date") if today not in (None, "") else dt.date.today()
-    last = horizon(day).isoformat()
+    until = horizon(day)  # read once: the lead days setting
+    last = until.isoformat()
     writer = _Writer(day, actor)
     if client_id is not None:
         if not database.execute_sql("SELECT 1 FROM client WHERE id = ?", (client_id,)).fetchone():
             raise NotFound("client_id", f"no client #{client_id}")
         with database.atomic():
             clients, items = _read(_DUE_WHERE + " AND s.client_id = ?", (last, client_id))
-            extras = _Extras(day, horizon(day), "{t}.client_id = ?", (client_id,))
+            extras = _Extras(day, until, "{t}.client_id = ?", (client_id,))
             return _bill(clients, [i for i in items if not i.invoiced], writer,
-                         until=horizon(day), extras=extras)
+                         until=until, extras=extras)
     # Everyone: find who has something due (a snapshot read), then bill them
     # a chunk of clients per write transaction, reading again under the lock.
     owners = [row[0] for row in database.execute_sql(
@@ -674,10 +675,10 @@ def generate_due(*, client_id: int | None = None, today: Any = None,
         with database.atomic():
             clients, items = _read(_DUE_WHERE + " AND s.client_id BETWEEN ? AND ?",
                                    (last, part[0], part[-1]))
-            extras = _Extras(day, horizon(day), "{t}.client_id BETWEEN ? AND ?",
+            extras = _Extras(day, until, "{t}.client_id BETWEEN ? AND ?",
                              (part[0], part[-1]))
             result = _bill(clients, [i for i in items if not i.invoiced], writer,
-                           until=horizon(day), extras=extras)
+                           until=until, extras=extras)
         invoice_ids += result.invoice_ids
         advanced += result.advanced
         billed_items += result.billed_items

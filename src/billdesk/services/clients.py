@@ -264,6 +264,15 @@ def _columns(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+
+def client_currency(client_id: int) -> str:
+    """The client's currency code; NotFound (field client_id) when there is
+    no such client."""
+    currency = Client.select(Client.currency).where(Client.id == client_id).scalar()
+    if currency is None:
+        raise NotFound("client_id", f"no client #{client_id}")
+    return currency
+
 @dataclass(frozen=True, slots=True)
 class Change:
     field: str

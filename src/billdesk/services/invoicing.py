@@ -32,7 +32,7 @@ from billdesk.models import (
     now,
 )
 from billdesk.money import Money
-from billdesk.services import billing_settings, changelog, credit, cycles, taxes
+from billdesk.services import billing_settings, changelog, clients, credit, cycles, taxes
 from billdesk.services.amounts import amount_input, date_input
 
 OPEN = ("Draft", "Unpaid", "Collections")
@@ -237,10 +237,7 @@ def owed(client_id: int) -> Money:
 # --- writing
 
 def _client_currency(client_id: int) -> str:
-    currency = Client.select(Client.currency).where(Client.id == client_id).scalar()
-    if currency is None:
-        raise NotFound("client_id", f"no client #{client_id}")
-    return currency
+    return clients.client_currency(client_id)
 
 
 def rates_for_client(client_id: int) -> taxes.TaxRates:

@@ -31,7 +31,7 @@ from typing import Any
 from billdesk.errors import Conflict, InvalidInput, NotFound, Problem, ValidationFailed
 from billdesk.models import Client, Invoice, Quote, QuoteLine, database, now
 from billdesk.money import Money
-from billdesk.services import changelog, invoicing, taxes
+from billdesk.services import changelog, clients, invoicing, taxes
 from billdesk.services.amounts import amount_input, date_input
 
 STAGES = ("Draft", "Delivered", "On hold", "Accepted", "Lost", "Dead")
@@ -330,10 +330,7 @@ def count_current(client_id: int, today: dt.date | None = None) -> int:
 # --- writing
 
 def _client_currency(client_id: int) -> str:
-    currency = Client.select(Client.currency).where(Client.id == client_id).scalar()
-    if currency is None:
-        raise NotFound("client_id", f"no client #{client_id}")
-    return currency
+    return clients.client_currency(client_id)
 
 
 def check_stage(value: Any, field_name: str = "stage") -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from billdesk.errors import Conflict, InvalidInput, NotFound, Problem, ValidationFailed
 from billdesk.models import Client, RecurringInvoice, RecurringLine, database, now
 from billdesk.money import Money
-from billdesk.services import billing_settings, changelog, cycles, invoicing
+from billdesk.services import billing_settings, changelog, clients, cycles, invoicing
 from billdesk.services.amounts import date_input
 
 UNITS = ("month", "year")
@@ -201,10 +201,7 @@ def check(values: dict[str, Any], currency: str) -> dict[str, Any]:
 # --- reading
 
 def _currency(client_id: int) -> str:
-    currency = Client.select(Client.currency).where(Client.id == client_id).scalar()
-    if currency is None:
-        raise NotFound("client_id", f"no client #{client_id}")
-    return currency
+    return clients.client_currency(client_id)
 
 
 def _date(value: Any) -> dt.date | None:

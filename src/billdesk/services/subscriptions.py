@@ -32,7 +32,7 @@ from billdesk.models import (
     now,
 )
 from billdesk.money import Money
-from billdesk.services import billing_settings, catalog, changelog, cycles
+from billdesk.services import billing_settings, catalog, changelog, clients, cycles
 from billdesk.services.amounts import amount_input, date_input
 
 KIND_LABELS = {"service": "Service", "addon": "Addon", "domain": "Domain"}
@@ -213,10 +213,7 @@ def _one_client(records: list[ServiceRecord]) -> int:
 # --------------------------------------------------------------------------- checking values
 
 def _client_currency(client_id: int) -> str:
-    currency = Client.select(Client.currency).where(Client.id == client_id).scalar()
-    if currency is None:
-        raise NotFound("client_id", f"no client #{client_id}")
-    return currency
+    return clients.client_currency(client_id)
 
 
 def check_status(value: Any, kind: str, field_name: str = "status", item: str = "") -> str:

@@ -193,6 +193,7 @@ class SummaryTab(QWidget):
         self.current_quotes.follow(window)
         self.queued = QueuedItems(window.ops)  # billable items and recurring invoices (B3, B5)
         self.lists.addTab(self.queued, "Queued invoice items")
+        self.queued.load(window.client_id)  # then it follows the changes itself
         panels = QWidget()
         grid = QGridLayout(panels)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -737,7 +738,6 @@ class ClientWindow(QMainWindow):
         self.reload_billing()
         self.reload_services()
         self.reload_counts()
-        self.summary.queued.load(self.client_id)
 
     def reload_counts(self) -> None:
         """The Summary's order and quote counts (C4)."""
@@ -750,12 +750,11 @@ class ClientWindow(QMainWindow):
 
     def reload_billing(self) -> None:
         """What money events change: the Summary figures, the Invoices and
-        Transactions tabs, and the log; the services soon after (paying a
+        Transactions tabs; the services and the log soon after (paying a
         renewal moves its due date), once for a burst of changes."""
         self.summary.billing.load(self.client_id)
         self.invoices.load()
         self.transactions.load()
-        self.log.load()
         self._services_soon.start()
 
     def reload_services(self) -> None:

@@ -28,10 +28,14 @@ def _typed(text: str, currency: str) -> Money | None:
 
 
 def method_combo(current: str = "") -> Any:
+    """The payment methods of Settings, "—" for none, on ``current``; a
+    method no longer offered is still shown when it is the current one
+    (not silently dropped)."""
     names = billing_settings.payment_methods()
     widget = combo([("—", "")] + [(n, n) for n in names])
-    index = widget.findData(current)
-    widget.setCurrentIndex(max(index, 0))
+    if current and widget.findData(current) < 0:
+        widget.addItem(current, current)
+    widget.setCurrentIndex(max(widget.findData(current), 0))
     return widget
 
 

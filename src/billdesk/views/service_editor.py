@@ -221,11 +221,7 @@ class ServiceDialog(QDialog):
             add(layout, "expiry_date", "Expiry date", self.expiry, self.expiry.date)
             self.expiry.toggled.connect(self.form.edited)
         current = record.payment_method if record else client_method
-        methods = method_combo(current)
-        if current and methods.findData(current) < 0:  # no longer offered: shown, not dropped
-            methods.addItem(current, current)
-            methods.setCurrentIndex(methods.count() - 1)
-        add(layout, "payment_method", "Payment method", methods)
+        add(layout, "payment_method", "Payment method", method_combo(current))
         self.override = None
         if self.kind != "domain":
             self.override = add(layout, "override_suspend", "Override auto-suspend",
