@@ -406,6 +406,18 @@ def test_a_restarted_sequence_skips_numbers_already_taken(client: int) -> None:
     assert made == ["INV-2026-00006", "INV-2026-00007", "INV-2026-00008", "INV-2026-00009"]
 
 
+def test_a_generated_invoice_with_nothing_to_pay_is_paid_and_renews(client: int) -> None:
+    free_ride = groups.add_group("Partners", discount="100", separate_invoices=False)
+    clients.update_client(client, {"group_id": free_ride})
+    s = service(client, "10.00")
+    (inv,) = billing_run.generate_due(today=DAY).invoice_ids
+    record = invoicing.get_invoice(inv)
+    assert (record.total, record.status, record.paid_date) == (m("0.00"), "Paid", D(2026, 1, 20))
+    assert next_due(s) == D(2026, 2, 28)  # paid, so renewed: the same path as any payment
+    assert not billing_run.generate_due(today=DAY)
+    check_invariants(client)
+
+
 # --- two writers at once
 
 _RACE = """

@@ -8,7 +8,7 @@ an item is never invoiced twice for one due date — not when generation
 runs twice, nor when two processes run it at once: each chunk reads what
 is due inside its own write transaction, which SQLite serialises. Paying
 the invoice moves the item's next due date on by one cycle
-(``invoicing._mark_paid``).
+(``invoicing.set_paid``).
 
 Lines of one client that share a due date and a payment method go on one
 invoice, unless the client or the client's group asks for separate
@@ -327,12 +327,11 @@ class _Writer:
             sums = taxes.compute_units(line_sum, sum(row.units for row in rows if row.taxed)
                                        if rates.any else 0, rates)
             total = sums[3]
-            status, paid_date = ("Unpaid", None) if total else ("Paid", date or today)
             if not total:
-                settled.append(invoice_id)
-            invoices.append((invoice_id, client.id, numbers[n], "standard", status, date or today,
-                             due, paid_date, cur, method, *rate_columns, *sums, stamp, stamp,
-                             recurring_id, recurring_date))
+                settled.append((invoice_id, dt.date.fromisoformat(date or today)))
+            invoices.append((invoice_id, client.id, numbers[n], "standard", "Unpaid",
+                             date or today, due, None, cur, method, *rate_columns, *sums, stamp,
+                             stamp, recurring_id, recurring_date))
             lines += [(invoice_id, pos, *row) for pos, row in enumerate(rows, 1)]
             logs.append((client.id, stamp, self.actor,
                          f"Invoice #{numbers[n]} generated: total "
@@ -348,8 +347,8 @@ class _Writer:
             "link_id, due_date, group_name) VALUES (?,?,?,?,?,?,?,?,?)", lines)
         conn.executemany("INSERT INTO client_log (client_id, at, actor, message) VALUES (?,?,?,?)",
                          logs)
-        for invoice_id in settled:  # nothing to pay (a 100 % discount): Paid, and renewed
-            invoicing._advance_renewals(invoice_id, self.actor)
+        for invoice_id, when in settled:  # nothing to pay (a 100 % discount): Paid, the one way
+            invoicing.set_paid(invoice_id, when, self.actor)
         ids = [first_id + n for n in range(len(drafts))]
         for invoice_id, (client, *_rest) in zip(ids, drafts, strict=True):
             if client.credit > 0:

@@ -395,11 +395,12 @@ def _publish(invoice_id: int, actor: str | None) -> str:
     if not inv.lines:
         raise InvalidInput("lines", "add at least one line before publishing")
     number = billing_settings.take_number(inv.date)
-    status, paid_date = ("Paid", inv.date) if not inv.total else ("Unpaid", None)
-    Invoice.update(number=number, status=status, paid_date=paid_date, updated_at=now()).where(
+    Invoice.update(number=number, status="Unpaid", updated_at=now()).where(
         Invoice.id == invoice_id).execute()
-    if status == "Paid":
-        _advance_renewals(invoice_id, actor)
+    status = "Unpaid"
+    if not inv.total:  # nothing to pay: Paid at once, the one way (renewals move on)
+        set_paid(invoice_id, inv.date, actor)
+        status = "Paid"
     kind = "Add-funds invoice" if inv.is_add_funds else "Invoice"
     changelog.record(inv.client_id, f"{kind} #{number} published: total {inv.total} {inv.currency}, "
                      f"due {inv.due_date.isoformat()}" + (" (nothing to pay: marked Paid)"
@@ -472,7 +473,7 @@ def update_invoice(invoice_id: int, lines: Sequence[LineInput] | None = None, *,
                 raise Conflict("lines", f"the new total {totals.total} is less than what was already "
                                         f"paid and credited ({settled})")
             if inv.status in OWING and totals.total == settled:
-                _mark_paid(invoice_id, dt.date.today(), actor)
+                set_paid(invoice_id, dt.date.today(), actor)
             if totals.total != inv.total:
                 changelog.record(inv.client_id, f"Invoice {inv.label} edited",
                                  field=f"Invoice {inv.label} total", old=str(inv.total),
@@ -484,9 +485,10 @@ def update_invoice(invoice_id: int, lines: Sequence[LineInput] | None = None, *,
     return get_invoice(invoice_id)
 
 
-def _mark_paid(invoice_id: int, when: dt.date, actor: str | None = None) -> None:
-    """Every way an invoice becomes Paid comes through here: it moves the
-    next due date of each renewal it billed by one cycle."""
+def set_paid(invoice_id: int, when: dt.date, actor: str | None = None) -> None:
+    """Every way an invoice becomes Paid comes through here (call it inside
+    the caller's transaction): it moves the next due date of each renewal
+    it billed by one cycle."""
     Invoice.update(status="Paid", paid_date=when, updated_at=now()).where(
         Invoice.id == invoice_id).execute()
     _advance_renewals(invoice_id, actor)
@@ -622,7 +624,7 @@ def split_invoice(invoice_id: int, line_ids: Iterable[int], *, actor: str | None
             if inv.status == "Collections" and _status(new_id) == "Unpaid":
                 Invoice.update(status="Collections").where(Invoice.id == new_id).execute()
             if not get_invoice(invoice_id).total:  # what stays behind owes nothing
-                _mark_paid(invoice_id, dt.date.today(), actor)
+                set_paid(invoice_id, dt.date.today(), actor)
     return new_id
 
 
@@ -665,7 +667,7 @@ def _apply(inv: InvoiceRecord, value: Money, when: dt.date, actor: str | None) -
         Invoice.id == inv.id).execute()
     covered = value == inv.balance
     if covered:
-        _mark_paid(inv.id, when, actor)
+        set_paid(inv.id, when, actor)
     changelog.record(inv.client_id, f"Credit {value} {inv.currency} applied to invoice {inv.label}"
                      + (": paid in full" if covered else ""), actor=actor)
 

@@ -73,7 +73,7 @@ def add_payment(invoice_id: int, amount: Any, *, fee: Any = None, date: Any = No
         Invoice.update(paid=Invoice.paid + applied.minor_units, updated_at=now()).where(
             Invoice.id == invoice_id).execute()
         if applied == due:
-            invoicing._mark_paid(invoice_id, when, actor)
+            invoicing.set_paid(invoice_id, when, actor)
         if inv.is_add_funds:
             added = value
             credit.post(inv.client_id, value, "add_funds", f"Add funds: invoice {inv.label}",
