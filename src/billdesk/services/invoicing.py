@@ -196,6 +196,18 @@ def get_invoices(invoice_ids: Sequence[int]) -> list[InvoiceRecord]:
     return [_record(rows[i], lines[i]) for i in ids if i in rows]
 
 
+def labels(invoice_ids: Sequence[int]) -> dict[int, str]:
+    """How people name these invoices (see InvoiceRecord.label), read
+    without their lines."""
+    ids = list(invoice_ids)
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        found.update((iid, f"#{number}" if number else f"draft {iid}") for iid, number in
+                     Invoice.select(Invoice.id, Invoice.number)
+                     .where(Invoice.id.in_(ids[start:start + 500])).tuples())
+    return found
+
+
 def find_invoice(text: str) -> int:
     """An invoice id from an id or a number as typed."""
     text = (text or "").strip()

@@ -55,7 +55,7 @@ class QuoteTableModel(_ListModel):
 
         self.today = dt.date.today()
         ids = [r.invoice_id for r in records if r.invoice_id is not None]
-        self.invoice_labels = {inv.id: inv.label for inv in invoicing.get_invoices(ids)}
+        self.invoice_labels = invoicing.labels(ids)
         self.set_rows(list(records))
 
     def record(self, row: int) -> QuoteRecord | None:
