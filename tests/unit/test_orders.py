@@ -242,6 +242,8 @@ def test_domains_addons_onetime_and_free(shop: dict[str, int]) -> None:
                                               date=DAY))
     (item,) = dom.items
     assert (item.kind, item.name, item.status) == ("domain", "example.org", "Pending")
+    registered = Service.get_by_id(item.id)  # registered for the first period
+    assert (registered.next_due, registered.expiry_date) == (D(2027, 1, 31), D(2027, 1, 31))
     assert lines(dom.invoice_id)[0] == (
         "Domain registration - example.org - 1 year (Jan 31, 2026 - Jan 30, 2027)", "12.00",
         False, "Domain")

@@ -369,9 +369,9 @@ def place_order(client_id: int, product: int | str, cycle: str, *, promo: str | 
                 client_id, quote.parent_id, product=quote.product_id, taxed=quote.taxed,
                 signup_date=quote.date, next_due=quote.next_due, **common)
         else:
-            item_id = subscriptions.add_domain(
+            item_id = subscriptions.add_domain(  # registered for the first period
                 client_id, quote.name, registration_date=quote.date, next_due=quote.next_due,
-                taxed=quote.taxed, **common)
+                expiry_date=quote.next_due, taxed=quote.taxed, **common)
         # due dates keep the signup day (31 Jan → 28 Feb → 31 Mar), not the first due date's
         Service.update(order=order_id, product=quote.product_id, due_day=quote.date.day,
                        promo=quote.promo.id if quote.promo and quote.promo.recurring else None
