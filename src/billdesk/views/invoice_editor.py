@@ -18,13 +18,11 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -47,19 +45,8 @@ from billdesk.views.models.billing_tables import (
 from billdesk.views.money_dialogs import AmountDialog, PaymentDialog, RefundDialog, _typed, method_combo
 from billdesk.views.notices import file_saved
 from billdesk.views.ops import Changes, Operations
-from billdesk.views.tables import setup_table
+from billdesk.views.tables import LiveDelegate, setup_table
 
-
-class _LiveDelegate(QStyledItemDelegate):
-    """Commits every keystroke, so the totals follow the typing."""
-
-    def createEditor(self, parent, option, index):  # noqa: ANN001, ANN201
-        editor = super().createEditor(parent, option, index)
-        if isinstance(editor, QLineEdit):
-            editor.textEdited.connect(lambda _text, e=editor: self.commitData.emit(e))
-            if index.column() == LineColumn.AMOUNT:
-                editor.setAlignment(Qt.AlignmentFlag.AlignRight)
-        return editor
 
 
 class InvoiceEditor(QMainWindow):
@@ -107,7 +94,7 @@ class InvoiceEditor(QMainWindow):
         self.lines_view = QTableView()
         self.lines_view.setObjectName("lines")
         self.lines_view.setModel(self.lines)
-        self.lines_view.setItemDelegate(_LiveDelegate(self.lines_view))
+        self.lines_view.setItemDelegate(LiveDelegate(self.lines_view))
         setup_table(self.lines_view, LineColumn.DESCRIPTION, editable=True, row_numbers=True)
         triggers = QAbstractItemView.EditTrigger
         self.lines_view.setEditTriggers(triggers.DoubleClicked | triggers.EditKeyPressed

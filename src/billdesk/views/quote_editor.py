@@ -17,10 +17,8 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -34,21 +32,10 @@ from billdesk.views.errors import show_error
 from billdesk.views.forms import PROBLEM_STYLE, Form, combo, date_edit, line, save_cancel
 from billdesk.views.models.quote_tables import QuoteLineColumn, QuoteLinesModel
 from billdesk.views.ops import Changes, Operations
-from billdesk.views.tables import setup_table
+from billdesk.views.tables import LiveDelegate, setup_table
 
 TEXT_FIELDS = ("proposal", "customer_notes", "admin_notes")
 
-
-class _LiveDelegate(QStyledItemDelegate):
-    """Commits every keystroke, so the amounts and totals follow the typing."""
-
-    def createEditor(self, parent, option, index):  # noqa: ANN001, ANN201
-        editor = super().createEditor(parent, option, index)
-        if isinstance(editor, QLineEdit):
-            editor.textEdited.connect(lambda _text, e=editor: self.commitData.emit(e))
-            if index.column() != QuoteLineColumn.DESCRIPTION:
-                editor.setAlignment(Qt.AlignmentFlag.AlignRight)
-        return editor
 
 
 def _texts() -> QPlainTextEdit:
@@ -103,7 +90,7 @@ class QuoteEditor(QDialog):
         self.lines_view = QTableView()
         self.lines_view.setObjectName("quoteLines")
         self.lines_view.setModel(self.lines)
-        self.lines_view.setItemDelegate(_LiveDelegate(self.lines_view))
+        self.lines_view.setItemDelegate(LiveDelegate(self.lines_view))
         setup_table(self.lines_view, QuoteLineColumn.DESCRIPTION, editable=True, row_numbers=True)
         triggers = QAbstractItemView.EditTrigger
         self.lines_view.setEditTriggers(triggers.DoubleClicked | triggers.EditKeyPressed

@@ -4,7 +4,8 @@ per row at a compact height, and the free width given to one text column
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyledItemDelegate, QTableView
 
 
 def setup_table(view: QTableView, stretch: int | None = None, *, editable: bool = False,
@@ -25,3 +26,17 @@ def setup_table(view: QTableView, stretch: int | None = None, *, editable: bool 
     if stretch is not None:
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return view
+
+
+class LiveDelegate(QStyledItemDelegate):
+    """Commits every keystroke, so amounts and totals follow the typing;
+    editors of the model's right-aligned columns (``RIGHT_COLUMNS``) align
+    right too."""
+
+    def createEditor(self, parent, option, index):  # noqa: ANN001, ANN201
+        editor = super().createEditor(parent, option, index)
+        if isinstance(editor, QLineEdit):
+            editor.textEdited.connect(lambda _text, e=editor: self.commitData.emit(e))
+            if index.column() in getattr(index.model(), "RIGHT_COLUMNS", ()):
+                editor.setAlignment(Qt.AlignmentFlag.AlignRight)
+        return editor

@@ -241,38 +241,27 @@ class LineColumn(IntEnum):
     GROUP = 3  # the service group heading the line on the invoice (S7); read-only
 
 
-class LinesModel(QAbstractTableModel):
-    """An invoice's lines while they are edited: the amount stays the text
-    the user typed until the invoice is saved (the service checks it)."""
+class EditableLinesModel(QAbstractTableModel):
+    """Lines being typed into an editor (an invoice's, a quote's): rows of
+    typed values, read-only once the document is settled, a problem per
+    (row, column) shown as tooltip and colour. Subclasses say the columns
+    (HEADERS, RIGHT_COLUMNS), what a row holds, and data/setData."""
 
-    HEADERS = {LineColumn.DESCRIPTION: "Description", LineColumn.AMOUNT: "Amount",
-               LineColumn.TAXED: "Taxed", LineColumn.GROUP: "Group"}
+    HEADERS: dict[int, str] = {}
+    RIGHT_COLUMNS: frozenset[int] = frozenset()
     edited = Signal()
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        # [description, amount text, taxed, type, link, id, renewal due date, group]
         self._rows: list[list[Any]] = []
         self.read_only = False
         self.problems: dict[tuple[int, int], str] = {}
 
-    def set_lines(self, lines: list[invoicing.Line]) -> None:
+    def _reset(self, rows: list[list[Any]]) -> None:
         self.beginResetModel()
-        self._rows = [[ln.description, str(ln.amount), ln.taxed, ln.type, ln.link_id, ln.id,
-                       ln.due_date, ln.group] for ln in lines]
+        self._rows = rows
         self.problems = {}
         self.endResetModel()
-
-    def lines(self) -> list[invoicing.LineInput]:
-        return [invoicing.LineInput(d, a, t, ty, link, due, group)
-                for d, a, t, ty, link, _, due, group in self._rows]
-
-    def line_id(self, row: int) -> int | None:
-        return self._rows[row][5] if 0 <= row < len(self._rows) else None
-
-    def has_groups(self) -> bool:
-        """Whether any line sits under a service group heading."""
-        return any(row[7] for row in self._rows)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -285,11 +274,69 @@ class LinesModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal:
             if role == Qt.ItemDataRole.DisplayRole:
                 return list(self.HEADERS.values())[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole and section == LineColumn.AMOUNT:
+            if role == Qt.ItemDataRole.TextAlignmentRole and section in self.RIGHT_COLUMNS:
                 return RIGHT
         if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
             return section + 1
         return None
+
+    def _problem_data(self, index: Index, role: int) -> Any:
+        """The tooltip and colour of a cell the last save refused."""
+        problem = self.problems.get((index.row(), index.column()))
+        if problem:
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return problem
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QColor("#fde2e2")
+        return None
+
+    def _append(self, row_values: list[Any]) -> int:
+        row = len(self._rows)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._rows.append(row_values)
+        self.endInsertRows()
+        self.edited.emit()
+        return row
+
+    def remove_line(self, row: int) -> None:
+        if not 0 <= row < len(self._rows):
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._rows[row]
+        self.endRemoveRows()
+        self.problems = {}
+        self.edited.emit()
+
+    def show_problems(self, problems: list[tuple[int, int, str]]) -> None:
+        self.problems = {(r, c): text for r, c, text in problems}
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(self._rows) - 1, self.columnCount() - 1))
+
+
+class LinesModel(EditableLinesModel):
+    """An invoice's lines while they are edited: the amount stays the text
+    the user typed until the invoice is saved (the service checks it)."""
+
+    HEADERS = {LineColumn.DESCRIPTION: "Description", LineColumn.AMOUNT: "Amount",
+               LineColumn.TAXED: "Taxed", LineColumn.GROUP: "Group"}
+    RIGHT_COLUMNS = frozenset({LineColumn.AMOUNT})
+    # a row: [description, amount text, taxed, type, link, id, renewal due date, group]
+
+    def set_lines(self, lines: list[invoicing.Line]) -> None:
+        self._reset([[ln.description, str(ln.amount), ln.taxed, ln.type, ln.link_id, ln.id,
+                      ln.due_date, ln.group] for ln in lines])
+
+    def lines(self) -> list[invoicing.LineInput]:
+        return [invoicing.LineInput(d, a, t, ty, link, due, group)
+                for d, a, t, ty, link, _, due, group in self._rows]
+
+    def line_id(self, row: int) -> int | None:
+        return self._rows[row][5] if 0 <= row < len(self._rows) else None
+
+    def has_groups(self) -> bool:
+        """Whether any line sits under a service group heading."""
+        return any(row[7] for row in self._rows)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
@@ -318,13 +365,7 @@ class LinesModel(QAbstractTableModel):
             return Qt.CheckState.Checked if row[2] else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.TextAlignmentRole and column == LineColumn.AMOUNT:
             return RIGHT
-        problem = self.problems.get((index.row(), column))
-        if problem:
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return problem
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return QColor("#fde2e2")
-        return None
+        return self._problem_data(index, role)
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or self.read_only:
@@ -343,23 +384,4 @@ class LinesModel(QAbstractTableModel):
         return True
 
     def add_line(self, description: str = "", amount: str = "", taxed: bool = False) -> int:
-        row = len(self._rows)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._rows.append([description, amount, taxed, "", None, None, None, ""])
-        self.endInsertRows()
-        self.edited.emit()
-        return row
-
-    def remove_line(self, row: int) -> None:
-        if not 0 <= row < len(self._rows):
-            return
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._rows[row]
-        self.endRemoveRows()
-        self.problems = {}
-        self.edited.emit()
-
-    def show_problems(self, problems: list[tuple[int, int, str]]) -> None:
-        self.problems = {(r, c): text for r, c, text in problems}
-        if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 2))
+        return self._append([description, amount, taxed, "", None, None, None, ""])

@@ -7,20 +7,20 @@ import datetime as dt
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from billdesk.services import quotes
 from billdesk.services.quotes import LineInput, QuoteRecord
 from billdesk.views import fmt
 from billdesk.views.models import IdRole, SortRole
+from billdesk.views.models.billing_tables import EditableLinesModel
 from billdesk.views.models.simple_tables import RIGHT, Index, _ListModel
 
 STAGE_COLOURS = {
     "Draft": "#66707c", "Delivered": "#1f4e79", "On hold": "#9a6b00", "Accepted": "#2e7d32",
     "Lost": "#8a8a8a", "Dead": "#8a8a8a",
 }
-PROBLEM_BACKGROUND = "#fde2e2"
 
 
 class QuoteColumn(IntEnum):
@@ -116,7 +116,7 @@ _FIELDS = {QuoteLineColumn.DESCRIPTION: "description", QuoteLineColumn.QUANTITY:
            QuoteLineColumn.UNIT_PRICE: "unit_price", QuoteLineColumn.DISCOUNT: "discount"}
 
 
-class QuoteLinesModel(QAbstractTableModel):
+class QuoteLinesModel(EditableLinesModel):
     """A quote's lines while they are edited: the values stay the text the
     user typed until the quote is saved (the service checks them); the
     amount column shows what each line comes to so far."""
@@ -126,22 +126,15 @@ class QuoteLinesModel(QAbstractTableModel):
                QuoteLineColumn.AMOUNT: "Amount", QuoteLineColumn.TAXED: "Taxed"}
     RIGHT_COLUMNS = frozenset({QuoteLineColumn.QUANTITY, QuoteLineColumn.UNIT_PRICE,
                                QuoteLineColumn.DISCOUNT, QuoteLineColumn.AMOUNT})
-    edited = Signal()
+    # a row: [description, quantity, unit price, discount, taxed] as typed
 
     def __init__(self, currency: str, parent: Any = None) -> None:
         super().__init__(parent)
         self.currency = currency
-        # [description, quantity, unit price, discount, taxed] as typed
-        self._rows: list[list[Any]] = []
-        self.read_only = False
-        self.problems: dict[tuple[int, int], str] = {}
 
     def set_lines(self, lines: list[quotes.Line]) -> None:
-        self.beginResetModel()
-        self._rows = [[ln.description, quotes._plain(ln.quantity), str(ln.unit_price),
-                       quotes._plain(ln.discount), ln.taxed] for ln in lines]
-        self.problems = {}
-        self.endResetModel()
+        self._reset([[ln.description, quotes._plain(ln.quantity), str(ln.unit_price),
+                      quotes._plain(ln.discount), ln.taxed] for ln in lines])
 
     def lines(self) -> list[LineInput]:
         return [LineInput(d, u, quantity=q, discount=disc or "0", taxed=t)
@@ -156,23 +149,6 @@ class QuoteLinesModel(QAbstractTableModel):
                           line.taxed), self.currency, n)
             found.append((checked.amount, checked.taxed) if checked else None)
         return found
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal:
-            if role == Qt.ItemDataRole.DisplayRole:
-                return list(self.HEADERS.values())[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole and section in self.RIGHT_COLUMNS:
-                return RIGHT
-        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
-            return section + 1
-        return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
@@ -204,13 +180,7 @@ class QuoteLinesModel(QAbstractTableModel):
             return Qt.CheckState.Checked if row[4] else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.TextAlignmentRole and column in self.RIGHT_COLUMNS:
             return RIGHT
-        problem = self.problems.get((index.row(), column))
-        if problem:
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return problem
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return QColor(PROBLEM_BACKGROUND)
-        return None
+        return self._problem_data(index, role)
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or self.read_only:
@@ -232,27 +202,7 @@ class QuoteLinesModel(QAbstractTableModel):
 
     def add_line(self, description: str = "", unit_price: str = "", quantity: str = "1",
                  discount: str = "0", taxed: bool = False) -> int:
-        row = len(self._rows)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._rows.append([description, quantity, unit_price, discount, taxed])
-        self.endInsertRows()
-        self.edited.emit()
-        return row
-
-    def remove_line(self, row: int) -> None:
-        if not 0 <= row < len(self._rows):
-            return
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._rows[row]
-        self.endRemoveRows()
-        self.problems = {}
-        self.edited.emit()
-
-    def show_problems(self, problems: list[tuple[int, int, str]]) -> None:
-        self.problems = {(r, c): text for r, c, text in problems}
-        if self._rows:
-            self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(self._rows) - 1, len(self.HEADERS) - 1))
+        return self._append([description, quantity, unit_price, discount, taxed])
 
     @staticmethod
     def column_of(field_name: str) -> int:
