@@ -22,6 +22,15 @@ def message_for(exc: BilldeskError) -> str:
     return f"{field}: {exc.message}" if field else exc.message
 
 
+def line_field(field: str) -> tuple[int, str] | None:
+    """A refused line's place, as services name it: "lines[2].amount" →
+    (1, "amount") (the row from 0); None for any other field."""
+    if not field.startswith("lines[") or "]" not in field:
+        return None
+    number, _, rest = field[len("lines["):].partition("]")
+    return int(number) - 1, rest.lstrip(".")
+
+
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
     """A refused input says what and where; anything else is a bug."""
     if isinstance(exc, BilldeskError):

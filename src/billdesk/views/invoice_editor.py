@@ -32,7 +32,7 @@ from billdesk.errors import BilldeskError, NotFound, ValidationFailed
 from billdesk.money import Money
 from billdesk.services import clients, credit, invoicing, payments
 from billdesk.views import fmt
-from billdesk.views.errors import show_error
+from billdesk.views.errors import line_field, show_error
 from billdesk.views.forms import PROBLEM_STYLE, date_edit
 from billdesk.views.models import IdRole
 from billdesk.views.models.billing_tables import (
@@ -419,9 +419,10 @@ class InvoiceEditor(QMainWindow):
         problems = exc.problems if isinstance(exc, ValidationFailed) else []
         cells = []
         for p in problems:
-            if p.field.startswith("lines["):
-                row = int(p.field[6:p.field.index("]")]) - 1
-                column = LineColumn.AMOUNT if p.field.endswith("amount") else LineColumn.DESCRIPTION
+            place = line_field(p.field)
+            if place is not None:
+                row, name = place
+                column = LineColumn.AMOUNT if name == "amount" else LineColumn.DESCRIPTION
                 cells.append((row, column, p.message))
         self.lines.show_problems(cells)
         from billdesk.views.errors import message_for

@@ -28,7 +28,7 @@ from billdesk.errors import BilldeskError, Problem, ValidationFailed
 from billdesk.services import clients, invoicing, quotes, taxes
 from billdesk.services.quotes import QuoteRecord
 from billdesk.views import fmt
-from billdesk.views.errors import show_error
+from billdesk.views.errors import line_field, show_error
 from billdesk.views.forms import PROBLEM_STYLE, Form, combo, date_edit, line, save_cancel
 from billdesk.views.models.quote_tables import QuoteLineColumn, QuoteLinesModel
 from billdesk.views.ops import Changes, Operations
@@ -289,9 +289,10 @@ class QuoteEditor(QDialog):
         rest: list[Problem] = []
         line_messages: list[str] = []
         for p in problems:
-            if p.field.startswith("lines["):
-                row = int(p.field[6:p.field.index("]")]) - 1
-                column = QuoteLinesModel.column_of(p.field.rpartition(".")[2])
+            place = line_field(p.field)
+            if place is not None:
+                row, name = place
+                column = QuoteLinesModel.column_of(name)
                 cells.append((row, column, p.message))
                 name = self.lines.HEADERS[column].lower()
                 line_messages.append(f"Line {row + 1} {name}: {p.message}")

@@ -28,6 +28,7 @@ from billdesk.errors import BilldeskError, Problem, ValidationFailed
 from billdesk.services import clients, recurring
 from billdesk.services.recurring import RecurringRecord
 from billdesk.views import fmt, forms
+from billdesk.views.errors import line_field
 from billdesk.views.money_dialogs import method_combo
 from billdesk.views.ops import Changes, Operations
 
@@ -267,9 +268,9 @@ class RecurringDialog(QDialog):
 def _line_text(problem: Problem) -> str:
     """"lines[2].amount" → "Line 2 amount: …"; "item" → the message."""
     field = problem.field
-    if field.startswith("lines[") and "]" in field:
-        number, _, rest = field[len("lines["):].partition("]")
-        return f"Line {number} {rest.lstrip('.')}: {problem.message}"
+    place = line_field(field)
+    if place is not None:
+        return f"Line {place[0] + 1} {place[1]}: {problem.message}"
     if field == "item":
         return f"Lines: {problem.message}"
     return f"{field}: {problem.message}"
