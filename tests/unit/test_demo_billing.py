@@ -5,10 +5,8 @@ rows, not taken from the generator — and then used by the services."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from billdesk.services import (
 )
 
 from billing_helpers import check_invariants
+from demo_helpers import book, copy, rows  # noqa: F401 (fixtures)
 
 N_CLIENTS = 250
 SEED = 3
@@ -47,33 +46,6 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         close_database()
     assert result.clients == N_CLIENTS and result.invoices > 0
     return path
-
-
-@pytest.fixture
-def book(demo_file: Path) -> Iterator[Path]:
-    """The module's demo book, open through the services."""
-    init_db(demo_file)
-    yield demo_file
-    close_database()
-
-
-@pytest.fixture
-def copy(demo_file: Path, tmp_path: Path) -> Iterator[Path]:
-    """A private copy, for tests that write."""
-    path = tmp_path / "copy.sqlite3"
-    shutil.copy(demo_file, path)
-    init_db(path)
-    yield path
-    close_database()
-
-
-def rows(path: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    con = sqlite3.connect(path)
-    con.row_factory = sqlite3.Row
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def by(items: list[sqlite3.Row], key: str) -> dict[object, list[sqlite3.Row]]:

@@ -7,9 +7,7 @@ quotes, billable items and recurring invoices, made by their services."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +32,7 @@ from billdesk.services import (
 )
 
 from billing_helpers import check_invariants
+from demo_helpers import book, copy, rows  # noqa: F401 (fixtures)
 
 N_CLIENTS = 120
 SEED = 4
@@ -53,31 +52,6 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.promos == 4 and result.orders >= 3 and result.quotes >= 3
     assert result.billable_items >= 4 and result.recurring_invoices >= 1
     return path
-
-
-@pytest.fixture
-def book(demo_file: Path) -> Iterator[Path]:
-    init_db(demo_file)
-    yield demo_file
-    close_database()
-
-
-@pytest.fixture
-def copy(demo_file: Path, tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "copy.sqlite3"
-    shutil.copy(demo_file, path)
-    init_db(path)
-    yield path
-    close_database()
-
-
-def rows(path: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    con = sqlite3.connect(path)
-    con.row_factory = sqlite3.Row
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_catalogue_of_several_types_priced_in_the_default_currency(book):
