@@ -8,8 +8,9 @@ benchmarks/.cache/):
     Python's sqlite3 module running the same SQL on the same file
   - keystroke → repainted list, median
 the billing figures of benchmarks/billing.py on their own book, and
-generating due invoices for 10,000 clients (benchmarks/schedule.py).
-BENCH_ONLY=clients, billing or schedule runs one part.
+generating due invoices for 10,000 clients (benchmarks/schedule.py) and
+the whole daily automation run on that book (benchmarks/automation.py).
+BENCH_ONLY=clients, billing, schedule or automation runs one part.
 """
 
 from __future__ import annotations
@@ -252,6 +253,11 @@ def main() -> int:
 
         schedule.run(cached_book(f"schedule-{schedule.CLIENTS}", "the scheduled-billing book",
                                  schedule.build), report)
+    if only in ("", "automation"):
+        import automation
+
+        automation.run(cached_book(f"automation-{automation.CLIENTS}", "the automation book",
+                                   automation.build), report)
     widths = [max(len(r[i]) for r in RESULTS + [("figure", "value", "target", "raw sqlite3 (ratio)", "")])
               for i in range(5)]
     header = ("figure", "value", "target", "raw sqlite3 (ratio)", "")

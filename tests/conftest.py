@@ -34,3 +34,14 @@ def db(db_path: Path) -> Iterator[object]:
     database = init_db(db_path)
     yield database
     close_database()
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A real SMTP server (aiosmtpd, STARTTLS + login) on 127.0.0.1, trusted
+    through SSL_CERT_FILE; the SMTP password kept in the file store, never
+    a real keyring. ``smtp_server.configure()`` points billdesk at it (the
+    book must be open). See tests/smtp_helpers.py."""
+    from smtp_helpers import smtp_server_fixture
+
+    yield from smtp_server_fixture(tmp_path, monkeypatch)

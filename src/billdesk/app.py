@@ -108,6 +108,8 @@ def main(db: str | None = None, smoke_test: bool = False) -> int:
         window.table.painted.connect(painted)
         QTimer.singleShot(SMOKE_TIMEOUT_MS, app.quit)
     window.show()
+    if not smoke_test:  # the daily run (A1): checks now, catching up missed days, then every minute
+        QTimer.singleShot(0, window.scheduler.start)
     code = app.exec()
     ops.shutdown()
     close_database()

@@ -53,6 +53,8 @@ def test_add_client_fills_defaults_and_logs_creation(db):
         "language": "en", "status": "Active", "notes": "", "tax_exempt": False, "auto_cc": True,
         "overdue_notices": True, "late_fees": True, "separate_invoices": False,
         "two_factor": False, "group_id": None, "billing_contact_id": None, "payment_method": "",
+        "auto_suspend": None, "suspend_days": None, "auto_terminate": None,
+        "terminate_days": None, "payment_reminders": None, "auto_status": None,
     }
     record = clients.get_client(client_id)
     assert record.display_name == "Ann Lee"

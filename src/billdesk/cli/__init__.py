@@ -58,7 +58,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from billdesk.cli import billable, billing, clients, demo, orders, products, quotes, services
+    from billdesk.cli import (
+        automation,
+        billable,
+        billing,
+        clients,
+        demo,
+        orders,
+        products,
+        quotes,
+        services,
+    )
 
     parser = _Parser(prog="billdesk", description="Offline billing for small businesses. "
                      "With no command, opens the window.")
@@ -74,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     orders.register(commands)
     quotes.register(commands)
     billable.register(commands)
+    automation.register(commands)
     return parser
 
 

@@ -4,6 +4,14 @@ from billdesk.models.db import close_database, database, init_db, open_database,
 from billdesk.models.tables import (
     ACCOUNT_TYPES,
     ALL_MODELS,
+    AUTOMATION_RUN_STATUSES,
+    EMAIL_STATUSES,
+    EMAIL_TEMPLATE_KINDS,
+    AutomationDay,
+    AutomationRun,
+    Email,
+    EmailAttachment,
+    EmailTemplate,
     BILLABLE_ACTIONS,
     BILLABLE_UNITS,
     BILLING_CYCLES,
@@ -51,7 +59,9 @@ from billdesk.models.tables import (
 )
 
 __all__ = [
-    "ACCOUNT_TYPES", "ALL_MODELS", "BILLABLE_ACTIONS", "BILLABLE_UNITS", "BILLING_CYCLES",
+    "ACCOUNT_TYPES", "ALL_MODELS", "AUTOMATION_RUN_STATUSES", "EMAIL_STATUSES",
+    "EMAIL_TEMPLATE_KINDS", "AutomationDay", "AutomationRun", "Email", "EmailAttachment",
+    "EmailTemplate", "BILLABLE_ACTIONS", "BILLABLE_UNITS", "BILLING_CYCLES",
     "CLIENT_STATUSES", "CREDIT_KINDS", "DISPLAY_FORMATS", "DOMAIN_STATUSES", "EMAIL_CATEGORIES",
     "INVOICE_KINDS", "INVOICE_STATUSES", "ORDER_STATUSES", "PRODUCT_TYPES", "PROMO_KINDS",
     "QUOTE_STAGES", "RECURRING_STATUSES", "RECURRING_UNITS", "SERVICE_KINDS", "SERVICE_STATUSES",

@@ -474,6 +474,92 @@ CREATE UNIQUE INDEX invoice_recurring ON invoice (recurring_id, recurring_date)
     WHERE recurring_id IS NOT NULL;
 """
 
+# Email and the daily automation run (issue 6).
+_M6_EMAIL_AUTOMATION = """
+-- E1: templates edited by the owner; a template not in this table is the
+-- default shipped in resources/email_templates (per language, English fallback)
+CREATE TABLE email_template (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT NOT NULL COLLATE NOCASE,   -- 'invoice_created', … or a custom template's name
+    language   TEXT NOT NULL DEFAULT 'en',
+    kind       TEXT NOT NULL CHECK (kind IN ('welcome', 'invoice_created', 'payment_reminder',
+                   'overdue_1', 'overdue_2', 'overdue_3', 'payment_confirmation', 'credit_added',
+                   'quote_delivered', 'statement', 'general', 'custom')),
+    category   TEXT NOT NULL DEFAULT 'general',  -- contacts with this email category are copied (K1)
+    subject    TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    disabled   INTEGER NOT NULL DEFAULT 0,      -- a disabled template queues nothing
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (name, language)
+);
+
+-- E3/E4: the outbox and the email log are one table. A message is written
+-- in the transaction of the event that caused it; event_key makes "queued
+-- once per event" a rule of the database (e.g. 'overdue_1:invoice:12').
+CREATE TABLE email (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id    INTEGER REFERENCES client (id) ON DELETE CASCADE,
+    template     TEXT NOT NULL DEFAULT '',       -- the template's name; '' for a new message
+    event_key    TEXT UNIQUE,
+    message_id   TEXT NOT NULL UNIQUE,
+    to_addr      TEXT NOT NULL,
+    cc           TEXT NOT NULL DEFAULT '',       -- comma-separated
+    subject      TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'Queued'
+                 CHECK (status IN ('Queued', 'Sending', 'Sent', 'Failed')),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_attempt TEXT,                           -- not before this time (back-off)
+    error        TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL,
+    sent_at      TEXT
+);
+CREATE INDEX email_client ON email (client_id, id);
+CREATE INDEX email_outbox ON email (next_attempt, id) WHERE status IN ('Queued', 'Sending');
+CREATE TABLE email_attachment (
+    id        INTEGER PRIMARY KEY,
+    email_id  INTEGER NOT NULL REFERENCES email (id) ON DELETE CASCADE,
+    position  INTEGER NOT NULL DEFAULT 0,
+    filename  TEXT NOT NULL,
+    kind      TEXT NOT NULL CHECK (kind IN ('invoice', 'quote', 'data')),
+    ref_id    INTEGER,   -- invoice / quote: its PDF is drawn when the message is delivered
+    content   BLOB       -- data: the bytes themselves (a statement, a client's file)
+);
+CREATE INDEX email_attachment_email ON email_attachment (email_id, position);
+
+-- A1/A3: the run log, and the days completed
+CREATE TABLE automation_run (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    trigger     TEXT NOT NULL DEFAULT '',        -- 'schedule', 'window', 'cli'
+    days        TEXT NOT NULL DEFAULT '',        -- comma-separated dates
+    status      TEXT NOT NULL DEFAULT 'Running'
+                CHECK (status IN ('Running', 'Completed', 'Failed')),
+    steps       TEXT NOT NULL DEFAULT '{}',      -- JSON: step name -> count
+    errors      TEXT NOT NULL DEFAULT '[]',      -- JSON: list of messages
+    duration_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE automation_day (
+    date        TEXT PRIMARY KEY,
+    run_id      INTEGER REFERENCES automation_run (id) ON DELETE SET NULL,
+    finished_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- C6: per-client automation overrides (NULL: the global setting)
+ALTER TABLE client ADD COLUMN auto_suspend INTEGER CHECK (auto_suspend IN (0, 1));
+ALTER TABLE client ADD COLUMN suspend_days INTEGER CHECK (suspend_days BETWEEN 0 AND 3650);
+ALTER TABLE client ADD COLUMN auto_terminate INTEGER CHECK (auto_terminate IN (0, 1));
+ALTER TABLE client ADD COLUMN terminate_days INTEGER CHECK (terminate_days BETWEEN 0 AND 3650);
+ALTER TABLE client ADD COLUMN payment_reminders INTEGER CHECK (payment_reminders IN (0, 1));
+ALTER TABLE client ADD COLUMN auto_status INTEGER CHECK (auto_status IN (0, 1));
+-- B6: a group can opt its clients out of late fees
+ALTER TABLE client_group ADD COLUMN late_fees INTEGER NOT NULL DEFAULT 1;
+-- why the run suspended an item ('Overdue on payment'); cleared when unsuspended
+ALTER TABLE service ADD COLUMN suspend_reason TEXT NOT NULL DEFAULT '';
+"""
+
 # Kept apart so that bulk loads (the demo) can drop them, load, and rebuild.
 SEARCH_TRIGGERS = """
 CREATE TRIGGER client_search_ai AFTER INSERT ON client BEGIN
@@ -531,6 +617,8 @@ MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("products, services, addons, domains, service groups; renewal lines", _run_script(_M4_SERVICES)),
     ("promo codes, orders, quotes, billable items, recurring invoices",
      _run_script(_M5_ORDERS_QUOTES)),
+    ("email templates, outbox, automation runs; per-client automation overrides",
+     _run_script(_M6_EMAIL_AUTOMATION)),
 ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from peewee import (
+    BlobField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -17,6 +18,7 @@ from peewee import (
     TextField,
 )
 
+from billdesk import clock
 from billdesk.models.base import BaseModel
 from billdesk.models.fields import MoneyField, PercentField
 
@@ -40,12 +42,18 @@ BILLABLE_ACTIONS = ("none", "next", "due", "recur")
 BILLABLE_UNITS = ("day", "week", "month", "year")
 RECURRING_UNITS = ("month", "year")
 RECURRING_STATUSES = ("Active", "Finished", "Stopped")
+EMAIL_TEMPLATE_KINDS = ("welcome", "invoice_created", "payment_reminder", "overdue_1", "overdue_2",
+                        "overdue_3", "payment_confirmation", "credit_added", "quote_delivered",
+                        "statement", "general", "custom")
+EMAIL_STATUSES = ("Queued", "Sending", "Sent", "Failed")
+AUTOMATION_RUN_STATUSES = ("Running", "Completed", "Failed")
 CREDIT_KINDS = ("added", "removed", "adjustment", "overpayment", "add_funds", "refund", "applied",
                 "returned", "reversal")
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    """Every stored timestamp comes from here: the one clock (a run freezes it)."""
+    return clock.now()
 
 
 class Setting(BaseModel):
@@ -58,6 +66,7 @@ class ClientGroup(BaseModel):
     colour = CharField(default="#5b8def")
     discount = PercentField(default=0)
     separate_invoices = BooleanField(default=False)
+    late_fees = BooleanField(default=True)  # False: the group's clients pay no late fees (B6)
 
 
 class Client(BaseModel):
@@ -102,6 +111,13 @@ class Client(BaseModel):
     # Billing (migration 2)
     payment_method = CharField(default="")  # default for new invoices (C5)
     credit_balance = MoneyField(default=0)  # kept equal to the credit ledger by services/credit.py
+    # Automation overrides (C6, migration 6): None follows the global setting
+    auto_suspend = BooleanField(null=True)
+    suspend_days = IntegerField(null=True)
+    auto_terminate = BooleanField(null=True)
+    terminate_days = IntegerField(null=True)
+    payment_reminders = BooleanField(null=True)
+    auto_status = BooleanField(null=True)
 
 
 class Contact(BaseModel):
@@ -310,6 +326,7 @@ class Service(BaseModel):
     # migration 5: the order that created it and the promotion it keeps
     order = DeferredForeignKey("Order", null=True, on_delete="SET NULL")
     promo = DeferredForeignKey("PromoCode", null=True, on_delete="SET NULL")
+    suspend_reason = CharField(default="")  # migration 6: why the run suspended it
 
 
 class PromoCode(BaseModel):
@@ -455,7 +472,75 @@ class RecurringLine(BaseModel):
         table_name = "recurring_line"
 
 
+class EmailTemplate(BaseModel):
+    name = CharField()
+    language = CharField(default="en")
+    kind = CharField()
+    category = CharField(default="general")
+    subject = TextField()
+    body = TextField()
+    disabled = BooleanField(default=False)
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "email_template"
+
+
+class Email(BaseModel):
+    client = ForeignKeyField(Client, null=True, backref="emails", on_delete="CASCADE")
+    template = CharField(default="")
+    event_key = CharField(null=True, unique=True)
+    message_id = CharField(unique=True)
+    to_addr = TextField()
+    cc = TextField(default="")
+    subject = TextField()
+    body = TextField()
+    status = CharField(default="Queued")
+    attempts = IntegerField(default=0)
+    next_attempt = DateTimeField(null=True)
+    error = TextField(default="")
+    created_at = DateTimeField(default=now)
+    sent_at = DateTimeField(null=True)
+
+
+class EmailAttachment(BaseModel):
+    email = ForeignKeyField(Email, backref="attachments", on_delete="CASCADE")
+    position = IntegerField(default=0)
+    filename = CharField()
+    kind = CharField()  # invoice | quote | data
+    ref_id = IntegerField(null=True)
+    content = BlobField(null=True)
+
+    class Meta:
+        table_name = "email_attachment"
+
+
+class AutomationRun(BaseModel):
+    started_at = DateTimeField(default=now)
+    finished_at = DateTimeField(null=True)
+    trigger = CharField(default="")
+    days = TextField(default="")
+    status = CharField(default="Running")
+    steps = TextField(default="{}")
+    errors = TextField(default="[]")
+    duration_ms = IntegerField(default=0)
+
+    class Meta:
+        table_name = "automation_run"
+
+
+class AutomationDay(BaseModel):
+    date = DateField(primary_key=True)
+    run = ForeignKeyField(AutomationRun, null=True, on_delete="SET NULL")
+    finished_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "automation_day"
+
+
 ALL_MODELS = (Setting, ClientGroup, Client, Contact, ClientLog, Currency, PaymentMethod, TaxRule,
               NumberSequence, Invoice, InvoiceLine, Transaction, CreditEntry, Product, ProductPrice,
               ServiceGroup, Service, PromoCode, PromoProduct, Order, Quote, QuoteLine, BillableItem,
-              RecurringInvoice, RecurringLine)
+              RecurringInvoice, RecurringLine, EmailTemplate, Email, EmailAttachment, AutomationRun,
+              AutomationDay)

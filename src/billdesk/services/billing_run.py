@@ -353,6 +353,12 @@ class _Writer:
         for invoice_id, (client, *_rest) in zip(ids, drafts, strict=True):
             if client.credit > 0:
                 invoicing.apply_credit_to_new_invoice(invoice_id, when=self.today, actor=self.actor)
+        # E1: the invoice_created emails of those left to pay, in this transaction
+        from billdesk.services import mail
+
+        mail.queue_invoice_created_many([row[0] for row in conn.execute(
+            "SELECT id FROM invoice WHERE id BETWEEN ? AND ? AND status = 'Unpaid' ORDER BY id",
+            (ids[0], ids[-1]))])
         return ids
 
     def _numbers(self, conn: Any, count: int) -> list[str]:
@@ -639,6 +645,26 @@ def horizon(today: dt.date | None = None) -> dt.date:
     return today + dt.timedelta(days=billing_settings.billing().invoice_lead_days)
 
 
+def _bill_again(result: RunResult, where: str, params: Sequence[Any], writer: _Writer,
+                until: dt.date) -> RunResult:
+    """Credit taken by a new invoice can pay it, and paying moves its
+    items' due dates on by a cycle — still within the horizon for an item
+    billed late. Bill those again in the same transaction, until nothing
+    more is due, so that generating twice for one day makes nothing new
+    (the daily run's idempotency, also across a crash between chunks)."""
+    made = result
+    for _ in range(120):
+        if not made.invoice_ids or not database.execute_sql(
+                "SELECT 1 FROM invoice WHERE id BETWEEN ? AND ? AND status = 'Paid' LIMIT 1",
+                (min(made.invoice_ids), max(made.invoice_ids))).fetchone():
+            break
+        clients, items = _read(where, params)
+        made = _bill(clients, [i for i in items if not i.invoiced], writer, until=until)
+        result = RunResult(result.invoice_ids + made.invoice_ids, result.advanced + made.advanced,
+                           result.billed_items, result.recurring_ids)
+    return result
+
+
 def generate_due(*, client_id: int | None = None, today: Any = None,
                  actor: str | None = None) -> RunResult:
     """Invoice every item due within the lead days that has no invoice for
@@ -655,8 +681,10 @@ def generate_due(*, client_id: int | None = None, today: Any = None,
         with database.atomic():
             clients, items = _read(_DUE_WHERE + " AND s.client_id = ?", (last, client_id))
             extras = _Extras(day, until, "{t}.client_id = ?", (client_id,))
-            return _bill(clients, [i for i in items if not i.invoiced], writer,
-                         until=until, extras=extras)
+            result = _bill(clients, [i for i in items if not i.invoiced], writer,
+                           until=until, extras=extras)
+            return _bill_again(result, _DUE_WHERE + " AND s.client_id = ?", (last, client_id),
+                               writer, until)
     # Everyone: find who has something due (a snapshot read), then bill them
     # a chunk of clients per write transaction, reading again under the lock.
     owners = [row[0] for row in database.execute_sql(
@@ -678,6 +706,8 @@ def generate_due(*, client_id: int | None = None, today: Any = None,
                              (part[0], part[-1]))
             result = _bill(clients, [i for i in items if not i.invoiced], writer,
                            until=until, extras=extras)
+            result = _bill_again(result, _DUE_WHERE + " AND s.client_id BETWEEN ? AND ?",
+                                 (last, part[0], part[-1]), writer, until)
         invoice_ids += result.invoice_ids
         advanced += result.advanced
         billed_items += result.billed_items

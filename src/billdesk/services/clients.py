@@ -22,7 +22,12 @@ TEXT_FIELDS = ("first_name", "last_name", "company", "email", "phone", "address1
 BOOL_FIELDS = ("tax_exempt", "auto_cc", "overdue_notices", "late_fees", "separate_invoices",
                "two_factor")
 LINK_FIELDS = ("group_id", "billing_contact_id")
-EDITABLE = TEXT_FIELDS + BOOL_FIELDS + LINK_FIELDS
+# Per-client automation overrides (C6): None follows the global setting.
+OVERRIDE_SWITCHES = ("auto_suspend", "auto_terminate", "payment_reminders", "auto_status")
+OVERRIDE_DAYS = ("suspend_days", "terminate_days")
+OVERRIDE_FIELDS = ("auto_suspend", "suspend_days", "auto_terminate", "terminate_days",
+                   "payment_reminders", "auto_status")
+EDITABLE = TEXT_FIELDS + BOOL_FIELDS + LINK_FIELDS + OVERRIDE_FIELDS
 
 LABELS = {
     "first_name": "First name", "last_name": "Last name", "company": "Company",
@@ -35,6 +40,13 @@ LABELS = {
     "separate_invoices": "Separate invoices", "two_factor": "Two-factor authentication",
     "group_id": "Group", "billing_contact_id": "Default billing contact",
     "payment_method": "Default payment method",
+    # as services/automation.py names them in the change log
+    "auto_suspend": "Automation: suspend overdue services",
+    "suspend_days": "Automation: suspend after days",
+    "auto_terminate": "Automation: terminate overdue services",
+    "terminate_days": "Automation: terminate after days",
+    "payment_reminders": "Automation: payment reminders",
+    "auto_status": "Automation: automatic status",
 }
 LIMITS = {"notes": 20000, "email": 254}
 DEFAULT_LIMIT = 200
@@ -104,6 +116,14 @@ def normalise(values: dict[str, Any]) -> dict[str, Any]:
                 value = None
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise InvalidInput(key, "must be an id")
+        elif key in OVERRIDE_SWITCHES:
+            if value is not None and not isinstance(value, bool):
+                raise InvalidInput(key, "must be yes, no or the global setting")
+        elif key in OVERRIDE_DAYS:
+            if value == "":
+                value = None
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise InvalidInput(key, "must be a whole number of days")
         out[key] = value
     return out
 
@@ -118,6 +138,7 @@ def defaults() -> dict[str, Any]:
         "notes": "", "tax_exempt": False, "auto_cc": True, "overdue_notices": True,
         "late_fees": True, "separate_invoices": False, "two_factor": False,
         "group_id": None, "billing_contact_id": None, "payment_method": "",
+        **dict.fromkeys(OVERRIDE_FIELDS),
     }
 
 
@@ -138,6 +159,10 @@ def problems(values: dict[str, Any], client_id: int | None = None) -> list[Probl
         found.append(Problem("account_type", f"must be one of {', '.join(ACCOUNT_TYPES)}"))
     if values.get("status", "Active") not in CLIENT_STATUSES:
         found.append(Problem("status", f"must be one of {', '.join(CLIENT_STATUSES)}"))
+    if any(values.get(key) is not None for key in OVERRIDE_FIELDS):
+        from billdesk.services.automation import ClientOverrides
+
+        found += ClientOverrides(**{key: values.get(key) for key in OVERRIDE_FIELDS}).problems()
     try:
         check_currency(values.get("currency", ""))
     except InvalidInput as exc:
@@ -180,8 +205,9 @@ def _check(values: dict[str, Any], client_id: int | None) -> None:
         raise ValidationFailed(found)
 
 
-def add_client(values: dict[str, Any], *, actor: str | None = None) -> int:
-    """Create a client (C1) and log it; returns the new id."""
+def add_client(values: dict[str, Any], *, welcome: bool = False, actor: str | None = None) -> int:
+    """Create a client (C1) and log it; returns the new id. ``welcome``
+    queues the welcome email with it (E1)."""
     merged = defaults()
     merged.update(normalise(values))
     if merged["two_factor"]:
@@ -201,6 +227,10 @@ def add_client(values: dict[str, Any], *, actor: str | None = None) -> int:
                    name_rank=place_in_name_order(index["sort_name"], client_id), **index)
         Client.insert(**_columns(row)).execute()
         changelog.record(client_id, "Client created", actor=actor)
+        if welcome:
+            from billdesk.services import mail
+
+            mail.welcome(client_id)
     return client_id
 
 
@@ -329,6 +359,9 @@ def update_client(client_id: int, changes: dict[str, Any], *, reason: str = "",
 
 def describe_value(field: str, value: Any) -> str:
     """A value as the change log and the CLI show it."""
+    if field in OVERRIDE_FIELDS:  # worded as services/automation.py logs them
+        return "global setting" if value is None else (
+            ("yes" if value else "no") if isinstance(value, bool) else str(value))
     if value is None:
         return ""
     if field in BOOL_FIELDS:
@@ -353,6 +386,8 @@ def get_values(client_id: int) -> dict[str, Any]:
     values = dict(zip(EDITABLE, row))
     for key in BOOL_FIELDS:
         values[key] = bool(values[key])
+    for key in OVERRIDE_SWITCHES:
+        values[key] = None if values[key] is None else bool(values[key])
     return values
 
 

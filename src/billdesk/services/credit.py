@@ -113,8 +113,9 @@ def _description(text: str, field: str = "description") -> str:
 
 
 def add_credit(client_id: int, amount: Any, description: str, *, date: Any = None,
-               actor: str | None = None) -> int:
-    """Add credit by hand (a goodwill credit, money received outside an invoice)."""
+               actor: str | None = None, notify: bool = False) -> int:
+    """Add credit by hand (a goodwill credit, money received outside an
+    invoice); ``notify`` queues the credit_added email with it (E1)."""
     currency, _ = _client(client_id)
     value = amount_input(amount, currency, "amount")
     description = _description(description)
@@ -122,6 +123,10 @@ def add_credit(client_id: int, amount: Any, description: str, *, date: Any = Non
     with database.atomic():
         entry = post(client_id, value, "added", description, date=when)
         changelog.record(client_id, f"Credit added: {value} {currency} — {description}", actor=actor)
+        if notify:
+            from billdesk.services import mail
+
+            mail.credit_added(entry)
     return entry
 
 

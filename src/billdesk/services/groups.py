@@ -19,6 +19,7 @@ class Group:
     colour: str
     discount: Decimal
     separate_invoices: bool
+    late_fees: bool = True  # False: the group's clients pay no late fees (B6)
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "colour": self.colour,
@@ -59,24 +60,28 @@ def problems(name: str, colour: str, group_id: int | None = None,
 
 
 def add_group(name: str, colour: str = "#5b8def", discount: Any = "0",
-              separate_invoices: bool = False) -> int:
+              separate_invoices: bool = False, *, late_fees: bool = True) -> int:
     found = problems(name, colour, None, discount)
     if found:
         raise ValidationFailed(found)
     amount = parse_discount(discount)
     return ClientGroup.insert(name=name.strip(), colour=colour, discount=amount,
-                              separate_invoices=separate_invoices).execute()
+                              separate_invoices=separate_invoices,
+                              late_fees=bool(late_fees)).execute()
 
 
-def update_group(group_id: int, name: str, colour: str, discount: Any, separate_invoices: bool) -> None:
+def update_group(group_id: int, name: str, colour: str, discount: Any, separate_invoices: bool,
+                 *, late_fees: bool | None = None) -> None:
+    """Change a group (``late_fees`` None: as it was)."""
     get_group(group_id)
     found = problems(name, colour, group_id, discount)
     if found:
         raise ValidationFailed(found)
     amount = parse_discount(discount)
     with database.atomic():
+        extra = {} if late_fees is None else {"late_fees": bool(late_fees)}
         ClientGroup.update(name=name.strip(), colour=colour, discount=amount,
-                           separate_invoices=separate_invoices).where(
+                           separate_invoices=separate_invoices, **extra).where(
             ClientGroup.id == group_id).execute()
         # the members sort under the new name
         Client.update(group_key=text.sort_key(name.strip())).where(
@@ -108,7 +113,8 @@ def get_group(group_id: int) -> Group:
 
 
 def _group(row: ClientGroup) -> Group:
-    return Group(row.id, row.name, row.colour, row.discount, bool(row.separate_invoices))
+    return Group(row.id, row.name, row.colour, row.discount, bool(row.separate_invoices),
+                 bool(row.late_fees))
 
 
 def find_group(name: str) -> Group:

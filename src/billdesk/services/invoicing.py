@@ -417,6 +417,10 @@ def _publish(invoice_id: int, actor: str | None) -> str:
     changelog.record(inv.client_id, f"{kind} #{number} published: total {inv.total} {inv.currency}, "
                      f"due {inv.due_date.isoformat()}" + (" (nothing to pay: marked Paid)"
                                                           if status == "Paid" else ""), actor=actor)
+    if status == "Unpaid" and not inv.is_add_funds:  # E1: queued with the invoice
+        from billdesk.services import mail
+
+        mail.invoice_created(invoice_id, inv.client_id)
     return number
 
 
@@ -725,6 +729,10 @@ def add_late_fee(invoice_id: int, today: dt.date | None = None, *,
     if (today - inv.due_date).days < max(settings.late_fee_days, 1):
         return None
     if not Client.select(Client.late_fees).where(Client.id == inv.client_id).scalar():
+        return None
+    if database.execute_sql(  # B6: the client's group opted out
+            "SELECT 1 FROM client c JOIN client_group g ON g.id = c.group_id "
+            "WHERE c.id = ? AND g.late_fees = 0", (inv.client_id,)).fetchone():
         return None
     already = Invoice.select(Invoice.late_fee_date).where(Invoice.id == invoice_id).scalar()
     if already or any(line.type == "LateFee" for line in inv.lines):

@@ -92,6 +92,9 @@ def add_payment(invoice_id: int, amount: Any, *, fee: Any = None, date: Any = No
         if added:
             text += f"; {added} to credit"
         changelog.record(inv.client_id, text, actor=actor)
+        from billdesk.services import mail
+
+        mail.payment_confirmation(tx_id)  # E1: the receipt, queued with the payment
     return PaymentResult(tx_id, invoicing.get_invoice(invoice_id), added)
 
 

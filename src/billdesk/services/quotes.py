@@ -413,6 +413,10 @@ def create_quote(client_id: int, lines: Sequence[LineInput] = (), *, subject: st
                                 currency=currency, created_at=stamp, updated_at=stamp,
                                 **texts, **_tax_columns(rates, totals)).execute()
         _write_lines(quote_id, checked)
+        if stage == "Delivered":  # E1: the quote goes out with its PDF
+            from billdesk.services import mail
+
+            mail.quote_delivered(quote_id, client_id)
         changelog.record(client_id, f"Quote #{quote_id} created"
                          + (f" ({texts['subject']})" if texts["subject"] else "")
                          + f": total {totals.total} {currency}, stage {stage}, valid until "
@@ -490,6 +494,10 @@ def update_quote(quote_id: int, lines: Sequence[LineInput] | None = None, *,
             if old != new:
                 changelog.record(q.client_id, "", field=f"Quote #{q.id} {name}", old=old, new=new,
                                  actor=actor)
+        if new_stage == "Delivered" and q.stage != "Delivered":  # E1
+            from billdesk.services import mail
+
+            mail.quote_delivered(quote_id, q.client_id)
     return get_quote(quote_id)
 
 
@@ -506,6 +514,10 @@ def set_stage(quote_id: int, stage: str, *, actor: str | None = None) -> QuoteRe
         Quote.update(stage=new, updated_at=now()).where(Quote.id == quote_id).execute()
         changelog.record(q.client_id, "", field=f"Quote #{q.id} stage", old=q.stage, new=new,
                          actor=actor)
+        if new == "Delivered":  # E1: the quote goes out with its PDF
+            from billdesk.services import mail
+
+            mail.quote_delivered(quote_id, q.client_id)
     return get_quote(quote_id)
 
 

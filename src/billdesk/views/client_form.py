@@ -172,8 +172,13 @@ class NewClientDialog(QDialog):
         self.form.form.set_values(clients.defaults())
         buttons, self.save_button = forms.save_cancel(self)
         hint = QLabel("Fields marked * are required. Problems show beside each field.")
+        self.welcome = QCheckBox("Send a welcome email")
+        self.welcome.setObjectName("sendWelcome")
+        self.welcome.setToolTip("Queued with the new client (the Welcome template, in the "
+                                "client's language) and sent when the mail server answers")
         layout = QVBoxLayout(self)
         layout.addWidget(self.form)
+        layout.addWidget(self.welcome)
         layout.addWidget(hint)
         layout.addWidget(buttons)
         self.resize(860, 640)
@@ -183,15 +188,20 @@ class NewClientDialog(QDialog):
         if not self.form.check():
             return
         values = self.form.values()
+        welcome = self.welcome.isChecked()
         self.save_button.setEnabled(False)
 
         def done(client_id: int) -> None:
             self.accept()
             self.client_added.emit(client_id)
+            if welcome:
+                from billdesk.views.emails_tab import deliver
+
+                deliver(self.ops)
 
         def failed(exc: BaseException) -> None:
             self.save_button.setEnabled(True)
             self.form.show_error(exc)
 
-        self.ops.run(lambda: clients.add_client(values), changes=Changes(clients=True),
-                     on_done=done, on_error=failed)
+        self.ops.run(lambda: clients.add_client(values, welcome=welcome),
+                     changes=Changes(clients=True, emails=welcome), on_done=done, on_error=failed)

@@ -1,5 +1,5 @@
 """One client's window (C3): Summary, Profile, Contacts, Services,
-Domains, Invoices, Transactions and Log tabs. Several can be open at once;
+Domains, Invoices, Transactions, Emails and Log tabs. Several can be open at once;
 each refreshes when its client changes."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -47,8 +48,10 @@ from billdesk.services import (
 )
 from billdesk.services.clients import ClientRecord
 from billdesk.services.validate import countries, languages
+from billdesk.views.automation_settings_tab import add_client_overrides
 from billdesk.views.client_form import ClientForm
 from billdesk.views.contact_dialog import ContactDialog
+from billdesk.views.emails_tab import EmailsTab, RecentEmails
 from billdesk.views.errors import show_error
 from billdesk.views import fmt
 from billdesk.views.models import IdRole
@@ -175,6 +178,7 @@ class SummaryTab(QWidget):
         self.notes.textChanged.connect(lambda: self.save_notes.setEnabled(
             self.notes.toPlainText().rstrip() != self._notes))
         self.save_notes.clicked.connect(self._save_notes)
+        self.recent = RecentEmails(window)  # the last five emails (C4, E4)
         notes_box = QGroupBox("Admin notes")
         nl = QVBoxLayout(notes_box)
         nl.addWidget(self.notes)
@@ -202,7 +206,8 @@ class SummaryTab(QWidget):
         grid.addWidget(self.counts, 2, 0)
         grid.addWidget(self.billing, 0, 1, 3, 1)
         grid.addWidget(other_box, 0, 2)
-        grid.addWidget(notes_box, 1, 2, 2, 1)
+        grid.addWidget(self.recent, 1, 2)
+        grid.addWidget(notes_box, 2, 2)
         for column in range(3):
             grid.setColumnStretch(column, 1)
         grid.setRowStretch(1, 1)
@@ -315,6 +320,8 @@ class ProfileTab(QWidget):
         super().__init__(window)
         self.window_ = window
         self.form = ClientForm(window.client_id, self)
+        # C6: the client's automation overrides, saved and logged with the profile
+        self.automation = add_client_overrides(self.form.form)
         self.form.edited.connect(self._edited)
         self.reason = QLineEdit()
         self.reason.setObjectName("reason")
@@ -333,6 +340,7 @@ class ProfileTab(QWidget):
         inner = QWidget()
         il = QVBoxLayout(inner)
         il.addWidget(self.form)
+        il.addWidget(self.automation)
         il.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -522,7 +530,8 @@ class BillingPanel(QGroupBox):
                 ("manageCredits", "Manage credits", window.manage_credits),
                 ("viewStatement", "Account statement", window.open_statement),
                 ("placeOrder", "Place order…", lambda: window.orders.place_order()),
-                ("newQuote", "New quote…", lambda: window.quotes.new_quote()))):
+                ("newQuote", "New quote…", lambda: window.quotes.new_quote()),
+                ("sendEmail", "Send email…", lambda: window.send_email()))):
             button = QPushButton(text)
             button.setObjectName(name)
             button.clicked.connect(slot)
@@ -693,6 +702,7 @@ class ClientWindow(QMainWindow):
         self.invoices = InvoicesTab(self)
         self.quotes = QuoteList(self)
         self.transactions = TransactionsTab(self)
+        self.emails = EmailsTab(self)
         self.log = LogTab(self)
         self.tabs.addTab(self.summary, "Summary")
         self.tabs.addTab(self.profile, "Profile")
@@ -703,6 +713,7 @@ class ClientWindow(QMainWindow):
         self.tabs.addTab(self.invoices, "Invoices")
         self.tabs.addTab(self.quotes, "Quotes")
         self.tabs.addTab(self.transactions, "Transactions")
+        self.tabs.addTab(self.emails, "Emails")
         self.tabs.addTab(self.log, "Log")
         self.setCentralWidget(self.tabs)
         self.currency = ""
@@ -738,6 +749,12 @@ class ClientWindow(QMainWindow):
         self.reload_billing()
         self.reload_services()
         self.reload_counts()
+        self.reload_emails()
+
+    def reload_emails(self) -> None:
+        """The Emails tab and the Summary's recent emails (E4, C4)."""
+        self.emails.load()
+        self.summary.recent.load(self.client_id)
 
     def reload_counts(self) -> None:
         """The Summary's order and quote counts (C4)."""
@@ -779,6 +796,9 @@ class ClientWindow(QMainWindow):
             self.reload_services()
         if (changes.orders or changes.quotes) and changes.touches(self.client_id):
             self.reload_counts()
+        # mail is queued by its events too (an invoice published, a payment, a quote delivered)
+        if (changes.emails or changes.billing or changes.quotes) and changes.touches(self.client_id):
+            self.reload_emails()
 
     # --- billing actions (the Summary panel and the Invoices tab)
 
@@ -824,6 +844,24 @@ class ClientWindow(QMainWindow):
         from billdesk.views.credit_dialog import open_credits
 
         open_credits(self.ops, self.client_id, self)
+
+    def send_email(self, template: str | None = None, **attach: Any) -> None:
+        """The Send email dialog (E2); ``attach``: ``invoice_id`` or
+        ``statement`` (start, end) to attach at once."""
+        from billdesk.views.email_dialog import EmailDialog
+
+        try:
+            dialog = EmailDialog(self.ops, self.client_id, self, template=template, **attach)
+        except BilldeskError as exc:
+            show_error(self, exc)
+            return
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open()
+
+    def show_email(self, email_id: int) -> None:
+        """The Emails tab with that message selected."""
+        self.tabs.setCurrentWidget(self.emails)
+        self.emails.select(email_id)
 
     def open_statement(self) -> None:
         from billdesk.views.statement_window import StatementWindow

@@ -44,10 +44,15 @@ class GroupEditor(QDialog):
         self.form.add(layout, "colour", "Colour", colour_row, self.colour_edit)
         self.form.add(layout, "discount", "Discount %", forms.line("0", 6))
         self.form.add(layout, "separate_invoices", "Separate invoices by default", QCheckBox())
+        late = self.form.add(layout, "late_fees", "Charge late fees to this group's clients",
+                             QCheckBox()).widget
+        late.setToolTip("Off: no client of the group pays late fees (the rules are in "
+                        "Settings → Taxes & numbering)")
         self.form.set_values({"name": group.name if group else "",
                               "colour": group.colour if group else "#5b8def",
                               "discount": str(group.discount) if group else "0",
-                              "separate_invoices": group.separate_invoices if group else False})
+                              "separate_invoices": group.separate_invoices if group else False,
+                              "late_fees": group.late_fees if group else True})
         self.form.edited.connect(self._show_colour)
         self.form.edited.connect(self.check)
         self.setMinimumWidth(460)
@@ -86,10 +91,11 @@ class GroupEditor(QDialog):
 
         def work() -> None:
             if group is None:
-                groups.add_group(v["name"], v["colour"], v["discount"], v["separate_invoices"])
+                groups.add_group(v["name"], v["colour"], v["discount"], v["separate_invoices"],
+                                 late_fees=v["late_fees"])
             else:
                 groups.update_group(group.id, v["name"], v["colour"], v["discount"],
-                                    v["separate_invoices"])
+                                    v["separate_invoices"], late_fees=v["late_fees"])
 
         self.ops.run(work, changes=Changes(groups=True), on_done=lambda _r: self.accept(),
                      on_error=lambda exc: self.form.show_error(self, exc))
@@ -125,9 +131,11 @@ class GroupsDialog(QDialog):
         layout.addLayout(buttons)
         layout.addWidget(self.view, 1)
         layout.addWidget(close)
-        self.resize(520, 360)
+        self.resize(600, 360)
         self.model.load()
         self.view.setColumnWidth(0, 200)
+        self.view.setColumnWidth(1, 90)
+        self.view.setColumnWidth(2, 130)
         ops.changed.connect(self._changed)
 
     def _changed(self, changes: Changes) -> None:

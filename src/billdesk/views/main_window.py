@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QMessageBox,
+    QProgressBar,
     QTableView,
     QToolBar,
     QVBoxLayout,
@@ -27,6 +29,7 @@ from billdesk.services import clientlist, groups
 from billdesk.views.client_window import ClientWindow
 from billdesk.views.models.client_table import Column, ClientTableModel
 from billdesk.views.ops import Changes, Operations
+from billdesk.views.scheduler import Scheduler
 
 
 class ClientTableView(QTableView):
@@ -73,6 +76,10 @@ class MainWindow(QMainWindow):
         self.ops = ops
         self.db_path = db_path
         self.client_windows: dict[int, ClientWindow] = {}
+        self.automation_window = None  # AutomationWindow, made when first opened
+        self.catch_up_box: QMessageBox | None = None
+        # The daily run (A1); the app starts it (tests drive it themselves).
+        self.scheduler = Scheduler(ops, parent=self)
         self.setWindowTitle(f"billdesk — {db_path.name}")
         self.resize(1180, 720)
 
@@ -115,7 +122,18 @@ class MainWindow(QMainWindow):
 
         self.count_label = QLabel(self)
         self.statusBar().addWidget(QLabel(f"Book: {db_path}", self), 1)
+        self.automation_progress = QProgressBar(self)
+        self.automation_progress.setObjectName("automationProgress")
+        self.automation_progress.setMaximumWidth(160)
+        self.automation_progress.setMaximumHeight(self.fontMetrics().height() + 4)
+        self.automation_progress.setTextVisible(False)
+        self.automation_progress.hide()
+        self.automation_label = QLabel(self)
+        self.automation_label.setObjectName("automationStatus")
+        self.statusBar().addPermanentWidget(self.automation_progress)
+        self.statusBar().addPermanentWidget(self.automation_label)
         self.statusBar().addPermanentWidget(self.count_label)
+        self._connect_scheduler()
         self._make_actions()
 
         self.model.total_changed.connect(self._update_count)
@@ -124,6 +142,7 @@ class MainWindow(QMainWindow):
         self.table.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
         self._restore_view()
         ops.changed.connect(self._changed)
+        self._show_next_run()
 
     # --- actions --------------------------------------------------------------
     def _make_actions(self) -> None:
@@ -154,8 +173,17 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
 
+        self.run_automation_action = QAction("Run automation", self)
+        self.run_automation_action.setToolTip("Run the daily automation now for every day that "
+                                              "has not run, up to today")
+        self.run_automation_action.triggered.connect(self.run_automation_now)
+        self.run_now_action = QAction("Run now…", self)
+        self.run_now_action.triggered.connect(self.run_automation_now)
+        self.run_log_action = QAction("Run log…", self)
+        self.run_log_action.triggered.connect(self.open_automation)
+
         for action in (self.new_client_action, self.new_invoice_action, self.search_action,
-                       self.groups_action, self.settings_action):
+                       self.run_automation_action, self.groups_action, self.settings_action):
             toolbar.addAction(action)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.settings_action)
@@ -166,6 +194,9 @@ class MainWindow(QMainWindow):
         clients_menu.addAction(self.new_invoice_action)
         clients_menu.addAction(self.search_action)
         clients_menu.addAction(self.groups_action)
+        automation_menu = self.menuBar().addMenu("&Automation")
+        automation_menu.addAction(self.run_now_action)
+        automation_menu.addAction(self.run_log_action)
         help_menu = self.menuBar().addMenu("&Help")
         log_action = QAction("Where is the log file?", self)
         log_action.triggered.connect(self._show_log_location)
@@ -224,6 +255,114 @@ class MainWindow(QMainWindow):
 
     def _client_window_closed(self, client_id: int) -> None:
         self.client_windows.pop(client_id, None)
+
+    # --- automation (A1-A3) -----------------------------------------------------
+    def _connect_scheduler(self) -> None:
+        scheduler = self.scheduler
+        scheduler.catch_up_pending.connect(self._ask_catch_up)
+        scheduler.run_started.connect(self._automation_started)
+        scheduler.progress.connect(self._automation_progress)
+        scheduler.run_finished.connect(self._automation_finished)
+        scheduler.run_failed.connect(self._automation_failed)
+        scheduler.next_run_changed.connect(self._show_next_run)
+
+    def open_automation(self):  # noqa: ANN201 (AutomationWindow)
+        from billdesk.views.automation_window import AutomationWindow
+
+        if self.automation_window is None:
+            self.automation_window = AutomationWindow(self.scheduler, self)
+        self.automation_window.show()
+        self.automation_window.raise_()
+        self.automation_window.activateWindow()
+        return self.automation_window
+
+    def run_automation_now(self) -> None:
+        """Open the run log and run (several pending days are shown first)."""
+        self.open_automation().run_now()
+
+    def _ask_catch_up(self, days: list) -> None:
+        """Days missed while billdesk was closed: list them, run on Yes."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Automation",
+                          f"The daily run has {len(days)} day{'s' if len(days) != 1 else ''} "
+                          "to catch up.", QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("catchUp")
+        box.setInformativeText(
+            "billdesk will run " + ("these days now, one after another:\n" if len(days) > 1
+                                    else "this day now:\n")
+            + "\n".join(d.isoformat() for d in days[:31]) + ("\n…" if len(days) > 31 else "")
+            + "\n\nLater: it asks again at the next scheduled run; Automation → Run now "
+            "runs them at any time.")
+        run = box.addButton("Run them now", QMessageBox.ButtonRole.AcceptRole)
+        run.setObjectName("runCatchUp")
+        later = box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        later.setObjectName("laterCatchUp")
+        box.setDefaultButton(run)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+
+        def answered(_result: int) -> None:
+            self.catch_up_box = None
+            self.scheduler.confirm_catch_up(box.clickedButton() is run)
+
+        box.finished.connect(answered)
+        self.catch_up_box = box
+        box.open()
+
+    def _automation_started(self, days: list) -> None:
+        from billdesk.views.models.automation_tables import days_text
+
+        if self.catch_up_box is not None:  # Run now went first: the question is moot
+            self.catch_up_box.close()
+        self.automation_progress.setRange(0, 0)
+        self.automation_progress.show()
+        self.automation_label.setText(f"Automation: running {days_text(days)}…" if days
+                                      else "Automation: running…")
+
+    def _automation_progress(self, done: int, total: int, text: str) -> None:
+        if total > 0:
+            if self.automation_progress.maximum() != total:
+                self.automation_progress.setRange(0, total)
+            self.automation_progress.setValue(min(done, total))
+        if text:
+            self.automation_label.setText(f"Automation: {text}")
+
+    def _automation_finished(self, report) -> None:  # noqa: ANN001 (automation.RunReport)
+        from billdesk.views.models.automation_tables import days_text, run_days, run_steps, summary
+
+        self.automation_progress.hide()
+        days = run_days(report)
+        status = getattr(report, "status", "Completed")
+        errors = len(getattr(report, "errors", []) or [])
+        text = (f"Automation run {'finished' if status == 'Completed' else status.lower()} "
+                f"({days_text(days) if days else 'nothing was pending'}): "
+                f"{summary(run_steps(report), 4)}"
+                + (f" — {errors} error(s), see Automation → Run log" if errors else ""))
+        self.statusBar().showMessage(text, 30_000)
+        self._show_next_run()
+
+    def _automation_failed(self, exc: BaseException) -> None:
+        from billdesk.errors import BilldeskError
+        from billdesk.views.errors import message_for
+
+        self.automation_progress.hide()
+        what = message_for(exc) if isinstance(exc, BilldeskError) else f"{type(exc).__name__}: {exc}"
+        self.statusBar().showMessage(f"The automation run stopped: {what} (Automation → Run log)",
+                                     60_000)
+        self._show_next_run()
+
+    def _show_next_run(self, *_: object) -> None:
+        if self.scheduler.running:
+            return
+        try:
+            when = self.scheduler.next_run()
+        except Exception:  # a book without the settings yet: say nothing rather than fail
+            self.automation_label.setText("")
+            return
+        if when is None:
+            self.automation_label.setText("Automation off")
+        elif when <= self.scheduler.now():
+            self.automation_label.setText("Automation: a run is due")
+        else:
+            self.automation_label.setText(f"Next run {when:%Y-%m-%d %H:%M}")
 
     # --- list ---------------------------------------------------------------
     def _search_changed(self, text: str) -> None:
@@ -299,6 +438,8 @@ class MainWindow(QMainWindow):
         menu.exec(header.mapToGlobal(pos))
 
     def _changed(self, changes: Changes) -> None:
+        if changes.settings:
+            self._show_next_run()
         if changes.groups:
             self._fill_groups()
         if changes.clients or changes.groups or changes.settings:
@@ -329,4 +470,7 @@ class MainWindow(QMainWindow):
             if not window.close():  # the user chose to keep editing (or it is saving)
                 event.ignore()
                 return
+        self.scheduler.stop()
+        if self.automation_window is not None:
+            self.automation_window.close()
         super().closeEvent(event)

@@ -28,6 +28,7 @@ class Changes:
     orders: bool = False  # orders (they also touch services and billing)
     quotes: bool = False
     billable: bool = False  # billable items and recurring invoices
+    emails: bool = False  # the outbox / email log and the email templates
     client_id: int | None = None
 
     def touches(self, client_id: int) -> bool:

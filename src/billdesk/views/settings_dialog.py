@@ -25,11 +25,14 @@ from billdesk.errors import BilldeskError, Problem, ValidationFailed
 from billdesk.models import DISPLAY_FORMATS
 from billdesk.services import billing_settings, settings
 from billdesk.views import forms
+from billdesk.views.automation_settings_tab import AutomationSettingsPage
 from billdesk.views.billing_settings_tab import BillingSettingsEditor
 from billdesk.views.errors import show_error
+from billdesk.views.mail_settings_tab import MailSettingsPage
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.products_tab import ProductsPage
 from billdesk.views.promos_tab import PromosPage
+from billdesk.views.templates_tab import TemplatesPage
 
 MAX_LOGO_BYTES = 2_000_000
 
@@ -167,8 +170,11 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.company_form = CompanyForm(self)
         self.billing = BillingSettingsEditor(self)
+        self.automation = AutomationSettingsPage()
         self.products = ProductsPage(ops)
         self.promos = PromosPage(ops)
+        self.templates = TemplatesPage(ops)
+        self.mail = MailSettingsPage()
 
         display = QWidget()
         dl = QVBoxLayout(display)
@@ -189,24 +195,41 @@ class SettingsDialog(QDialog):
         tabs.addTab(self.company_form, "Company")
         for page, title in self.billing.pages():
             tabs.addTab(page, title)
+        tabs.addTab(self.automation, "Automation")
+        self.automation.show_billing_page.connect(
+            lambda: tabs.setCurrentWidget(self.billing.taxes_page))
+        self.billing.form.fields["invoice_lead_days"].widget.valueChanged.connect(
+            self.automation.set_lead_days)
         tabs.addTab(self.products, "Products")
         tabs.addTab(self.promos, "Promotions")
+        tabs.addTab(self.templates, "Email templates")
+        tabs.addTab(self.mail, "Mail")
         tabs.addTab(display, "Display")
         buttons, self.save_button = forms.save_cancel(self)
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(buttons)
-        self.resize(860, 600)
+        self.resize(980, 620)  # every tab title shows
 
     def display_format(self) -> str:
         return DISPLAY_FORMATS[max(self.formats.checkedId(), 0)]
 
     def save(self) -> None:
         company_ok, billing_ok = self.company_form.check(), self.billing.check()
+        automation_ok = self.automation.check()
+        mail_ok = self.mail.check()
         if not (company_ok and billing_ok):
             self.tabs.setCurrentWidget(self.company_form if not company_ok
                                        else self.billing.problem_page() or self.tabs.currentWidget())
             return
+        if not automation_ok:
+            self.tabs.setCurrentWidget(self.automation)
+            return
+        if not mail_ok:
+            self.tabs.setCurrentWidget(self.mail)
+            return
+        mail_value = self.mail.changes()
+        automation_value = self.automation.changed()
         form, fmt = self.company_form, self.display_format()
         billing = self.billing.changes()
         company = form.company()  # read the widgets here: the worker never touches them
@@ -217,6 +240,14 @@ class SettingsDialog(QDialog):
         def company_and_display() -> None:
             settings.save_company(company, logo, clear_logo=clear_logo)
             settings.set_display_format(fmt)
+            if automation_value is not None:
+                from billdesk.services import automation
+
+                automation.save_automation_settings(automation_value)
+            if mail_value is not None:
+                from billdesk.services import outbox
+
+                outbox.save_mail_settings(mail_value.settings, mail_value.password)
 
         def work() -> None:  # one transaction: a refusal anywhere writes nothing
             billing_settings.apply_changes(billing, before=company_and_display)
@@ -226,6 +257,10 @@ class SettingsDialog(QDialog):
             page = self.billing.show_refusal(exc)
             if page is not None:
                 self.tabs.setCurrentWidget(page)
+            elif self.automation.show_refusal(exc):
+                self.tabs.setCurrentWidget(self.automation)
+            elif self.mail.show_refusal(exc):
+                self.tabs.setCurrentWidget(self.mail)
             else:
                 form.form.show_error(self, exc)
 

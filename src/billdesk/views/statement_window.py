@@ -1,6 +1,6 @@
 """Account statement on screen (P5): pick a date range, see the rows with
 their running balance, the opening and closing balance, and save it as
-a PDF. A statement from the first record checks itself."""
+a PDF or email it (E2). A statement from the first record checks itself."""
 
 from __future__ import annotations
 
@@ -52,6 +52,10 @@ class StatementWindow(QMainWindow):
         self.pdf_button = QPushButton("Save PDF…")
         self.pdf_button.setObjectName("pdf")
         self.pdf_button.clicked.connect(self._pdf)
+        self.email_button = QPushButton("Email statement…")
+        self.email_button.setObjectName("emailStatement")
+        self.email_button.setToolTip("Send the statement for these dates to the client, as a PDF")
+        self.email_button.clicked.connect(self.email_statement)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("From"))
         bar.addWidget(self.start)
@@ -61,6 +65,7 @@ class StatementWindow(QMainWindow):
         bar.addWidget(self.all_button)
         bar.addStretch(1)
         bar.addWidget(self.pdf_button)
+        bar.addWidget(self.email_button)
 
         self.opening = QLabel()
         self.opening.setObjectName("opening")
@@ -151,6 +156,22 @@ class StatementWindow(QMainWindow):
         if path:
             QSettings().setValue("pdf/folder", str(Path(path).parent))
             self.write_pdf(path)
+
+    def email_statement(self) -> None:
+        """The Send email dialog with the statement template and this
+        statement's PDF attached (E2)."""
+        from billdesk.views.email_dialog import EmailDialog
+
+        if self.statement is None:
+            return
+        try:
+            dialog = EmailDialog(self.ops, self.client_id, self, template="statement",
+                                 statement=(self.statement.start, self.statement.end))
+        except Exception as exc:  # noqa: BLE001 - shown, the window stays
+            show_error(self, exc)
+            return
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open()
 
     def write_pdf(self, path: str) -> None:
         from billdesk.services import documents

@@ -135,11 +135,12 @@ class GroupColumn(IntEnum):
     NAME = 0
     DISCOUNT = 1
     SEPARATE = 2
+    LATE_FEES = 3
 
 
 class GroupTableModel(_ListModel):
     HEADERS = {GroupColumn.NAME: "Name", GroupColumn.DISCOUNT: "Discount",
-               GroupColumn.SEPARATE: "Separate invoices"}
+               GroupColumn.SEPARATE: "Separate invoices", GroupColumn.LATE_FEES: "Late fees"}
 
     def load(self) -> None:
         self.set_rows(groups.list_groups())
@@ -154,7 +155,8 @@ class GroupTableModel(_ListModel):
         column = GroupColumn(index.column())
         if role in (Qt.ItemDataRole.DisplayRole, SortRole):
             return {GroupColumn.NAME: group.name, GroupColumn.DISCOUNT: f"{group.discount}%",
-                    GroupColumn.SEPARATE: "Yes" if group.separate_invoices else "No"}[column]
+                    GroupColumn.SEPARATE: "Yes" if group.separate_invoices else "No",
+                    GroupColumn.LATE_FEES: "Charged" if group.late_fees else "Opted out"}[column]
         if role == Qt.ItemDataRole.DecorationRole and column == GroupColumn.NAME:
             return QColor(group.colour)
         if role == IdRole:

@@ -1,0 +1,136 @@
+"""The email lists: a client's email log (E4) and the email templates (E1).
+Rows are the services' plain records (``mail.EmailRow``,
+``templates.TemplateInfo``), loaded whole."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
+
+from billdesk.views.models import IdRole, SortRole
+from billdesk.views.models.simple_tables import Index, _ListModel
+
+STATUS_COLOURS = {"Sent": "#2e7d32", "Failed": "#c62828", "Queued": "#9a6b00",
+                  "Sending": "#1565c0"}
+
+
+def status_text(row: Any) -> str:
+    """"Sent", "Queued (attempt 3: connection refused)", "Failed: 550 …"."""
+    status = row.status
+    error = (getattr(row, "error", "") or "").strip()
+    if status == "Failed" and error:
+        return f"Failed: {error}"
+    if status == "Queued" and error:
+        return f"Queued — retrying ({error})"
+    return status
+
+
+class EmailColumn(IntEnum):
+    DATE = 0
+    TO = 1
+    CC = 2
+    SUBJECT = 3
+    STATUS = 4
+
+
+class EmailTableModel(_ListModel):
+    """A client's emails, newest first."""
+
+    HEADERS = {EmailColumn.DATE: "Date", EmailColumn.TO: "To", EmailColumn.CC: "Cc",
+               EmailColumn.SUBJECT: "Subject", EmailColumn.STATUS: "Status"}
+
+    def load(self, client_id: int) -> None:
+        from billdesk.services import mail
+
+        self.set_rows(mail.emails(client_id))
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = EmailColumn(index.column())
+        if role == SortRole and column == EmailColumn.DATE:
+            return row.created_at
+        if role in (Qt.ItemDataRole.DisplayRole, SortRole):
+            return {
+                EmailColumn.DATE: f"{row.created_at:%Y-%m-%d %H:%M}",
+                EmailColumn.TO: row.to_addr,
+                EmailColumn.CC: row.cc,
+                EmailColumn.SUBJECT: row.subject,
+                EmailColumn.STATUS: status_text(row),
+            }[column]
+        if role == IdRole:
+            return row.id
+        if role == Qt.ItemDataRole.ForegroundRole and column == EmailColumn.STATUS:
+            colour = STATUS_COLOURS.get(row.status)
+            return QColor(colour) if colour else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == EmailColumn.STATUS:
+                return status_text(row)
+            if column in (EmailColumn.TO, EmailColumn.CC, EmailColumn.SUBJECT):
+                return self.data(index)
+        return None
+
+
+class TemplateColumn(IntEnum):
+    NAME = 0
+    LANGUAGE = 1
+    CATEGORY = 2
+    STATE = 3
+
+
+class TemplateTableModel(_ListModel):
+    """Every email template, built-in and custom, per language."""
+
+    HEADERS = {TemplateColumn.NAME: "Template", TemplateColumn.LANGUAGE: "Lang.",
+               TemplateColumn.CATEGORY: "Copies contacts on", TemplateColumn.STATE: ""}
+
+    def load(self) -> None:
+        from billdesk.services import templates
+
+        self.set_rows(templates.list_templates())
+
+    def find(self, name: str, language: str) -> int:
+        for n, info in enumerate(self._rows):
+            if info.name == name and info.language == language:
+                return n
+        return -1
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        info = self._rows[index.row()]
+        column = TemplateColumn(index.column())
+        if role in (Qt.ItemDataRole.DisplayRole, SortRole):
+            state = []
+            if info.kind == "custom":
+                state.append("custom")
+            elif info.customised:
+                state.append("customised")
+            if info.disabled:
+                state.append("disabled")
+            return {
+                TemplateColumn.NAME: template_label(info.name),
+                TemplateColumn.LANGUAGE: info.language,
+                TemplateColumn.CATEGORY: info.category,
+                TemplateColumn.STATE: ", ".join(state),
+            }[column]
+        if role == IdRole:
+            return (info.name, info.language)
+        if role == Qt.ItemDataRole.FontRole and column == TemplateColumn.NAME and info.customised:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole and info.disabled:
+            return QColor("#8a8a8a")
+        return None
+
+
+def template_label(name: str) -> str:
+    """A built-in template by its readable name; a custom one as named."""
+    from billdesk.services.templates import KIND_LABELS
+
+    return KIND_LABELS.get(name, name) if name != "custom" else name

@@ -1,0 +1,261 @@
+"""The daily run's scheduler (A1): one QObject, driven by a QTimer, with an
+injectable clock (Vorta's ``scheduler.py``, Electrum's ``_get_cur_time``).
+
+Every minute it asks what is due: the day whose configured hour has come
+(today once the clock passes ``AutomationSettings.hour``, else yesterday)
+and every earlier day that has not run (``automation.pending_days``). The
+scheduled day runs by itself; days missed while billdesk was closed (or
+the machine slept) are first shown — ``catch_up_pending(days)`` — and run
+only once the window confirms them (``confirm_catch_up``). The work runs
+on the single database worker (``Operations``); its progress crosses to
+the GUI thread by a queued signal, at most ten times a second."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from billdesk import clock as clocks
+from billdesk.errors import BilldeskError
+from billdesk.views.ops import Changes, Operations
+
+log = logging.getLogger("billdesk.scheduler")
+
+CHECK_INTERVAL_MS = 60_000
+PROGRESS_INTERVAL = 0.1  # seconds between two progress signals (the last one always goes)
+
+# What a run may touch: every open window refreshes its part.
+RUN_CHANGES = Changes(clients=True, billing=True, services=True, quotes=True, billable=True,
+                      emails=True)
+
+
+def _automation():  # noqa: ANN202 (a module)
+    from billdesk.services import automation
+
+    return automation
+
+
+def throttled(emit: Callable[[int, int, str], None],
+              interval: float = PROGRESS_INTERVAL) -> Callable[[int, int, str], None]:
+    """A progress callback for the worker: passes on the first call, the
+    last (done == total) and at most one call per ``interval`` between."""
+    last = [float("-inf")]
+
+    def progress(done: int, total: int, text: str = "") -> None:
+        moment = time.monotonic()
+        if done < total and moment - last[0] < interval:
+            return
+        last[0] = moment
+        emit(int(done), int(total), str(text))
+
+    return progress
+
+
+@contextmanager
+def no_collection_pauses() -> Iterator[None]:
+    """No cyclic garbage collection while the run goes. A collection walks
+    its objects holding the GIL — a full one walks the whole process, tens
+    to hundreds of ms — and the GUI thread stalls meanwhile. What the run
+    allocated and still holds is then moved, unwalked, to the oldest
+    generation (``freeze`` + ``unfreeze``), to be looked at by the next
+    full collection rather than all at once by the first young one."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
+
+
+class Scheduler(QObject):
+    """Runs the daily automation at the configured hour, catches up missed
+    days after confirmation, and runs it on demand (``run_now``)."""
+
+    catch_up_pending = Signal(list)  # the days (dt.date) it will run once confirmed
+    run_started = Signal(list)  # the days asked for (may be empty: nothing pending)
+    progress = Signal(int, int, str)  # done, total, what it is doing
+    run_finished = Signal(object)  # automation.RunReport
+    run_failed = Signal(object)  # the exception
+    next_run_changed = Signal(object)  # dt.datetime | None (None: automation off)
+
+    _worker_progress = Signal(int, int, str)  # emitted on the worker, delivered here
+
+    def __init__(self, ops: Operations, clock: clocks.Clock | None = None,
+                 parent: QObject | None = None, *, interval_ms: int = CHECK_INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self.ops = ops
+        self.clock: clocks.Clock = clock or clocks.system_now
+        self.timer = QTimer(self)
+        self.timer.setObjectName("automationTimer")
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.check)
+        self.running = False
+        self.started = False  # the first check (at start) asks before catching up
+        self.waiting: list[dt.date] = []  # shown, not confirmed yet
+        # The scheduled runs leave days up to this one alone: the user said
+        # Later to them, or a run of them failed (no retry every minute;
+        # the next day's run, a restart or Run now tries again).
+        self._held_until: dt.date | None = None
+        self._next_run: dt.datetime | None = None
+        self._worker_progress.connect(self._relay_progress)
+
+    # --- the clock and the settings -------------------------------------------
+    def now(self) -> dt.datetime:
+        return self.clock().replace(microsecond=0)
+
+    @staticmethod
+    def settings() -> Any:
+        return _automation().automation_settings()
+
+    def due_day(self, now: dt.datetime | None = None, hour: int | None = None) -> dt.date:
+        """The latest day whose run time has come."""
+        now = now or self.now()
+        hour = self.settings().hour if hour is None else hour
+        today = now.date()
+        return today if now.hour >= hour else today - dt.timedelta(days=1)
+
+    def next_run(self) -> dt.datetime | None:
+        """When the next scheduled run starts (now, when one is due); None
+        when automation is off."""
+        value = self.settings()
+        if not value.enabled:
+            return None
+        now = self.now()
+        due = self.due_day(now, value.hour)
+        held = self._held_until is not None and due <= self._held_until
+        if not held and _automation().pending_days(due):
+            return now
+        return dt.datetime.combine(due + dt.timedelta(days=1), dt.time(value.hour))
+
+    # --- starting and checking ------------------------------------------------
+    def start(self) -> None:
+        """Check now (catching up what was missed) and then every minute."""
+        self.started = False
+        self.timer.start()
+        self.check()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    @Slot()
+    def check(self) -> None:
+        """The timer's slot: run what is due (ask first for missed days)."""
+        if self.running or self.waiting:
+            return
+        at_start = not self.started
+        self.started = True
+        try:
+            value = self.settings()
+            if not value.enabled:
+                self._set_next(None)
+                return
+            now = self.now()
+            due = self.due_day(now, value.hour)
+            days = list(_automation().pending_days(due))
+        except Exception:  # never let a timer slot raise: log it, try again next minute
+            log.exception("automation check failed")
+            return
+        if not days:
+            self._set_next(dt.datetime.combine(due + dt.timedelta(days=1), dt.time(value.hour)))
+            return
+        if self._held_until is not None and due <= self._held_until:
+            self._set_next(dt.datetime.combine(due + dt.timedelta(days=1), dt.time(value.hour)))
+            return
+        if at_start or days != [due]:
+            # missed days: show them, run once confirmed
+            self.waiting = days
+            self.catch_up_pending.emit(list(days))
+            return
+        self._run(due, "scheduler", days)
+
+    def confirm_catch_up(self, accepted: bool) -> None:
+        """The answer to ``catch_up_pending``: run those days now, or leave
+        them until the next scheduled run (or Run now)."""
+        days, self.waiting = self.waiting, []
+        if not days:
+            return
+        if accepted:
+            self._run(days[-1], "catch-up", days)
+        else:
+            self._held_until = days[-1]
+            value = self.settings()
+            self._set_next(dt.datetime.combine(days[-1] + dt.timedelta(days=1),
+                                               dt.time(value.hour)) if value.enabled else None)
+
+    def pending_days(self, until: dt.date | None = None) -> list[dt.date]:
+        """The days a run up to ``until`` (default: today) would run."""
+        return list(_automation().pending_days(until or self.now().date()))
+
+    def run_now(self, until: dt.date | None = None) -> bool:
+        """Run every pending day up to ``until`` (default: today). False
+        when a run is already going."""
+        if self.running:
+            return False
+        self.waiting = []
+        until = until or self.now().date()
+        try:
+            days = self.pending_days(until)
+        except Exception:
+            log.exception("could not read the pending days")
+            days = [until]
+        self._run(until, "manual", days)
+        return True
+
+    # --- the run ----------------------------------------------------------------
+    def _run(self, until: dt.date, trigger: str, days: Sequence[dt.date]) -> None:
+        self.running = True
+        automation = _automation()
+        clock = self.clock
+        progress = throttled(self._worker_progress.emit)
+
+        def work() -> Any:  # on the worker thread: touches no widget
+            with no_collection_pauses():
+                return automation.run(until, trigger=trigger, clock=clock, progress=progress)
+
+        def done(report: Any) -> None:
+            self.running = False
+            self._held_until = None if getattr(report, "status", "Completed") == "Completed" \
+                else until
+            log.info("automation run (%s) up to %s finished", trigger, until)
+            self.run_finished.emit(report)
+            self._refresh_next()
+
+        def failed(exc: BaseException) -> None:
+            self.running = False
+            self._held_until = until
+            log.warning("automation run (%s) up to %s failed: %s", trigger, until, exc,
+                        exc_info=None if isinstance(exc, BilldeskError) else exc)
+            self.run_failed.emit(exc)
+            self._refresh_next()
+
+        self.run_started.emit(list(days))
+        self.ops.run(work, changes=RUN_CHANGES, on_done=done, on_error=failed)
+
+    @Slot(int, int, str)
+    def _relay_progress(self, done: int, total: int, text: str) -> None:
+        self.progress.emit(done, total, text)
+
+    def _refresh_next(self) -> None:
+        try:
+            self._set_next(self.next_run())
+        except Exception:
+            log.exception("could not work out the next run")
+
+    def _set_next(self, when: dt.datetime | None) -> None:
+        if when != self._next_run:
+            self._next_run = when
+            self.next_run_changed.emit(when)
+
+    @property
+    def next_run_at(self) -> dt.datetime | None:
+        return self._next_run

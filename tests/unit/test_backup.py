@@ -1,0 +1,92 @@
+"""services/backup.py: the SQLite online backup of the open book, and the
+retention rule (the last 10 automatic backups; manual ones are kept)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from billdesk import clock
+from billdesk.errors import InvalidInput
+from billdesk.models import database
+from billdesk.services import backup
+
+from billing_helpers import new_client
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_backup_copies_the_open_book(db, billdesk_home: Path) -> None:
+    client_id = new_client()
+    with clock.frozen(dt.datetime(2026, 3, 1, 3, 0, 5)):
+        path = backup.backup(reason="automation")
+    assert path.parent == billdesk_home / "data" / "backups"
+    assert path.name == "billdesk-20260301-030005-automation.sqlite3"
+    assert _rows(path, "SELECT id, email FROM client") == [
+        (client_id, database.execute_sql("SELECT email FROM client").fetchone()[0])]
+    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+    # the book stays usable and the copy is independent of it
+    new_client()
+    assert len(_rows(path, "SELECT id FROM client")) == 1
+    (info,) = backup.backups()
+    assert (info.path, info.reason, info.automatic) == (path, "automation", True)
+    assert info.created == dt.datetime(2026, 3, 1, 3, 0, 5)
+    assert info.size == path.stat().st_size > 0
+
+
+def test_uncommitted_work_is_not_in_the_copy_and_no_backup_inside_a_transaction(db) -> None:
+    new_client()
+    with database.atomic():
+        new_client()
+        with pytest.raises(Exception, match="outside a transaction"):
+            backup.backup(reason="automation")
+    path = backup.backup(reason="automation")
+    assert len(_rows(path, "SELECT id FROM client")) == 2
+
+
+def test_retention_keeps_the_last_ten_automatic_and_every_manual(db, tmp_path: Path) -> None:
+    folder = tmp_path / "bk"
+    start = dt.datetime(2026, 1, 1, 3, 0, 0)
+    manual = []
+    for n in range(14):
+        with clock.frozen(start + dt.timedelta(days=n)):
+            backup.backup(reason="automation", folder=folder)
+            if n in (0, 7):
+                manual.append(backup.backup(reason="before restore", folder=folder,
+                                            automatic=False))
+    found = backup.backups(folder)
+    auto = [b for b in found if b.automatic]
+    assert len(auto) == backup.RETAIN == 10
+    assert [b.created.day for b in auto] == list(range(5, 15))  # the oldest four went
+    assert [b.path for b in found if not b.automatic] == manual
+    assert manual[0].name == "billdesk-20260101-030000-before-restore.manual.sqlite3"
+    assert all(p.exists() for p in manual)
+
+
+def test_the_same_second_gets_a_numbered_name(db, tmp_path: Path) -> None:
+    with clock.frozen(dt.datetime(2026, 5, 5, 12, 0, 0)):
+        first = backup.backup(reason="automation", folder=tmp_path)
+        second = backup.backup(reason="automation", folder=tmp_path)
+    assert first.name == "billdesk-20260505-120000-automation.sqlite3"
+    assert second.name == "billdesk-20260505-120000-automation-2.sqlite3"
+    assert [b.path for b in backup.backups(tmp_path)] == [first, second]
+
+
+def test_backup_folder_setting(db, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput) as err:
+        backup.save_backup_folder(tmp_path / "missing")
+    assert err.value.field == "folder"
+    assert backup.save_backup_folder(tmp_path) == tmp_path
+    assert backup.backup(reason="manual").parent == tmp_path
+    with pytest.raises(InvalidInput) as err:
+        backup.backup(reason="  ")
+    assert err.value.field == "reason"

@@ -1,0 +1,353 @@
+"""Queueing email (E1, E2, E4; K1 copies): recipients, one email per
+event (event_key), disabled templates, each event's email written in the
+event's own transaction, deterministic Message-IDs, and the bulk path of
+the billing run giving exactly what the single path gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from billdesk import clock
+from billdesk.errors import Conflict, InvalidInput
+from billdesk.models import Email, EmailAttachment, EmailTemplate, Invoice, database
+from billdesk.services import (
+    billing_run,
+    clients,
+    contacts,
+    credit,
+    invoicing,
+    mail,
+    payments,
+    quotes,
+    settings,
+    subscriptions,
+    templates,
+)
+from billdesk.services.invoicing import LineInput
+
+from billing_helpers import check_invariants, dump, new_client
+
+NOW = dt.datetime(2026, 1, 20, 9, 30, 0)
+
+
+@pytest.fixture
+def company(db) -> settings.Company:  # noqa: ANN001
+    return settings.save_company(settings.Company(
+        name="Harbour Light Studio", address1="12 Quay Street", city="Bristol", postcode="BS1 4RN",
+        country="GB", email="accounts@harbourlight.example", currency="GBP"))
+
+
+@pytest.fixture
+def client(company: settings.Company) -> int:
+    client_id = new_client(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    contacts.add_contact(client_id, {"first_name": "Ivy", "last_name": "Invoice",
+                                     "email": "ivy@example.com", "categories": "invoice,support"})
+    contacts.add_contact(client_id, {"first_name": "Gus", "last_name": "General",
+                                     "email": "gus@example.com", "categories": "general"})
+    contacts.add_contact(client_id, {"first_name": "Ned", "last_name": "None",
+                                     "email": "ned@example.com", "categories": ""})
+    return client_id
+
+
+def emails() -> list[Email]:
+    return list(Email.select().order_by(Email.id))
+
+
+def invoice_for(client_id: int, amount: str = "100.00", **extra) -> int:
+    return invoicing.create_invoice(client_id, [LineInput("Consulting", amount, True)],
+                                    date="2026-01-05", due_date="2026-01-19", **extra)
+
+
+# --- recipients, dedupe, disabled ----------------------------------------------
+
+def test_queue_template_addresses_client_and_copies_contacts_by_category(client: int) -> None:
+    with mail.suppressed():
+        invoice = invoice_for(client)
+    email_id = mail.queue_template("invoice_created", client, invoice_id=invoice)
+    row = mail.get_email(email_id)
+    assert row.to_addr == "ada@example.com"
+    assert row.cc == "ivy@example.com"  # invoice category only: not Gus (general), not Ned
+    assert row.status == "Queued" and row.attempts == 0 and row.error == ""
+    assert row.template == "invoice_created" and row.client_id == client
+    assert row.next_attempt == row.created_at
+    number = invoicing.get_invoice(invoice).number
+    assert row.subject == f"Invoice #{number} from Harbour Light Studio"
+    assert "Dear Ada," in row.body and "Consulting" in row.body
+    assert [(a.kind, a.ref_id, a.filename) for a in row.attachments] == [
+        ("invoice", invoice, f"invoice-{number}.pdf")]
+    welcome = mail.get_email(mail.queue_template("welcome", client))
+    assert welcome.cc == "gus@example.com" and welcome.attachments == []
+
+
+def test_event_key_queues_once(client: int) -> None:
+    first = mail.queue_template("welcome", client, event_key="welcome:client:1")
+    assert first is not None
+    assert mail.queue_template("welcome", client, event_key="welcome:client:1") is None
+    assert Email.select().count() == 1
+
+
+def test_a_disabled_template_queues_nothing(client: int) -> None:
+    templates.set_disabled("invoice_created", "en", True)
+    invoice_for(client)
+    assert mail.queue_template("invoice_created", client) is None
+    assert Email.select().count() == 0
+
+
+def test_message_id_is_deterministic(client: int) -> None:
+    with clock.frozen(NOW):
+        email_id = mail.queue_template("welcome", client)
+    row = mail.get_email(email_id)
+    assert row.message_id == f"<billdesk.{email_id}.20260120093000@harbourlight.example>"
+    assert row.created_at == NOW
+    settings.save_company(settings.Company(name="No Mail Ltd", country="GB", currency="GBP"))
+    with clock.frozen(NOW):
+        other = mail.queue_template("general", client)
+    assert mail.get_email(other).message_id == f"<billdesk.{other}.20260120093000@billdesk.invalid>"
+
+
+def test_the_client_language_picks_template_and_formats(company: settings.Company) -> None:
+    de = new_client(currency="EUR", country="DE", language="de", email="jurgen@example.de")
+    invoice = invoicing.create_invoice(de, [LineInput("Hosting", "1019.99")],
+                                       date="2026-01-05", due_date="2026-01-19")
+    row = Email.get(Email.event_key == f"invoice_created:invoice:{invoice}")
+    assert row.subject.startswith("Rechnung Nr.")
+    assert "1.019,99\xa0€" in row.body and "19.01.2026" in row.body
+
+
+# --- each event queues its email in its own transaction -------------------------------------
+
+def test_welcome_only_when_asked(company: settings.Company) -> None:
+    quiet = new_client()
+    assert Email.select().count() == 0
+    loud = clients.add_client({"first_name": "Wendy", "last_name": "Welcome",
+                               "email": "wendy@example.com", "currency": "GBP", "country": "GB"},
+                              welcome=True)
+    [row] = emails()
+    assert (row.client_id, row.template, row.event_key) == (
+        loud, "welcome", f"welcome:client:{loud}")
+    assert "Dear Wendy," in row.body
+    assert quiet != loud
+
+
+def test_a_refused_client_queues_no_welcome(company: settings.Company) -> None:
+    with pytest.raises(InvalidInput):
+        clients.add_client({"first_name": "", "last_name": "X", "email": "x@example.com"},
+                           welcome=True)
+    assert Email.select().count() == 0
+
+
+def test_invoice_created_for_published_standard_invoices_only(client: int) -> None:
+    published = invoice_for(client)
+    draft = invoice_for(client, draft=True)
+    invoicing.create_add_funds(client, "50.00")
+    invoice_for(client, amount="0.00")  # nothing to pay: Paid at once
+    assert [(e.template, e.event_key) for e in emails()] == [
+        ("invoice_created", f"invoice_created:invoice:{published}")]
+    invoicing.publish(draft)
+    assert [e.event_key for e in emails()][-1] == f"invoice_created:invoice:{draft}"
+    assert Email.select().count() == 2
+    [attachment] = EmailAttachment.select().where(EmailAttachment.email == emails()[0].id)
+    assert (attachment.kind, attachment.ref_id) == ("invoice", published)
+
+
+def test_the_email_is_part_of_the_event_transaction(client: int) -> None:
+    with pytest.raises(RuntimeError), database.atomic():
+        invoice_for(client)
+        assert Email.select().count() == 1  # written inside the transaction…
+        raise RuntimeError("the event fails after the email was queued")
+    assert Email.select().count() == 0  # …and gone with it
+    assert Invoice.select().count() == 0
+
+
+def test_payment_confirmation_per_payment(client: int) -> None:
+    invoice = invoice_for(client, amount="100.00")  # no tax rule: £100.00
+    before = Email.select().count()
+    first = payments.add_payment(invoice, "40.00", date="2026-01-10", method="Bank transfer",
+                                 reference="REF-1")
+    second = payments.mark_paid(invoice, date="2026-01-12")
+    rows = emails()[before:]
+    assert [r.event_key for r in rows] == [f"payment_confirmation:txn:{first.transaction_id}",
+                                           f"payment_confirmation:txn:{second.transaction_id}"]
+    assert "Amount paid:  £40.00" in rows[0].body and "REF-1" in rows[0].body
+    assert "Invoice status:            Unpaid" in rows[0].body
+    assert "Invoice status:            Paid" in rows[1].body
+    assert rows[0].cc == "ivy@example.com"
+    files = EmailAttachment.select().where(EmailAttachment.email == rows[0].id)
+    assert [a.kind for a in files] == ["invoice"]
+    check_invariants(client)
+
+
+def test_a_refused_payment_queues_nothing(client: int) -> None:
+    invoice = invoice_for(client)
+    before = dump()
+    with pytest.raises(Conflict):
+        payments.add_payment(invoice, "10.00", fee="20.00")  # a fee above the payment
+    assert dump() == before
+    payments.mark_paid(invoice)
+    count = Email.select().count()
+    with pytest.raises(Conflict):
+        payments.add_payment(invoice, "10.00")  # Paid: takes no payments
+    assert Email.select().count() == count
+
+
+def test_credit_added_only_when_notifying(client: int) -> None:
+    credit.add_credit(client, "10.00", "Quiet credit")
+    assert Email.select().count() == 0
+    entry = credit.add_credit(client, "25.00", "Goodwill credit", notify=True)
+    [row] = emails()
+    assert row.event_key == f"credit_added:credit:{entry}"
+    assert "£25.00" in row.body and "Goodwill credit" in row.body and "£35.00" in row.body
+    with pytest.raises(InvalidInput):
+        credit.add_credit(client, "-5", "bad", notify=True)
+    assert Email.select().count() == 1
+
+
+def test_quote_delivered_whenever_the_stage_becomes_delivered(client: int) -> None:
+    lines = [quotes.LineInput("Website redesign", "900.00")]
+    draft = quotes.create_quote(client, lines, subject="New website")
+    assert Email.select().count() == 0
+    quotes.set_stage(draft, "Delivered")
+    quotes.set_stage(draft, "Delivered")  # no change: nothing new
+    quotes.set_stage(draft, "On hold")
+    quotes.update_quote(draft, stage="Delivered")
+    delivered = quotes.create_quote(client, lines, stage="Delivered")
+    rows = emails()
+    assert [r.event_key for r in rows] == [f"quote_delivered:quote:{draft}:1",
+                                           f"quote_delivered:quote:{draft}:2",
+                                           f"quote_delivered:quote:{delivered}:1"]
+    assert rows[0].subject == f"Quote #{draft}: New website"
+    assert "Website redesign" in rows[0].body and "£900.00" in rows[0].body
+    files = EmailAttachment.select().where(EmailAttachment.email == rows[0].id)
+    assert [(f.kind, f.ref_id, f.filename) for f in files] == [
+        ("quote", draft, f"quote-{draft}.pdf")]
+
+
+def test_generated_invoices_queue_their_emails_in_bulk(client: int) -> None:
+    paid_by_credit = new_client(email="credit@example.com")
+    credit.add_credit(paid_by_credit, "500.00", "Prepaid")
+    for owner in (client, paid_by_credit):
+        subscriptions.add_service(owner, name="Web Hosting", cycle="monthly", amount="10.00",
+                                  next_due="2026-01-31", signup_date="2026-01-01")
+    made = billing_run.generate_due(today="2026-01-20")
+    assert len(made) == 2
+    rows = emails()
+    unpaid = [i for i in made.invoice_ids if invoicing.get_invoice(i).status == "Unpaid"]
+    assert len(unpaid) == 1
+    assert [r.event_key for r in rows] == [f"invoice_created:invoice:{unpaid[0]}"]
+    assert rows[0].cc == "ivy@example.com" and "Web Hosting" in rows[0].body
+    assert billing_run.generate_due(today="2026-01-20").invoice_ids == []
+    assert Email.select().count() == 1
+
+
+@pytest.mark.parametrize("name", ["invoice_created", "payment_reminder", "overdue_2"])
+def test_bulk_path_equals_single_path(client: int, name: str) -> None:
+    contacts.add_contact(client, {"first_name": "Bill", "last_name": "Ing",
+                                  "email": "b@example.com", "categories": "invoice"}, billing=True)
+    with mail.suppressed():
+        invoice = invoicing.create_invoice(client, [LineInput("Hosting", "10.00", True),
+                                                    LineInput("Domain", "12.99", False)],
+                                           date="2026-01-05", due_date="2026-01-12")
+        payments.add_payment(invoice, "5.00")
+    assert Email.select().count() == 0
+    key = f"{name}:invoice:{invoice}"
+    with clock.frozen(NOW):
+        single_id = mail.queue_template(name, client, invoice_id=invoice, event_key=key)
+    single = mail.get_email(single_id)
+    Email.delete().execute()
+    with clock.frozen(NOW):
+        assert mail.queue_invoice_emails_many(name, [invoice]) == 1
+        assert mail.queue_invoice_emails_many(name, [invoice]) == 0  # once per event
+    bulk = mail.get_email(emails()[0].id)
+
+    def shape(row: mail.EmailRow) -> tuple:
+        return (row.client_id, row.template, row.event_key, row.to_addr, row.cc, row.subject,
+                row.body, row.status, row.created_at, row.next_attempt,
+                [(a.position, a.filename, a.kind, a.ref_id) for a in row.attachments])
+
+    assert shape(bulk) == shape(single)
+    assert bulk.event_key == key and bulk.cc == "ivy@example.com,b@example.com"
+    assert bulk.message_id == f"<billdesk.{bulk.id}.20260120093000@harbourlight.example>"
+    assert [a.kind for a in bulk.attachments] == ["invoice"]
+    if name == "invoice_created":
+        assert "Credit:" in bulk.body and "Paid:         £5.00" in bulk.body
+    if name == "overdue_2":
+        assert "8 days overdue" in bulk.body  # 12 → 20 January, by the frozen clock
+
+
+def test_bulk_path_handles_many_clients_languages_and_disabled(company: settings.Company) -> None:
+    english = [new_client() for _ in range(3)]
+    german = new_client(currency="EUR", country="DE", language="de")
+    with mail.suppressed():
+        ids = [invoice_for(c) for c in english + [german]]
+    assert mail.queue_invoice_created_many(ids + ids) == 4
+    rows = emails()
+    assert [r.event_key for r in rows] == [f"invoice_created:invoice:{i}" for i in ids]
+    assert rows[-1].subject.startswith("Rechnung")
+    Email.delete().execute()
+    templates.save_template("invoice_created", language="de", subject="Neu", body="x",
+                            disabled=True)
+    assert mail.queue_invoice_created_many(ids) == 3  # the German client's is off
+
+
+def test_a_template_failing_at_send_time_fails_its_email_not_the_event(client: int) -> None:
+    stamp = dt.datetime(2026, 1, 1)
+    EmailTemplate.insert(name="payment_confirmation", language="en", kind="payment_confirmation",
+                         category="invoice", subject="Receipt", body="{{ 1 / 0 }}",
+                         created_at=stamp, updated_at=stamp).execute()
+    invoice = invoice_for(client)
+    result = payments.add_payment(invoice, "10.00")
+    row = Email.get(Email.event_key == f"payment_confirmation:txn:{result.transaction_id}")
+    assert row.status == "Failed" and "division by zero" in row.error and row.body == ""
+    assert row.next_attempt is None  # the outbox does not try to send it
+
+
+# --- messages typed by hand (E2) and the log (E4) ----------------------------------------
+
+def test_queue_message_renders_placeholders_and_copies_by_category(client: int) -> None:
+    email_id = mail.queue_message(client, subject="Hello {{ client.first_name }}",
+                                  body="Your balance: {{ client.credit_balance }}",
+                                  cc_category="support", template="",
+                                  attachments=[mail.Attachment("notes.txt", "data",
+                                                               content=b"hi")])
+    row = mail.get_email(email_id)
+    assert (row.subject, row.body, row.cc) == ("Hello Ada", "Your balance: £0.00",
+                                               "ivy@example.com")
+    assert [(a.filename, a.kind, a.content, a.size) for a in row.attachments] == [
+        ("notes.txt", "data", b"hi", 2)]
+
+
+@pytest.mark.parametrize("body", ["{{ ''.__class__ }}", "{{ client.nope }}", "{% if %}"])
+def test_queue_message_refuses_bad_templates(client: int, body: str) -> None:
+    before = dump()
+    with pytest.raises(InvalidInput) as caught:
+        mail.queue_message(client, subject="Hi", body=body)
+    assert caught.value.field == "body"
+    assert dump() == before
+
+
+def test_attachments_are_checked(client: int) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        mail.queue_message(client, subject="s", body="b",
+                           attachments=[mail.Attachment("x.pdf", "invoice")])
+    assert caught.value.field == "attachments[1].ref_id"
+    with pytest.raises(InvalidInput):
+        mail.queue_message(client, subject="s", body="b", attachments=[mail.Attachment("", "data",
+                                                                                      content=b"")])
+    assert Email.select().count() == 0
+
+
+def test_log_newest_first_and_recent_five(client: int) -> None:
+    ids = [mail.queue_message(client, subject=f"Message {n}", body="b") for n in range(7)]
+    assert [r.id for r in mail.emails(client)] == ids[::-1]
+    assert [r.subject for r in mail.recent(client)] == [f"Message {n}" for n in (6, 5, 4, 3, 2)]
+    assert mail.count(client) == 7
+    assert mail.emails(client)[0].as_json()["to"] == "ada@example.com"
+
+
+def test_suppressed_queues_nothing(client: int) -> None:
+    with mail.suppressed():
+        invoice_for(client)
+        assert mail.queue_template("welcome", client) is None
+    assert Email.select().count() == 0
