@@ -242,3 +242,17 @@ def test_killed_at_any_moment_then_rerun_ends_like_a_clean_run(big_book, clean, 
     report = _finish(tmp_path, db)
     assert report["errors"] == []
     assert_same(snapshot(db), clean[0])
+
+
+def test_client_add_welcome_and_credit_add_notify_queue_their_emails(home, tmp_path):
+    db = tmp_path / "book.sqlite3"
+    client = ok(home, db, "client", "add", "--first", "Ada", "--last", "Lovelace",
+                "--email", "ada@example.com", "--welcome")
+    quiet = ok(home, db, "client", "add", "--first", "Bo", "--last", "Quiet",
+               "--email", "bo@example.com")
+    ok(home, db, "credit", "add", str(client["id"]), "10.00", "--description", "Goodwill",
+       "--notify")
+    ok(home, db, "credit", "add", str(quiet["id"]), "10.00", "--description", "Goodwill")
+    rows = query(db, "SELECT client_id, template, to_addr, status FROM email ORDER BY id")
+    assert rows == [(client["id"], "welcome", "ada@example.com", "Queued"),
+                    (client["id"], "credit_added", "ada@example.com", "Queued")]

@@ -351,3 +351,43 @@ def test_suppressed_queues_nothing(client: int) -> None:
         invoice_for(client)
         assert mail.queue_template("welcome", client) is None
     assert Email.select().count() == 0
+
+
+@pytest.mark.parametrize("name", ["invoice_created", "overdue_1"])
+def test_pending_then_rendered_equals_single_path(client: int, name: str) -> None:
+    """The billing run queues its emails pending (in the invoice's
+    transaction) and writes their text afterwards: the end is the message
+    queue_template gives, written as of the render's clock."""
+    with mail.suppressed():
+        invoice = invoice_for(client)
+    key = f"{name}:invoice:{invoice}"
+    with clock.frozen(NOW):
+        single = mail.get_email(mail.queue_template(name, client, invoice_id=invoice,
+                                                    event_key=key))
+    Email.delete().execute()
+    with clock.frozen(NOW):
+        number = invoicing.get_invoice(invoice).number
+        assert mail.queue_invoice_emails_pending(name, [(invoice, client, number)]) == 1
+        assert mail.queue_invoice_emails_pending(name, [(invoice, client, number)]) == 0
+    waiting = mail.get_email(emails()[0].id)
+    assert waiting.subject.endswith("written before it is sent)") and waiting.body == ""
+    assert mail.pending_count() == 1
+    with clock.frozen(NOW):
+        assert mail.render_pending() == 1
+    assert mail.pending_count() == 0 and mail.render_pending() == 0
+    done = mail.get_email(emails()[0].id)
+    assert (done.to_addr, done.cc, done.subject, done.body, done.status, done.created_at,
+            done.next_attempt, [(a.filename, a.kind, a.ref_id) for a in done.attachments]) == (
+        single.to_addr, single.cc, single.subject, single.body, single.status, single.created_at,
+        single.next_attempt, [(a.filename, a.kind, a.ref_id) for a in single.attachments])
+
+
+def test_the_daily_runs_generation_leaves_its_emails_pending_until_written(client: int) -> None:
+    subscriptions.add_service(client, name="Web Hosting", cycle="monthly", amount="10.00",
+                              next_due="2026-01-31", signup_date="2026-01-01")
+    made = billing_run.generate_due(today="2026-01-20", write_emails=False)
+    assert len(made) == 1 and mail.pending_count() == 1
+    templates.save_template("invoice_created", language="en", subject="Invoice", body="x",
+                            disabled=True)
+    assert mail.render_pending() == 1  # disabled meanwhile: the message goes
+    assert Email.select().count() == 0

@@ -324,3 +324,12 @@ def test_subject_is_one_line_even_from_placeholders(company: settings.Company) -
     ctx["client"]["company"] = "Evil\r\nBcc: victim@example.com"
     rendered = templates.render_text("Hi {{ client.company }}", "b", ctx)
     assert rendered.subject == "Hi Evil Bcc: victim@example.com"
+
+
+def test_a_custom_template_named_with_capitals_is_listed_per_language(book):
+    templates.save_template("Maintenance Notice", language="en", subject="Maintenance",
+                            body="Dear {{ client.first_name }}, we will be down tonight.")
+    names = [info.name for info in templates.list_templates("de")]
+    assert "Maintenance Notice" in names
+    found = templates.get_template("Maintenance Notice", "de")
+    assert (found.subject, found.customised) == ("Maintenance", False)

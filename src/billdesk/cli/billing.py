@@ -106,6 +106,9 @@ def register(commands: Any) -> None:
         p.add_argument("amount", help="a positive amount")
         p.add_argument("--description", required=True, help="why (shown in the credit log)")
         p.add_argument("--date", metavar="YYYY-MM-DD", help="date of the entry (default today)")
+        if name == "add":
+            p.add_argument("--notify", action="store_true",
+                           help="queue the 'credit added' email to the client")
         p.set_defaults(handler=handler)
     clog = csub.add_parser("log", help="every credit movement, newest first, and the balance")
     clog.add_argument("client_id", help="client id")
@@ -396,7 +399,8 @@ def credit_add(args: argparse.Namespace, out: Any) -> None:
     from billdesk.services import credit
 
     client_id = _client_id(args.client_id)
-    entry_id = credit.add_credit(client_id, args.amount, args.description, date=args.date)
+    entry_id = credit.add_credit(client_id, args.amount, args.description, date=args.date,
+                                 notify=args.notify)
     document, balance = _entry_document(client_id, entry_id)
     out.emit(document, f"Added {document['amount']} credit to client #{client_id} "
                        f"(entry #{entry_id}); balance {balance} {balance.currency}.")

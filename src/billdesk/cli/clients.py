@@ -38,6 +38,8 @@ def register(commands: Any) -> None:
                  "city", "state", "postcode", "tax-id", "account-type", "notes"):
         add.add_argument(f"--{name}", help=HELP.get(name))
     add.add_argument("--group", help="group name")
+    add.add_argument("--welcome", action="store_true",
+                     help="queue the welcome email (sent with the outbox)")
     add.set_defaults(handler=client_add)
 
     lst = sub.add_parser("list", help="list or search clients")
@@ -122,7 +124,7 @@ def client_add(args: argparse.Namespace, out: Any) -> None:
     values = _values(args)
     if args.group is not None:
         values["group_id"] = _group_id(args.group)
-    client_id = clients.add_client(values)
+    client_id = clients.add_client(values, welcome=args.welcome)
     record = clients.get_client(client_id)
     out.emit(record.as_json(), f"Added client #{client_id}: {record.display_name} <{record.values['email']}>")
 

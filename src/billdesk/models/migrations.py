@@ -502,7 +502,7 @@ CREATE TABLE email (
     client_id    INTEGER REFERENCES client (id) ON DELETE CASCADE,
     template     TEXT NOT NULL DEFAULT '',       -- the template's name; '' for a new message
     event_key    TEXT UNIQUE,
-    message_id   TEXT NOT NULL UNIQUE,
+    message_id   TEXT NOT NULL,                  -- unique by making: it holds the row's id
     to_addr      TEXT NOT NULL,
     cc           TEXT NOT NULL DEFAULT '',       -- comma-separated
     subject      TEXT NOT NULL,
@@ -513,9 +513,13 @@ CREATE TABLE email (
     next_attempt TEXT,                           -- not before this time (back-off)
     error        TEXT NOT NULL DEFAULT '',
     created_at   TEXT NOT NULL,
-    sent_at      TEXT
+    sent_at      TEXT,
+    -- 1: queued by a bulk run (the billing run's invoice emails) in the
+    -- event's transaction; mail.render_pending writes its text before delivery
+    pending      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX email_client ON email (client_id, id);
+CREATE INDEX email_pending ON email (id) WHERE pending = 1;
 CREATE INDEX email_outbox ON email (next_attempt, id) WHERE status IN ('Queued', 'Sending');
 CREATE TABLE email_attachment (
     id        INTEGER PRIMARY KEY,

@@ -491,7 +491,7 @@ class Email(BaseModel):
     client = ForeignKeyField(Client, null=True, backref="emails", on_delete="CASCADE")
     template = CharField(default="")
     event_key = CharField(null=True, unique=True)
-    message_id = CharField(unique=True)
+    message_id = CharField()  # unique by making: it holds the row's id
     to_addr = TextField()
     cc = TextField(default="")
     subject = TextField()
@@ -502,6 +502,7 @@ class Email(BaseModel):
     error = TextField(default="")
     created_at = DateTimeField(default=now)
     sent_at = DateTimeField(null=True)
+    pending = BooleanField(default=False)  # queued by a bulk run; text written by render_pending
 
 
 class EmailAttachment(BaseModel):

@@ -443,14 +443,6 @@ def _client_chunks(rows: Sequence[tuple]) -> Iterator[list[tuple]]:
         yield chunk
 
 
-def _mail() -> Any:
-    try:
-        from billdesk.services import mail
-    except ImportError:  # the email services are not part of this build
-        return None
-    return mail
-
-
 def _email_count() -> int:
     return database.execute_sql("SELECT count(*) FROM email").fetchone()[0]
 
@@ -458,7 +450,7 @@ def _email_count() -> int:
 def _step_generate(ctx: _Day) -> None:
     from billdesk.services import billing_run
 
-    result = billing_run.generate_due(today=ctx.day, actor=ACTOR)
+    result = billing_run.generate_due(today=ctx.day, actor=ACTOR, write_emails=False)
     ctx.add("invoices_created", len(result.invoice_ids))
     ctx.add("recurring_invoices", len(result.recurring_ids))
     ctx.add("billable_items", len(result.billed_items))
@@ -490,7 +482,8 @@ def _step_credit(ctx: _Day) -> None:
             if _status(invoice_id) == "Paid" and client_id not in paid:
                 paid.append(client_id)
         for client_id in paid:
-            result = billing_run.generate_due(client_id=client_id, today=ctx.day, actor=ACTOR)
+            result = billing_run.generate_due(client_id=client_id, today=ctx.day, actor=ACTOR,
+                                              write_emails=False)
             ctx.add("invoices_created", len(result.invoice_ids))
             ctx.add("recurring_invoices", len(result.recurring_ids))
             ctx.add("billable_items", len(result.billed_items))
@@ -506,18 +499,16 @@ def _queue(ctx: _Day, step: str, template: str, rows: Sequence[tuple]) -> None:
     ``{template}:invoice:{id}``: in bulk per batch of clients
     (``mail.queue_invoice_emails_many``), one by one when the bulk call
     refuses, so that the refused invoice is named in the run's errors."""
-    mail = _mail()
-    if mail is None:
-        return
-    many = getattr(mail, "queue_invoice_emails_many", None)
+    from billdesk.services import mail
+
     for chunk in ctx.batches(step, rows):
-        if many is not None:
-            try:
-                with database.atomic():
-                    ctx.add(step, many(template, [invoice_id for _cid, invoice_id in chunk]))
-                continue
-            except BilldeskError:
-                pass
+        try:
+            with database.atomic():
+                ctx.add(step, mail.queue_invoice_emails_many(
+                    template, [invoice_id for _cid, invoice_id in chunk]))
+            continue
+        except BilldeskError:
+            pass
         for client_id, invoice_id in chunk:
             try:
                 with database.atomic():
@@ -769,15 +760,21 @@ def run_day(day: dt.date, settings: AutomationSettings | None = None, *,
         ctx.pause.after(name)
         if progress:
             progress(name)
+    if ok:  # the text of the day's invoice emails, as of the day's clock
+        try:
+            from billdesk.services import mail
+
+            mail.render_pending()
+        except Exception as exc:  # the messages stay pending: delivery writes them
+            ok = False
+            ctx.errors.append(f"{day.isoformat()} writing the emails: {exc}")
     ctx.add("emails_queued", _email_count() - before)
     return ok, ctx
 
 
 def _deliver(counts: dict[str, int], errors: list[str]) -> None:
-    try:
-        from billdesk.services import outbox
-    except ImportError:
-        return
+    from billdesk.services import outbox
+
     try:
         if not outbox.is_configured():
             return  # mail is not set up: the messages wait in the outbox

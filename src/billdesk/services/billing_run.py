@@ -350,16 +350,55 @@ class _Writer:
         for invoice_id, when in settled:  # nothing to pay (a 100 % discount): Paid, the one way
             invoicing.set_paid(invoice_id, when, self.actor)
         ids = [first_id + n for n in range(len(drafts))]
-        for invoice_id, (client, *_rest) in zip(ids, drafts, strict=True):
-            if client.credit > 0:
-                invoicing.apply_credit_to_new_invoice(invoice_id, when=self.today, actor=self.actor)
+        self._take_credit(conn, [(invoice_id, numbers[n], draft[0], invoices[n][19])
+                                 for n, (invoice_id, draft) in enumerate(zip(ids, drafts, strict=True))
+                                 if draft[0].credit > 0 and invoices[n][19] > 0], stamp)
         # E1: the invoice_created emails of those left to pay, in this transaction
         from billdesk.services import mail
 
-        mail.queue_invoice_created_many([row[0] for row in conn.execute(
-            "SELECT id FROM invoice WHERE id BETWEEN ? AND ? AND status = 'Unpaid' ORDER BY id",
-            (ids[0], ids[-1]))])
+        # (their text is written by mail.render_pending: generate_due does it
+        # for one client, the daily run at the end of the day's steps)
+        mail.queue_invoice_emails_pending("invoice_created", [tuple(row) for row in conn.execute(
+            "SELECT id, client_id, number FROM invoice WHERE id BETWEEN ? AND ? "
+            "AND status = 'Unpaid' ORDER BY id", (ids[0], ids[-1]))])
         return ids
+
+    def _take_credit(self, conn: Any, owing: list[tuple[int, str, _Client, int]],
+                     stamp: str) -> None:
+        """New invoices take the client's credit (P4), in order, in bulk: a
+        ledger entry, the invoice's credit and the client's balance move
+        together; an invoice covered in full is Paid (``set_paid``, the one
+        way: its renewals move on). Same entries as ``apply_credit``."""
+        entries, invoices, balances, logs, paid = [], [], {}, [], []
+        today = self.today.isoformat()
+        for invoice_id, number, client, total in owing:
+            take = min(client.credit, total)
+            if take <= 0:
+                continue
+            client.credit -= take  # the snapshot follows: the next invoice sees what is left
+            balances[client.id] = client.credit
+            value = Money.from_minor(take, client.currency)
+            entries.append((client.id, today, "applied", f"Credit applied to invoice #{number}",
+                            -take, invoice_id, stamp))
+            invoices.append((take, stamp, invoice_id))
+            covered = take == total
+            logs.append((client.id, stamp, self.actor or changelog.current_actor(),
+                         f"Credit {value} {client.currency} applied to invoice #{number}"
+                         + (": paid in full" if covered else "")))
+            if covered:
+                paid.append(invoice_id)
+        if not entries:
+            return
+        conn.executemany("INSERT INTO credit_entry (client_id, date, kind, description, amount, "
+                         "invoice_id, created_at) VALUES (?,?,?,?,?,?,?)", entries)
+        conn.executemany("UPDATE invoice SET credit = credit + ?, updated_at = ? WHERE id = ?",
+                         invoices)
+        conn.executemany("UPDATE client SET credit_balance = ? WHERE id = ?",
+                         [(units, client_id) for client_id, units in balances.items()])
+        conn.executemany("INSERT INTO client_log (client_id, at, actor, message) VALUES (?,?,?,?)",
+                         logs)
+        for invoice_id in paid:
+            invoicing.set_paid(invoice_id, self.today, self.actor)
 
     def _numbers(self, conn: Any, count: int) -> list[str]:
         """``count`` numbers from the gap-free sequence, skipping any that a
@@ -666,11 +705,25 @@ def _bill_again(result: RunResult, where: str, params: Sequence[Any], writer: _W
 
 
 def generate_due(*, client_id: int | None = None, today: Any = None,
-                 actor: str | None = None) -> RunResult:
+                 actor: str | None = None, write_emails: bool = True) -> RunResult:
     """Invoice every item due within the lead days that has no invoice for
     its due date yet, the waiting billable items (B3) and the recurring
     invoices whose date has come (B5) — for one client, or for everyone
-    (the daily run). Running it again for the same date makes nothing new."""
+    (the daily run). Running it again for the same date makes nothing new.
+
+    Each new invoice's "invoice created" email is queued in its
+    transaction; its text is written afterwards (``mail.render_pending``)
+    unless ``write_emails`` is off — the daily run writes it at the end of
+    the day's steps."""
+    result = _generate_due(client_id, today, actor)
+    if write_emails and result.invoice_ids:
+        from billdesk.services import mail
+
+        mail.render_pending()
+    return result
+
+
+def _generate_due(client_id: int | None, today: Any, actor: str | None) -> RunResult:
     day = date_input(today, "date") if today not in (None, "") else dt.date.today()
     until = horizon(day)  # read once: the lead days setting
     last = until.isoformat()

@@ -7,7 +7,7 @@ import getpass
 from dataclasses import dataclass
 from datetime import datetime
 
-from billdesk.models import ClientLog, now
+from billdesk.models import ClientLog, database, now
 
 
 def current_actor() -> str:
@@ -47,9 +47,19 @@ def record(client_id: int, message: str = "", *, field: str = "", old: str = "",
     ).execute()
 
 
+_COLUMNS = ("client", "at", "actor", "field", "old_value", "new_value", "reason", "message")
+
+
 def record_many(rows: list[dict]) -> None:
+    """Many entries at once (one executemany: the daily run logs thousands);
+    each row names the columns of ``record``."""
     if rows:
-        ClientLog.insert_many(rows).execute()
+        fallback = current_actor()
+        values = [(row["client"], str(row.get("at") or now()), row.get("actor") or fallback,
+                   *(row.get(name) or "" for name in _COLUMNS[3:])) for row in rows]
+        database.connection().executemany(
+            "INSERT INTO client_log (client_id, at, actor, field, old_value, new_value, reason, "
+            "message) VALUES (?,?,?,?,?,?,?,?)", values)
 
 
 def entries(client_id: int, limit: int | None = None) -> list[LogEntry]:

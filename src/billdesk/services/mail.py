@@ -446,6 +446,7 @@ class _Message:
     status: str = "Queued"
     error: str = ""
     attachments: Sequence[Attachment] = ()
+    pending: bool = False  # the text is written later (render_pending)
 
 
 def message_id(email_id: int, created_at: dt.datetime, domain: str) -> str:
@@ -471,12 +472,13 @@ def _write(messages: Sequence[_Message], domain: str) -> list[int]:
         rows.append((email_id, msg.client_id, msg.template, msg.event_key,
                      f"<billdesk.{email_id}.{made}", msg.to_addr, msg.cc, msg.subject,
                      msg.body, msg.status, text if msg.status == "Queued" else None, msg.error,
-                     text))
+                     text, int(msg.pending)))
         files += [(email_id, pos, a.filename, a.kind, a.ref_id, a.content)
                   for pos, a in enumerate(msg.attachments, 1)]
     conn.executemany(
         "INSERT INTO email (id, client_id, template, event_key, message_id, to_addr, cc, subject, "
-        "body, status, next_attempt, error, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        "body, status, next_attempt, error, created_at, pending) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     if files:
         conn.executemany("INSERT INTO email_attachment (email_id, position, filename, kind, "
                          "ref_id, content) VALUES (?,?,?,?,?,?)", files)
@@ -629,42 +631,123 @@ def queue_invoice_emails_many(name: str, invoice_ids: Sequence[int]) -> int:
     with database.atomic():
         company_raw, domain = _company()
         infos: dict[str, templates.TemplateInfo] = {}
-        conn = database.connection()
         for start in range(0, len(ids), _BATCH):
-            part = ids[start:start + _BATCH]
-            keys = {f"{name}:invoice:{i}": i for i in part}
-            taken = {row[0] for row in conn.execute(
-                "SELECT event_key FROM email WHERE event_key IN (SELECT value FROM json_each(?))",
-                (json.dumps(list(keys)),))}
-            part = [i for key, i in keys.items() if key not in taken]
-            if not part:
-                continue
-            rows, lines = _read_invoices(part)
-            clients = _read_clients([row[1] for row in rows.values()])
-            messages = []
-            bases: dict[int, dict[str, Any]] = {}
-            for invoice_id in part:
-                row = rows.get(invoice_id)
-                if row is None:
-                    continue
-                client = clients[row[1]]
-                info = infos.get(client.language)
-                if info is None:
-                    info = infos[client.language] = templates.lookup(name, client.language)
-                if info.disabled:
-                    continue
-                base = bases.get(client.id)
-                if base is None:
-                    base = bases[client.id] = _base_context(client, company_raw, today)
-                ctx = dict(base)
-                ctx["invoice"] = _invoice_context(row, lines[invoice_id], client.fmt)
-                ctx["days_overdue"] = _days_overdue(row[6], today)
-                files = ([Attachment(invoice_filename(row[2], invoice_id), "invoice", invoice_id)]
-                         if info.kind in INVOICE_PDF_KINDS else [])
-                messages.append(_render(info, ctx, client, f"{name}:invoice:{invoice_id}", None,
-                                        files))
-            queued += len(_write(messages, domain))
+            part = _untaken(name, ids[start:start + _BATCH])
+            if part:
+                made = _invoice_messages(name, part, company_raw, today, infos)
+                queued += len(_write([m for m in made.values() if m is not None], domain))
     return queued
+
+
+def _untaken(name: str, invoice_ids: Sequence[int]) -> list[int]:
+    """Those of the invoices with no ``{name}:invoice:{id}`` message yet."""
+    keys = {f"{name}:invoice:{i}": i for i in invoice_ids}
+    taken = {row[0] for row in database.connection().execute(
+        "SELECT event_key FROM email WHERE event_key IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(keys)),))}
+    return [i for key, i in keys.items() if key not in taken]
+
+
+def _invoice_messages(name: str, invoice_ids: Sequence[int], company_raw: str, today: dt.date,
+                      infos: dict[str, templates.TemplateInfo]) -> dict[int, _Message | None]:
+    """Template ``name`` rendered for each invoice (None: disabled in its
+    client's language; an invoice that is gone is left out)."""
+    rows, lines = _read_invoices(invoice_ids)
+    clients = _read_clients([row[1] for row in rows.values()])
+    out: dict[int, _Message | None] = {}
+    bases: dict[int, dict[str, Any]] = {}
+    for invoice_id in invoice_ids:
+        row = rows.get(invoice_id)
+        if row is None:
+            continue
+        client = clients[row[1]]
+        info = infos.get(client.language)
+        if info is None:
+            info = infos[client.language] = templates.lookup(name, client.language)
+        if info.disabled:
+            out[invoice_id] = None
+            continue
+        base = bases.get(client.id)
+        if base is None:
+            base = bases[client.id] = _base_context(client, company_raw, today)
+        ctx = dict(base)
+        ctx["invoice"] = _invoice_context(row, lines[invoice_id], client.fmt)
+        ctx["days_overdue"] = _days_overdue(row[6], today)
+        files = ([Attachment(invoice_filename(row[2], invoice_id), "invoice", invoice_id)]
+                 if info.kind in INVOICE_PDF_KINDS else [])
+        out[invoice_id] = _render(info, ctx, client, f"{name}:invoice:{invoice_id}", None, files)
+    return out
+
+
+def queue_invoice_emails_pending(name: str, invoices: Sequence[tuple[int, int, str]]) -> int:
+    """The billing run's path, (invoice id, client id, number) each: the
+    messages are written now, in the event's transaction (queued once per
+    event, never lost), but their text is written by ``render_pending``
+    — the daily run does it at the end of the day's steps, delivery
+    before it sends — so that generating ten thousand invoices is not held
+    up by rendering ten thousand emails. Returns how many were queued."""
+    if _off() or not invoices:
+        return 0
+    by_id = {invoice_id: (client_id, number) for invoice_id, client_id, number in invoices}
+    with database.atomic():
+        part = _untaken(name, list(by_id))
+        messages = [_Message(by_id[i][0], name, f"{name}:invoice:{i}", "", "", "", "",
+                             pending=True) for i in part]  # (render_pending adds the PDF)
+        return len(_write(messages, _company()[1]))
+
+
+def pending_count() -> int:
+    return database.execute_sql("SELECT count(*) FROM email WHERE pending = 1").fetchone()[0]
+
+
+def render_pending(limit: int | None = None) -> int:
+    """Write the text of the messages queued pending (``queue_invoice_
+    emails_pending``), as of now (``models.now``), a batch per
+    transaction: recipients, subject and body, as queue_template would
+    have. A template disabled meanwhile removes its message; an invoice
+    gone meanwhile fails it. Returns how many were written."""
+    done = 0
+    today = now().date()
+    company_raw = _company()[0]
+    infos: dict[str, dict[str, templates.TemplateInfo]] = {}
+    while limit is None or done < limit:
+        size = _BATCH if limit is None else min(_BATCH, limit - done)
+        with database.atomic():
+            conn = database.connection()
+            rows = conn.execute("SELECT id, template, event_key FROM email WHERE pending = 1 "
+                                "ORDER BY id LIMIT ?", (size,)).fetchall()
+            if not rows:
+                break
+            wanted: dict[str, list[tuple[int, int]]] = {}
+            for email_id, name, key in rows:
+                wanted.setdefault(name, []).append((email_id, int(key.rpartition(":")[2])))
+            updates, removed, files = [], [], []
+            for name, pairs in wanted.items():
+                made = _invoice_messages(name, [i for _e, i in pairs], company_raw, today,
+                                         infos.setdefault(name, {}))
+                for email_id, invoice_id in pairs:
+                    if invoice_id not in made:
+                        updates.append(("", "", f"({name}: invoice #{invoice_id} is gone)", "",
+                                        "Failed", f"invoice #{invoice_id} no longer exists", 0,
+                                        email_id))
+                        continue
+                    msg = made[invoice_id]
+                    if msg is None:
+                        removed.append((email_id,))
+                        continue
+                    updates.append((msg.to_addr, msg.cc, msg.subject, msg.body, msg.status,
+                                    msg.error, int(msg.status == "Queued"), email_id))
+                    files += [(email_id, pos, a.filename, a.kind, a.ref_id, a.content)
+                              for pos, a in enumerate(msg.attachments, 1)]
+            conn.executemany(  # a Failed one (its template broke) waits for nothing
+                "UPDATE email SET to_addr = ?, cc = ?, subject = ?, body = ?, status = ?, error = ?, "
+                "next_attempt = CASE WHEN ? THEN next_attempt END, pending = 0 WHERE id = ?",
+                updates)
+            conn.executemany("DELETE FROM email WHERE id = ?", removed)
+            conn.executemany("INSERT INTO email_attachment (email_id, position, filename, kind, "
+                             "ref_id, content) VALUES (?,?,?,?,?,?)", files)
+        done += len(rows)
+    return done
 
 
 # --- the events (E1 "when each is queued"): called inside each event's
@@ -728,7 +811,7 @@ def quote_delivered(quote_id: int, client_id: int) -> int | None:
 # --- reading the log (E4) -------------------------------------------------------
 
 _EMAIL_COLUMNS = ("id, client_id, template, event_key, message_id, to_addr, cc, subject, body, "
-                  "status, attempts, next_attempt, error, created_at, sent_at")
+                  "status, attempts, next_attempt, error, created_at, sent_at, pending")
 
 
 def _stamp(value: Any) -> dt.datetime | None:
@@ -741,7 +824,9 @@ def _stamp(value: Any) -> dt.datetime | None:
 
 def _email_row(row: tuple, attachments: list[AttachmentRow]) -> EmailRow:
     (eid, client_id, template, event_key, mid, to_addr, cc, subject, body, status, attempts,
-     next_attempt, error, created_at, sent_at) = row
+     next_attempt, error, created_at, sent_at, pending) = row
+    if pending:  # queued by a bulk run; render_pending writes it before delivery
+        subject = f"({templates.KIND_LABELS.get(template, template)}: written before it is sent)"
     return EmailRow(eid, client_id, template, event_key, mid, to_addr, cc, subject, body, status,
                     attempts, _stamp(next_attempt), error,
                     _stamp(created_at),  # type: ignore[arg-type]

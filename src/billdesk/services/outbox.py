@@ -570,7 +570,7 @@ def _due(now: dt.datetime, limit: int | None) -> list[int]:
     and queued ones whose time has come."""
     query = (Email.select(Email.id)
              .where((Email.status == "Sending")
-                    | ((Email.status == "Queued")
+                    | ((Email.status == "Queued") & (Email.pending == False)  # noqa: E712
                        & (Email.next_attempt.is_null() | (Email.next_attempt <= now))))
              .order_by(Email.id))
     if limit is not None:
@@ -735,6 +735,9 @@ def deliver(*, now: dt.datetime | None = None, limit: int | None = None,
 
 def _deliver(settings: MailSettings, now: dt.datetime, limit: int | None,
              factory: SmtpFactory) -> DeliveryResult:
+    from billdesk.services import mail
+
+    mail.render_pending()  # queued by a bulk run: nothing goes out without its text
     due = _due(now, limit)
     if not due:
         return DeliveryResult(waiting=waiting_count())

@@ -579,7 +579,8 @@ def list_templates(language: str | None = None) -> list[TemplateInfo]:
     if language is not None:
         language = language.strip().lower()
         out = [get_template(name, language) for name in BUILT_IN]
-        customs = sorted({n for (n, _lang), info in stored.items() if info.kind == "custom"})
+        customs = sorted({info.name for info in stored.values() if info.kind == "custom"},
+                         key=str.casefold)  # as typed: the key is folded, the name is not
         for name in customs:
             out.append(get_template(name, language))
         return out
