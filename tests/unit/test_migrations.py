@@ -238,3 +238,32 @@ def test_init_db_refuses_missing_folder_directory_and_garbage(tmp_path):
         init_db(garbage)
     assert exc.value.field == "db"
     assert garbage.read_bytes() == b"this is not a database file" * 200
+
+
+def test_a_book_with_migrations_to_apply_is_backed_up_first(db_path, monkeypatch):
+    """D2: the backup holds the book as it was, at its old version."""
+    from billdesk.services import backup, settings
+
+    every = list(migrations.MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", every[:-1])  # a book of the last release
+    init_db(db_path)
+    settings.save_company(settings.Company(name="Before Ltd", currency="GBP"))
+    close_database()
+    assert backup.backups() == []  # a new file has nothing to lose
+    monkeypatch.setattr(migrations, "MIGRATIONS", every)
+    init_db(db_path)
+    close_database()
+    assert user_version(db_path) == CURRENT
+    [taken] = backup.backups()
+    assert taken.reason == f"before-migration-v{len(every)}" and taken.automatic
+    assert user_version(taken.path) == CURRENT - 1
+    con = sqlite3.connect(taken.path)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert "Before Ltd" in con.execute("SELECT value FROM setting WHERE key = 'company'"
+                                           ).fetchone()[0]
+    finally:
+        con.close()
+    init_db(db_path)  # up to date: no second backup
+    close_database()
+    assert len(backup.backups()) == 1

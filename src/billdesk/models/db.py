@@ -85,11 +85,26 @@ def open_database(target: DbTarget, *, migrate: bool = True) -> SqliteDatabase:
         raise InvalidInput("db", f"cannot open {str(target.path)!r}: {exc}") from None
     if migrate:
         try:
+            _backup_before_migrating(db)
             migrations.migrate(db)
         except Exception:
             db.close()
             raise
     return db
+
+
+def _backup_before_migrating(db: SqliteDatabase) -> None:
+    """D2: a book that has data and migrations to apply is backed up first
+    (the one backup function, services/backup.py; kept with the automatic
+    ones). A new, empty file has nothing to lose."""
+    from billdesk.models import migrations
+
+    major, applied = migrations.current_version(db)
+    if applied == 0 or major != migrations.MAJOR or applied >= len(migrations.MIGRATIONS):
+        return
+    from billdesk.services import backup  # (services use models: import it only when needed)
+
+    backup.backup(reason=f"before-migration-v{applied + 1}")
 
 
 def init_db(url: str | os.PathLike[str] | None) -> SqliteDatabase:
