@@ -282,17 +282,21 @@ class MainWindow(QMainWindow):
 
     def _ask_catch_up(self, days: list) -> None:
         """Days missed while billdesk was closed: list them, run on Yes."""
+        many = len(days) > 1
         box = QMessageBox(QMessageBox.Icon.Question, "Automation",
-                          f"The daily run has {len(days)} day{'s' if len(days) != 1 else ''} "
-                          "to catch up.", QMessageBox.StandardButton.NoButton, self)
+                          f"The daily run has {len(days)} days to catch up." if many else
+                          f"The daily run for {days[0].isoformat()} has not run yet.",
+                          QMessageBox.StandardButton.NoButton, self)
         box.setObjectName("catchUp")
         box.setInformativeText(
-            "billdesk will run " + ("these days now, one after another:\n" if len(days) > 1
-                                    else "this day now:\n")
-            + "\n".join(d.isoformat() for d in days[:31]) + ("\n…" if len(days) > 31 else "")
+            ("billdesk will run these days now, one after another:\n"
+             + "\n".join(d.isoformat() for d in days[:31]) + ("\n…" if len(days) > 31 else "")
+             if many else "It generates due invoices, applies credit, sends reminders and "
+             "overdue notices, adds late fees and suspends what stays unpaid.")
             + "\n\nLater: it asks again at the next scheduled run; Automation → Run now "
-            "runs them at any time.")
-        run = box.addButton("Run them now", QMessageBox.ButtonRole.AcceptRole)
+            f"runs {'them' if many else 'it'} at any time.")
+        run = box.addButton("Run them now" if many else "Run it now",
+                            QMessageBox.ButtonRole.AcceptRole)
         run.setObjectName("runCatchUp")
         later = box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
         later.setObjectName("laterCatchUp")
