@@ -16,10 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import schedule
@@ -87,14 +86,7 @@ def build(path: Path) -> None:
     close_database()
 
 
-def _copy(path: Path) -> Path:
-    target = Path(tempfile.mkdtemp(prefix="billdesk-bench-")) / "book.sqlite3"
-    shutil.copyfile(path, target)
-    return target
-
-
-def _half_up(value: Decimal) -> int:
-    return int(value.to_integral_value(rounding=ROUND_HALF_UP))
+_copy, _half_up = schedule._copy, schedule._half_up  # the same book copies and rounding
 
 
 def _email(con: sqlite3.Connection, client: tuple, key: str, subject: str, body: str,

@@ -580,54 +580,73 @@ def _step_late_fees(ctx: _Day) -> None:
 
 _LATE_FEE_SQL = """
 SELECT i.id, i.client_id, i.number, i.currency, i.due_date, i.total, i.tax1_rate, i.tax2_rate,
-       i.tax_compound, i.tax_inclusive,
-       (SELECT coalesce(sum(l.amount), 0) FROM invoice_line l WHERE l.invoice_id = i.id),
-       (SELECT coalesce(sum(l.amount), 0) FROM invoice_line l WHERE l.invoice_id = i.id
-           AND l.taxed = 1),
-       (SELECT coalesce(max(l.position), 0) FROM invoice_line l WHERE l.invoice_id = i.id)
-  FROM invoice i
- WHERE i.id IN ({marks}) AND i.status = 'Unpaid' AND i.late_fee_date IS NULL
+       i.tax_compound, i.tax_inclusive, coalesce(sum(l.amount), 0),
+       coalesce(sum(CASE WHEN l.taxed = 1 THEN l.amount END), 0), coalesce(max(l.position), 0)
+  FROM invoice i LEFT JOIN invoice_line l ON l.invoice_id = i.id
+ WHERE i.id IN (SELECT value FROM json_each(?)) AND i.status = 'Unpaid'
+   AND i.late_fee_date IS NULL
+ GROUP BY i.id
  ORDER BY i.id
 """
 
 
 def _add_late_fees(invoice_ids: list[int], day: dt.date,
                    rule: billing_settings.BillingSettings) -> int:
+    """The invoices' lines summed in one query; the fee, the tax rates and
+    the amounts' text computed once per distinct value (totals repeat)."""
     from billdesk.money import Money
     from billdesk.services import invoicing, taxes
 
     stamp = now()
     stamp_text = stamp.isoformat(sep=" ")
+    day_text = day.isoformat()
     lines, updates, logs = [], [], []
-    for start in range(0, len(invoice_ids), 500):
-        part = invoice_ids[start:start + 500]
-        for (invoice_id, client_id, number, currency, due, total, rate1, rate2, compound,
-             inclusive, line_sum, taxed_sum, position) in database.execute_sql(
-                _LATE_FEE_SQL.format(marks=",".join("?" * len(part))), part):
+    fees: dict[tuple[int, str], tuple[int, str] | None] = {}
+    rates_of: dict[tuple, taxes.TaxRates] = {}
+    texts: dict[tuple[int, str], str] = {}
+
+    def text_of(units: int, currency: str) -> str:
+        key = (units, currency)
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = str(Money.from_minor(units, currency))
+        return found
+
+    rows: list[tuple] = []
+    conn = database.connection()
+    for start in range(0, len(invoice_ids), 500):  # (the order of the rows written)
+        rows += conn.execute(_LATE_FEE_SQL, (json.dumps(invoice_ids[start:start + 500]),))
+    for (invoice_id, client_id, number, currency, due, total, rate1, rate2, compound,
+         inclusive, line_sum, taxed_sum, position) in rows:
+        key = (total, currency)
+        if key in fees:
+            found = fees[key]
+        else:
             fee = invoicing.late_fee_for(Money.from_minor(total, currency), rule)
-            if not fee or fee.amount < 0:
-                continue
-            units = fee.minor_units
-            rates = taxes.TaxRates(Decimal(rate1 or 0), Decimal(rate2 or 0), bool(compound),
-                                   bool(inclusive))
-            sums = taxes.compute_units(line_sum + units, taxed_sum if rates.any else 0, rates)
-            label = f"#{number}" if number else f"draft {invoice_id}"
-            lines.append((invoice_id, position + 1,
-                          f"Late fee (invoice {label}, due {str(due)[:10]})", units, 0,
-                          "LateFee"))
-            updates.append((*sums, day.isoformat(), stamp_text, invoice_id))
-            logs.append({"client": client_id, "at": stamp, "actor": ACTOR,
-                         "message": f"Late fee {fee} {currency} added to invoice {label}",
-                         "field": f"Invoice {label} total",
-                         "old_value": str(Money.from_minor(total, currency)),
-                         "new_value": str(Money.from_minor(sums[3], currency)), "reason": ""})
+            found = fees[key] = (None if not fee or fee.amount < 0
+                                 else (fee.minor_units, str(fee)))
+        if found is None:
+            continue
+        units, fee_text = found
+        rate_key = (rate1, rate2, compound, inclusive)
+        rates = rates_of.get(rate_key)
+        if rates is None:
+            rates = rates_of[rate_key] = taxes.TaxRates(
+                Decimal(rate1 or 0), Decimal(rate2 or 0), bool(compound), bool(inclusive))
+        sums = taxes.compute_units(line_sum + units, taxed_sum if rates.any else 0, rates)
+        label = f"#{number}" if number else f"draft {invoice_id}"
+        lines.append((invoice_id, position + 1,
+                      f"Late fee (invoice {label}, due {str(due)[:10]})", units, 0, "LateFee"))
+        updates.append((*sums, day_text, stamp_text, invoice_id))
+        logs.append((client_id, stamp_text, ACTOR, f"Invoice {label} total",
+                     text_of(total, currency), text_of(sums[3], currency), "",
+                     f"Late fee {fee_text} {currency} added to invoice {label}"))
     if updates:
-        conn = database.connection()
         conn.executemany("INSERT INTO invoice_line (invoice_id, position, description, amount, "
                          "taxed, type) VALUES (?,?,?,?,?,?)", lines)
         conn.executemany("UPDATE invoice SET subtotal = ?, tax1 = ?, tax2 = ?, total = ?, "
                          "late_fee_date = ?, updated_at = ? WHERE id = ?", updates)
-        changelog.record_many(logs)
+        changelog.record_values(logs)
     return len(updates)
 
 
@@ -650,25 +669,36 @@ _OVERDUE_ITEMS_SQL = _OVERDUE_CTE + """SELECT s.client_id, s.id, s.name, s.statu
 
 def _set_items(ctx: _Day, step: str, rows: Sequence[tuple], new: str, reason: str,
                message: str, *, count: bool = True) -> int:
-    """Set items' status in batches, each change in the client's log."""
+    """Set items' status in batches, each change in the client's log: per
+    batch (one transaction) the items still in the status they were read
+    in are read once, then set with one UPDATE per old status and logged
+    with one executemany — not a statement per item."""
     done = 0
+    reason_set = reason if new != "Active" else ""
     for chunk in ctx.batches(step, rows):
         stamp = now()
+        text = stamp.isoformat(sep=" ")
         conn = database.connection()
+        ids = json.dumps([service_id for _cid, service_id, _name, _old in chunk])
+        current = dict(conn.execute(
+            "SELECT id, status FROM service WHERE id IN (SELECT value FROM json_each(?))",
+            (ids,)))
+        wanted: dict[str, list[int]] = {}
         logs = []
         for client_id, service_id, name, old in chunk:
-            changed = conn.execute(
-                "UPDATE service SET status = ?, suspend_reason = ?, updated_at = ? "
-                "WHERE id = ? AND status = ?",
-                (new, reason if new != "Active" else "", stamp.isoformat(sep=" "), service_id,
-                 old)).rowcount
-            if not changed:
+            if current.get(service_id) != old:
                 continue
-            done += 1
-            logs.append({"client": client_id, "at": stamp, "actor": ACTOR, "message": message,
-                         "field": f"{name} (#{service_id}) status", "old_value": old,
-                         "new_value": new, "reason": reason})
-        changelog.record_many(logs)
+            current[service_id] = None  # (an id listed twice is changed once)
+            wanted.setdefault(old, []).append(service_id)
+            logs.append((client_id, text, ACTOR, f"{name} (#{service_id}) status", old, new,
+                         reason, message))
+        for old, service_ids in wanted.items():
+            conn.execute(
+                "UPDATE service SET status = ?, suspend_reason = ?, updated_at = ? "
+                "WHERE id IN (SELECT value FROM json_each(?)) AND status = ?",
+                (new, reason_set, text, json.dumps(service_ids), old))
+        done += len(logs)
+        changelog.record_values(logs)
     if count:
         ctx.add(step, done)
     return done

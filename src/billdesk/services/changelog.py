@@ -4,6 +4,7 @@ Written by the services in the same transaction as the change itself."""
 from __future__ import annotations
 
 import getpass
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,6 +61,16 @@ def record_many(rows: list[dict]) -> None:
         database.connection().executemany(
             "INSERT INTO client_log (client_id, at, actor, field, old_value, new_value, reason, "
             "message) VALUES (?,?,?,?,?,?,?,?)", values)
+
+
+def record_values(rows: Sequence[tuple]) -> None:
+    """Many entries already as (client id, at text, actor, field, old,
+    new, reason, message) tuples — the column order of ``record_many``'s
+    INSERT, each value final — in one executemany."""
+    if rows:
+        database.connection().executemany(
+            "INSERT INTO client_log (client_id, at, actor, field, old_value, new_value, reason, "
+            "message) VALUES (?,?,?,?,?,?,?,?)", rows)
 
 
 def entries(client_id: int, limit: int | None = None) -> list[LogEntry]:

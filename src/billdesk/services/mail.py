@@ -714,14 +714,17 @@ def render_pending(limit: int | None = None) -> int:
         size = _BATCH if limit is None else min(_BATCH, limit - done)
         with database.atomic():
             conn = database.connection()
-            rows = conn.execute("SELECT id, template, event_key FROM email WHERE pending = 1 "
-                                "ORDER BY id LIMIT ?", (size,)).fetchall()
+            rows = conn.execute("SELECT id, template, event_key, status FROM email "
+                                "WHERE pending = 1 ORDER BY id LIMIT ?", (size,)).fetchall()
             if not rows:
                 break
             wanted: dict[str, list[tuple[int, int]]] = {}
-            for email_id, name, key in rows:
+            queued = set()  # still Queued as written: the text alone is set
+            for email_id, name, key, status in rows:
                 wanted.setdefault(name, []).append((email_id, int(key.rpartition(":")[2])))
-            updates, removed, files = [], [], []
+                if status == "Queued":
+                    queued.add(email_id)
+            updates, texts, removed, files = [], [], [], []
             for name, pairs in wanted.items():
                 made = _invoice_messages(name, [i for _e, i in pairs], company_raw, today,
                                          infos.setdefault(name, {}))
@@ -735,14 +738,21 @@ def render_pending(limit: int | None = None) -> int:
                     if msg is None:
                         removed.append((email_id,))
                         continue
-                    updates.append((msg.to_addr, msg.cc, msg.subject, msg.body, msg.status,
-                                    msg.error, int(msg.status == "Queued"), email_id))
+                    if msg.status == "Queued" and email_id in queued:
+                        # (status and next_attempt unchanged: the outbox index is left alone)
+                        texts.append((msg.to_addr, msg.cc, msg.subject, msg.body, msg.error,
+                                      email_id))
+                    else:
+                        updates.append((msg.to_addr, msg.cc, msg.subject, msg.body, msg.status,
+                                        msg.error, int(msg.status == "Queued"), email_id))
                     files += [(email_id, pos, a.filename, a.kind, a.ref_id, a.content)
                               for pos, a in enumerate(msg.attachments, 1)]
             conn.executemany(  # a Failed one (its template broke) waits for nothing
                 "UPDATE email SET to_addr = ?, cc = ?, subject = ?, body = ?, status = ?, error = ?, "
                 "next_attempt = CASE WHEN ? THEN next_attempt END, pending = 0 WHERE id = ?",
                 updates)
+            conn.executemany("UPDATE email SET to_addr = ?, cc = ?, subject = ?, body = ?, "
+                             "error = ?, pending = 0 WHERE id = ?", texts)
             conn.executemany("DELETE FROM email WHERE id = ?", removed)
             conn.executemany("INSERT INTO email_attachment (email_id, position, filename, kind, "
                              "ref_id, content) VALUES (?,?,?,?,?,?)", files)

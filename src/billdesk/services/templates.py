@@ -349,8 +349,13 @@ class Compiled:
     def render(self, context: Mapping[str, Any]) -> tuple[str, str]:
         both = self._both
         try:
-            # Template.render without its copy of the (empty) globals
-            text = "".join(both.root_render_func(both.new_context(dict(context), shared=True)))
+            # Template.render without its copy of the (empty) globals: the
+            # context made directly (new_context would list the empty globals
+            # each time)
+            env = both.environment
+            ctx = (env.context_class(env, dict(context), both.name, both.blocks)
+                   if not both.globals else both.new_context(dict(context), shared=True))
+            text = "".join(both.root_render_func(ctx))
         except Exception:  # noqa: BLE001 — find the part at fault, for the message
             _run(_RENDER_ENV.from_string(self._subject), context, "subject")
             _run(_RENDER_ENV.from_string(self._body), context, "body")
