@@ -220,6 +220,18 @@ def test_server_down_message_waits_with_back_off_and_is_sent_once_when_it_is_bac
     assert (stored.status, stored.attempts, stored.error) == ("Sent", 3, "")
 
 
+def test_send_now_tries_a_message_waiting_out_its_back_off(server, client_id):
+    email_id = queue(client_id, subject="Your invoice")
+    server.stop()
+    outbox.deliver(now=T0)
+    server.start()
+    later = T0 + dt.timedelta(seconds=30)  # back, before the message's next try
+    assert outbox.deliver(now=later).sent == 0
+    assert outbox.deliver(now=later, retry_now=True).sent == 1
+    [got] = server.wait_for(1)
+    assert got.message["Subject"] == "Your invoice" and row(email_id).status == "Sent"
+
+
 def test_back_off_schedule():
     assert [outbox.backoff(n) for n in range(1, 8)] == [
         dt.timedelta(minutes=m) for m in (1, 5, 15, 60, 240, 240, 240)]

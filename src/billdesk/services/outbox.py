@@ -717,12 +717,14 @@ def _unlock(fd: int) -> None:
 
 
 def deliver(*, now: dt.datetime | None = None, limit: int | None = None,
-            smtp_factory: SmtpFactory | None = None) -> DeliveryResult:
+            smtp_factory: SmtpFactory | None = None, retry_now: bool = False) -> DeliveryResult:
     """Send what is due (see the module's notes), over one connection.
     ``now``: the time to compare ``next_attempt`` with and to count the
     back-off from (default: ``models.now()``); ``limit``: at most this
     many messages; ``smtp_factory(settings, password)``: opens the session
-    (default ``connect``). Not set up: sends nothing and says so."""
+    (default ``connect``); ``retry_now``: messages waiting out a back-off
+    are tried now too (the Emails tab's Send now). Not set up: sends
+    nothing and says so."""
     now = (now or stamp_now()).replace(microsecond=0)
     settings = mail_settings()
     if not settings.configured or not settings.from_address:
@@ -730,6 +732,10 @@ def deliver(*, now: dt.datetime | None = None, limit: int | None = None,
     with _delivery_lock() as held:
         if not held:
             return DeliveryResult(waiting=waiting_count(), reason=BUSY)
+        if retry_now:
+            with database.atomic():
+                (Email.update(next_attempt=now)
+                 .where(Email.status == "Queued", Email.next_attempt > now).execute())
         return _deliver(settings, now, limit, smtp_factory or connect)
 
 

@@ -46,11 +46,12 @@ log = logging.getLogger("billdesk.views.emails")
 
 
 def deliver(ops: Operations, *, parent: QWidget | None = None, quiet: bool = True,
-            on_done: Callable[[Any], None] | None = None) -> None:
+            on_done: Callable[[Any], None] | None = None, retry_now: bool = False) -> None:
     """Ask the outbox to send what is due, on the database worker. A server
     that cannot be reached leaves the mail queued with its error (shown in
     the log). ``quiet`` only logs why nothing went (mail not set up, the
-    server unreachable); otherwise it is said in a message box."""
+    server unreachable); otherwise it is said in a message box. ``retry_now``
+    tries the messages waiting out a back-off too."""
     from billdesk.services import outbox
 
     def done(result: Any) -> None:
@@ -70,7 +71,8 @@ def deliver(ops: Operations, *, parent: QWidget | None = None, quiet: bool = Tru
         else:
             show_error(parent, exc)
 
-    ops.run(lambda: outbox.deliver(), changes=Changes(emails=True), on_done=done,
+    ops.run(lambda: outbox.deliver(retry_now=retry_now), changes=Changes(emails=True),
+            on_done=done,
             on_error=failed)
 
 
@@ -281,7 +283,7 @@ class EmailsTab(QWidget):
 
     def _send_now(self) -> None:
         self.send_now.setEnabled(False)
-        deliver(self.window_.ops, parent=self, quiet=False)
+        deliver(self.window_.ops, parent=self, quiet=False, retry_now=True)
 
 
 class RecentEmails(QGroupBox):
