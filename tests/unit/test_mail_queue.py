@@ -391,3 +391,16 @@ def test_the_daily_runs_generation_leaves_its_emails_pending_until_written(clien
                             disabled=True)
     assert mail.render_pending() == 1  # disabled meanwhile: the message goes
     assert Email.select().count() == 0
+
+
+def test_a_message_saved_as_a_template_is_both_or_neither(client: int) -> None:
+    email_id = mail.queue_message(client, subject="Maintenance", body="Dear {{ client.first_name }}",
+                                  save_as="Maintenance notice", language="en")
+    assert mail.get_email(email_id).template == "Maintenance notice"
+    assert templates.get_template("Maintenance notice").body == "Dear {{ client.first_name }}"
+    before = dump()
+    with pytest.raises(InvalidInput) as refused:
+        mail.queue_message(client, subject="Again", body="x", save_as="Second notice",
+                           attachments=[mail.Attachment("a.pdf", "data")])  # no bytes
+    assert refused.value.field.startswith("attachments")
+    assert dump() == before  # neither the template nor the message

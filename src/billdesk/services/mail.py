@@ -356,6 +356,19 @@ def _service_context(service_id: int, fmt: _Format) -> dict[str, Any]:
                  "next_due": fmt.date(next_due)})
 
 
+def statement_context(client_id: int, start: dt.date, end: dt.date) -> dict[str, str]:
+    """``statement.start``, ``.end`` and ``.balance`` (the closing balance)
+    for a message that sends the statement, in the client's language."""
+    from billdesk.services import statements
+
+    found = statements.statement(client_id, start, end)
+    language = database.execute_sql("SELECT language FROM client WHERE id = ?",
+                                    (client_id,)).fetchone()[0]
+    fmt = _format(found.currency, language or templates.FALLBACK_LANGUAGE)
+    return {"start": fmt.date(found.start), "end": fmt.date(found.end),
+            "balance": fmt.money(found.closing.minor_units)}
+
+
 @lru_cache(maxsize=16)
 def _company_context(raw: str, locale: str) -> dict[str, Any]:
     from billdesk.services import documents, settings
@@ -576,10 +589,12 @@ def queue_message(client_id: int, *, subject: str, body: str, template: str = ""
                   cc_category: str = "general", attachments: Sequence[Attachment] = (),
                   event_key: str | None = None, invoice_id: int | None = None,
                   quote_id: int | None = None, extra: Mapping[str, Any] | None = None,
-                  to: str | None = None) -> int:
+                  to: str | None = None, save_as: str = "", language: str = "en") -> int:
     """Queue a message typed in the Send email window (E2). Its text may
     use the same placeholders as a template; a refused template raises
-    InvalidInput naming 'subject' or 'body' and queues nothing."""
+    InvalidInput naming 'subject' or 'body' and queues nothing. ``save_as``
+    also keeps it as a custom template of that name (in ``language``), in
+    the same transaction: both are written, or neither."""
     if cc_category not in EMAIL_CATEGORIES:
         raise InvalidInput("cc_category", f"must be one of {', '.join(EMAIL_CATEGORIES)}")
     if not (subject or "").strip():
@@ -593,6 +608,10 @@ def queue_message(client_id: int, *, subject: str, body: str, template: str = ""
     if _off():
         return 0
     with database.atomic():
+        if save_as:
+            templates.save_template(save_as, language=language, subject=subject, body=body,
+                                    kind="custom", category=cc_category)
+            template = save_as
         if _event_taken(event_key):
             raise InvalidInput("event_key", f"{event_key!r} was queued already")
         client = _read_clients([client_id]).get(client_id)

@@ -89,18 +89,6 @@ def statement_attachment(client_id: int, start: dt.date, end: dt.date) -> Pendin
                    f"statement-{client_id}-{start}-{end}.pdf", start=start, end=end)
 
 
-def statement_context(client_id: int, start: dt.date, end: dt.date) -> dict[str, str]:
-    """``statement.start``, ``.end`` and ``.balance`` (the closing balance),
-    written in the client's language like every other placeholder."""
-    from billdesk.services import mail
-
-    found = statements.statement(client_id, start, end)
-    record = clients.get_client(client_id)
-    fmt = mail._format(found.currency, record.values["language"] or "en")
-    return {"start": fmt.date(found.start), "end": fmt.date(found.end),
-            "balance": fmt.money(found.closing.minor_units)}
-
-
 class StatementRangeDialog(QDialog):
     """Which dates the attached statement covers."""
 
@@ -447,8 +435,10 @@ class EmailDialog(QDialog):
         """The statement's period and closing balance, when one is attached."""
         for pending in self.attached:
             if pending.kind == "statement":
-                return {"statement": statement_context(self.client_id, pending.start,
-                                                       pending.end)}
+                from billdesk.services import mail
+
+                return {"statement": mail.statement_context(self.client_id, pending.start,
+                                                            pending.end)}
         return None
 
     def context(self) -> dict[str, Any]:
@@ -635,18 +625,13 @@ class EmailDialog(QDialog):
         self.send_button.setEnabled(False)
 
         def work() -> int:
-            from billdesk.models import database
             from billdesk.services import mail
 
             attachments = [p.attachment(client_id) for p in pending]  # PDFs drawn before writing
-            with database.atomic():  # the template and the message, or neither
-                if save_name:
-                    templates.save_template(save_name, language=language, subject=subject,
-                                            body=body, kind="custom", category=category)
-                return mail.queue_message(client_id, subject=subject, body=body,
-                                          template=save_name or chosen, cc_category=category,
-                                          attachments=attachments, invoice_id=invoice_id,
-                                          extra=extra)
+            return mail.queue_message(client_id, subject=subject, body=body, template=chosen,
+                                      cc_category=category, attachments=attachments,
+                                      invoice_id=invoice_id, extra=extra, save_as=save_name,
+                                      language=language)
 
         def done(email_id: int) -> None:
             from billdesk.views.emails_tab import deliver
