@@ -115,41 +115,15 @@ def raw_baseline(path: Path) -> dict[str, int]:
         client_id, currency, country = client[:3]
         con.execute("BEGIN IMMEDIATE")
         # 1. generate due invoices, each with its "invoice created" email
-        items = con.execute(
-            "SELECT s.id, s.name, s.amount, s.taxed, s.next_due, s.payment_method FROM service s "
-            "WHERE s.client_id = ? AND s.cycle NOT IN ('free', 'onetime') AND s.next_due <= ? "
-            "AND s.status IN ('Active', 'Suspended') AND NOT EXISTS (SELECT 1 FROM invoice_line l "
-            "WHERE l.link_id = s.id AND l.due_date = s.next_due) ORDER BY s.id",
-            (client_id, last)).fetchall()
-        groups: dict[tuple[str, str], list[tuple]] = {}
-        for item in items:
-            groups.setdefault((item[4], item[5]), []).append(item)
-        rate = rates.get(country, Decimal(0))
-        for (due, method), members in groups.items():
-            seq = con.execute("SELECT next_value FROM number_sequence WHERE name = 'invoice'").fetchone()[0]
-            con.execute("UPDATE number_sequence SET next_value = ? WHERE name = 'invoice'", (seq + 1,))
-            subtotal = sum(m[2] for m in members)
-            tax = _half_up(Decimal(sum(m[2] for m in members if m[3])) * rate / 100)
-            number = f"INV-{DAY.year}-{seq:05}"
-            invoice_id = con.execute(
-                "INSERT INTO invoice (client_id, number, status, date, due_date, currency, "
-                "payment_method, tax1_rate, subtotal, tax1, total, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (client_id, number, "Unpaid", today, due, currency, method, str(rate), subtotal, tax,
-                 subtotal + tax, stamp, stamp)).lastrowid
-            con.executemany(
-                "INSERT INTO invoice_line (invoice_id, position, description, amount, taxed, type, "
-                "link_id, due_date) VALUES (?,?,?,?,?,?,?,?)",
-                [(invoice_id, pos, f"{m[1]} ({due})", m[2], m[3], "Hosting", m[0], due)
-                 for pos, m in enumerate(members, 1)])
-            con.execute("INSERT INTO client_log (client_id, at, message) VALUES (?,?,?)",
-                        (client_id, stamp, f"Invoice {number} generated"))
+        made = schedule.raw_bill_client(con, client_id, currency, rates.get(country, Decimal(0)),
+                                        last, today, stamp)
+        for invoice_id, number, due, members, total in made:
             lines = "\n".join(f"  {m[1]} ({due})  {Decimal(m[2]).scaleb(-2)} {currency}"
                               for m in members)
             counts["emails"] += _email(
                 con, client, f"invoice_created:invoice:{invoice_id}", f"Invoice {number}",
                 f"Dear {client[4]},\n\nInvoice {number} is due on {due}.\n\n{lines}\n\nTotal: "
-                f"{Decimal(subtotal + tax).scaleb(-2)} {currency}\n", stamp)
+                f"{Decimal(total).scaleb(-2)} {currency}\n", stamp)
             counts["invoices"] += 1
         # 2. apply credit to what is owed
         credit = client[5]

@@ -77,6 +77,45 @@ def _half_up(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_HALF_UP))
 
 
+def raw_bill_client(con: sqlite3.Connection, client_id: int, currency: str, rate: Decimal,
+                    last: str, today: str, stamp: str) -> list[tuple[int, str, str, list[tuple], int]]:
+    """One client's due items invoiced in plain sqlite3 (inside the caller's
+    transaction): grouped by due date and payment method, totalled with
+    the tax, numbered, with lines and a log row. Returns (invoice id,
+    number, due date, items, total) per invoice."""
+    items = con.execute(
+        "SELECT s.id, s.name, s.amount, s.taxed, s.next_due, s.payment_method FROM service s "
+        "WHERE s.client_id = ? AND s.cycle NOT IN ('free', 'onetime') AND s.next_due <= ? "
+        "AND s.status IN ('Active', 'Suspended') AND NOT EXISTS (SELECT 1 FROM invoice_line l "
+        "WHERE l.link_id = s.id AND l.due_date = s.next_due) ORDER BY s.id",
+        (client_id, last)).fetchall()
+    groups: dict[tuple[str, str], list[tuple]] = {}
+    for item in items:
+        groups.setdefault((item[4], item[5]), []).append(item)
+    made = []
+    for (due, method), members in groups.items():
+        seq = con.execute("SELECT next_value FROM number_sequence WHERE name = 'invoice'").fetchone()[0]
+        con.execute("UPDATE number_sequence SET next_value = ? WHERE name = 'invoice'", (seq + 1,))
+        subtotal = sum(m[2] for m in members)
+        tax = _half_up(Decimal(sum(m[2] for m in members if m[3])) * rate / 100)
+        number = f"INV-{DAY.year}-{seq:05}"
+        invoice_id = con.execute(
+            "INSERT INTO invoice (client_id, number, status, date, due_date, currency, "
+            "payment_method, tax1_rate, subtotal, tax1, total, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (client_id, number, "Unpaid", today, due, currency, method, str(rate), subtotal, tax,
+             subtotal + tax, stamp, stamp)).lastrowid
+        con.executemany(
+            "INSERT INTO invoice_line (invoice_id, position, description, amount, taxed, type, "
+            "link_id, due_date) VALUES (?,?,?,?,?,?,?,?)",
+            [(invoice_id, pos, f"{m[1]} ({due})", m[2], m[3], "Hosting", m[0], due)
+             for pos, m in enumerate(members, 1)])
+        con.execute("INSERT INTO client_log (client_id, at, message) VALUES (?,?,?)",
+                    (client_id, stamp, f"Invoice {number} generated"))
+        made.append((invoice_id, number, due, members, subtotal + tax))
+    return made
+
+
 def raw_baseline(path: Path) -> int:
     """The same work in plain sqlite3, one transaction per client."""
     con = sqlite3.connect(path, isolation_level=None)
@@ -94,36 +133,8 @@ def raw_baseline(path: Path) -> int:
         con.execute("BEGIN IMMEDIATE")
         currency, country = con.execute("SELECT currency, country FROM client WHERE id = ?",
                                         (client_id,)).fetchone()
-        items = con.execute(
-            "SELECT s.id, s.name, s.amount, s.taxed, s.next_due, s.payment_method FROM service s "
-            "WHERE s.client_id = ? AND s.cycle NOT IN ('free', 'onetime') AND s.next_due <= ? "
-            "AND s.status IN ('Active', 'Suspended') AND NOT EXISTS (SELECT 1 FROM invoice_line l "
-            "WHERE l.link_id = s.id AND l.due_date = s.next_due) ORDER BY s.id",
-            (client_id, last)).fetchall()
-        groups: dict[tuple[str, str], list[tuple]] = {}
-        for item in items:
-            groups.setdefault((item[4], item[5]), []).append(item)
-        rate = rates.get(country, Decimal(0))
-        for (due, method), members in groups.items():
-            seq = con.execute("SELECT next_value FROM number_sequence WHERE name = 'invoice'").fetchone()[0]
-            con.execute("UPDATE number_sequence SET next_value = ? WHERE name = 'invoice'", (seq + 1,))
-            subtotal = sum(m[2] for m in members)
-            tax = _half_up(Decimal(sum(m[2] for m in members if m[3])) * rate / 100)
-            cur = con.execute(
-                "INSERT INTO invoice (client_id, number, status, date, due_date, currency, "
-                "payment_method, tax1_rate, subtotal, tax1, total, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (client_id, f"INV-{DAY.year}-{seq:05}", "Unpaid", today, due, currency, method,
-                 str(rate), subtotal, tax, subtotal + tax, today, today))
-            invoice_id = cur.lastrowid
-            con.executemany(
-                "INSERT INTO invoice_line (invoice_id, position, description, amount, taxed, type, "
-                "link_id, due_date) VALUES (?,?,?,?,?,?,?,?)",
-                [(invoice_id, pos, f"{m[1]} ({due})", m[2], m[3], "Hosting", m[0], due)
-                 for pos, m in enumerate(members, 1)])
-            con.execute("INSERT INTO client_log (client_id, at, message) VALUES (?,?,?)",
-                        (client_id, today, f"Invoice INV-{DAY.year}-{seq:05} generated"))
-            made += 1
+        made += len(raw_bill_client(con, client_id, currency, rates.get(country, Decimal(0)),
+                                    last, today, today))
         con.execute("COMMIT")
     con.close()
     return made
