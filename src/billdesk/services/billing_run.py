@@ -39,6 +39,7 @@ from billdesk.services import (
     billable,
     billing_settings,
     changelog,
+    credit,
     cycles,
     invoicing,
     recurring,
@@ -365,36 +366,31 @@ class _Writer:
 
     def _take_credit(self, conn: Any, owing: list[tuple[int, str, _Client, int]],
                      stamp: str) -> None:
-        """New invoices take the client's credit (P4), in order, in bulk: a
-        ledger entry, the invoice's credit and the client's balance move
-        together; an invoice covered in full is Paid (``set_paid``, the one
-        way: its renewals move on). Same entries as ``apply_credit``."""
-        entries, invoices, balances, logs, paid = [], [], {}, [], []
-        today = self.today.isoformat()
+        """New invoices take the client's credit (P4), in order, in bulk:
+        the ledger entries (``credit.post_many``), the invoice's credit and
+        the log move together; an invoice covered in full is Paid
+        (``set_paid``, the one way: its renewals move on). Same entries and
+        messages as ``apply_credit``."""
+        entries, invoices, logs, paid = [], [], [], []
         for invoice_id, number, client, total in owing:
             take = min(client.credit, total)
             if take <= 0:
                 continue
             client.credit -= take  # the snapshot follows: the next invoice sees what is left
-            balances[client.id] = client.credit
-            value = Money.from_minor(take, client.currency)
-            entries.append((client.id, today, "applied", f"Credit applied to invoice #{number}",
-                            -take, invoice_id, stamp))
-            invoices.append((take, stamp, invoice_id))
             covered = take == total
-            logs.append((client.id, stamp, self.actor or changelog.current_actor(),
-                         f"Credit {value} {client.currency} applied to invoice #{number}"
-                         + (": paid in full" if covered else "")))
+            entry, message = invoicing.credit_texts(f"#{number}",
+                                                    Money.from_minor(take, client.currency),
+                                                    covered)
+            entries.append((client.id, -take, "applied", entry, invoice_id))
+            invoices.append((take, stamp, invoice_id))
+            logs.append((client.id, stamp, self.actor, message))
             if covered:
                 paid.append(invoice_id)
         if not entries:
             return
-        conn.executemany("INSERT INTO credit_entry (client_id, date, kind, description, amount, "
-                         "invoice_id, created_at) VALUES (?,?,?,?,?,?,?)", entries)
+        credit.post_many(entries, self.today)
         conn.executemany("UPDATE invoice SET credit = credit + ?, updated_at = ? WHERE id = ?",
                          invoices)
-        conn.executemany("UPDATE client SET credit_balance = ? WHERE id = ?",
-                         [(units, client_id) for client_id, units in balances.items()])
         conn.executemany("INSERT INTO client_log (client_id, at, actor, message) VALUES (?,?,?,?)",
                          logs)
         for invoice_id in paid:

@@ -10,6 +10,7 @@ log keep their history. Applying credit to invoices is in invoicing.py."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,37 @@ def post(client_id: int, amount: Money, kind: str, description: str, *,
     Client.update(credit_balance=Client.credit_balance + amount.minor_units).where(
         Client.id == client_id).execute()
     return entry_id
+
+
+def post_many(entries: Sequence[tuple[int, int, str, str, int | None]],
+              when: dt.date) -> None:
+    """Many ledger entries at once — (client id, minor units, kind,
+    description, invoice id) each — moving each balance with them (the
+    billing run's credit on thousands of new invoices). Call inside the
+    caller's transaction; refuses to take a balance below zero."""
+    if not database.in_transaction():
+        raise RuntimeError("credit.post_many must run inside a transaction")
+    if not entries:
+        return
+    moves: dict[int, int] = {}
+    for client_id, units, *_rest in entries:
+        if not units:
+            raise ValueError("a credit entry moves some amount")
+        moves[client_id] = moves.get(client_id, 0) + units
+    conn = database.connection()
+    marks = ",".join("?" * len(moves))
+    for client_id, units, currency in conn.execute(
+            f"SELECT id, credit_balance, currency FROM client WHERE id IN ({marks})", list(moves)):
+        if units + moves[client_id] < 0:
+            raise Conflict("amount", f"the credit balance is only "
+                                     f"{Money.from_minor(units, currency)}")
+    stamp = str(now())
+    conn.executemany("INSERT INTO credit_entry (client_id, date, kind, description, amount, "
+                     "invoice_id, created_at) VALUES (?,?,?,?,?,?,?)",
+                     [(c, when.isoformat(), kind, text, units, invoice_id, stamp)
+                      for c, units, kind, text, invoice_id in entries])
+    conn.executemany("UPDATE client SET credit_balance = credit_balance + ? WHERE id = ?",
+                     [(units, client_id) for client_id, units in moves.items()])
 
 
 def _description(text: str, field: str = "description") -> str:

@@ -676,16 +676,23 @@ def apply_credit(invoice_id: int, amount: Any = None, *, when: dt.date | None = 
     return value
 
 
+def credit_texts(label: str, value: Money, covered: bool) -> tuple[str, str]:
+    """The ledger entry's description and the change log's message for
+    credit applied to an invoice (by hand, or to new invoices in bulk)."""
+    return (f"Credit applied to invoice {label}",
+            f"Credit {value} {value.currency} applied to invoice {label}"
+            + (": paid in full" if covered else ""))
+
+
 def _apply(inv: InvoiceRecord, value: Money, when: dt.date, actor: str | None) -> None:
-    credit.post(inv.client_id, -value, "applied", f"Credit applied to invoice {inv.label}",
-                invoice_id=inv.id, date=when)
+    covered = value == inv.balance
+    entry, message = credit_texts(inv.label, value, covered)
+    credit.post(inv.client_id, -value, "applied", entry, invoice_id=inv.id, date=when)
     Invoice.update(credit=Invoice.credit + value.minor_units, updated_at=now()).where(
         Invoice.id == inv.id).execute()
-    covered = value == inv.balance
     if covered:
         set_paid(inv.id, when, actor)
-    changelog.record(inv.client_id, f"Credit {value} {inv.currency} applied to invoice {inv.label}"
-                     + (": paid in full" if covered else ""), actor=actor)
+    changelog.record(inv.client_id, message, actor=actor)
 
 
 def apply_credit_to_new_invoice(invoice_id: int, *, when: dt.date | None = None,
