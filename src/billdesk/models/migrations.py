@@ -564,6 +564,37 @@ ALTER TABLE client_group ADD COLUMN late_fees INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE service ADD COLUMN suspend_reason TEXT NOT NULL DEFAULT '';
 """
 
+_M7_CLIENT_LIFECYCLE = """
+-- C11: an archived client is hidden from the list (unless asked) and read-only
+ALTER TABLE client ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
+CREATE INDEX client_archived ON client (archived);
+
+-- F1: a client's files; the bytes live under the data folder, named by
+-- their SHA-256, so one content stored twice takes the space once
+CREATE TABLE client_file (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id  INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,                   -- shown and offered when saving; renamable
+    sha256     TEXT NOT NULL CHECK (length(sha256) = 64),
+    size       INTEGER NOT NULL CHECK (size >= 0),
+    admin_only INTEGER NOT NULL DEFAULT 0 CHECK (admin_only IN (0, 1)),
+    added_at   TEXT NOT NULL
+);
+CREATE INDEX client_file_client ON client_file (client_id, id);
+CREATE INDEX client_file_hash ON client_file (sha256);
+
+-- F2: dated notes with a sticky flag (the admin notes stay in client.notes)
+CREATE TABLE client_note (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id  INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    sticky     INTEGER NOT NULL DEFAULT 0 CHECK (sticky IN (0, 1))
+);
+CREATE INDEX client_note_client ON client_note (client_id, sticky, created_at);
+"""
+
 # Kept apart so that bulk loads (the demo) can drop them, load, and rebuild.
 SEARCH_TRIGGERS = """
 CREATE TRIGGER client_search_ai AFTER INSERT ON client BEGIN
@@ -623,6 +654,8 @@ MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
      _run_script(_M5_ORDERS_QUOTES)),
     ("email templates, outbox, automation runs; per-client automation overrides",
      _run_script(_M6_EMAIL_AUTOMATION)),
+    ("client lifecycle: archived flag, client files, dated notes",
+     _run_script(_M7_CLIENT_LIFECYCLE)),
 ]
 
 

@@ -118,6 +118,7 @@ class Client(BaseModel):
     terminate_days = IntegerField(null=True)
     payment_reminders = BooleanField(null=True)
     auto_status = BooleanField(null=True)
+    archived = BooleanField(default=False)  # C11 (migration 7): hidden from the list, read-only
 
 
 class Contact(BaseModel):
@@ -540,8 +541,33 @@ class AutomationDay(BaseModel):
         table_name = "automation_day"
 
 
+class ClientFile(BaseModel):
+    """F1: the bytes are at ``paths.files_dir() / sha256[:2] / sha256``."""
+
+    client = ForeignKeyField(Client, backref="files", on_delete="CASCADE")
+    name = CharField()
+    sha256 = CharField()
+    size = IntegerField()
+    admin_only = BooleanField(default=False)
+    added_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "client_file"
+
+
+class ClientNote(BaseModel):
+    client = ForeignKeyField(Client, backref="dated_notes", on_delete="CASCADE")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+    text = TextField()
+    sticky = BooleanField(default=False)
+
+    class Meta:
+        table_name = "client_note"
+
+
 ALL_MODELS = (Setting, ClientGroup, Client, Contact, ClientLog, Currency, PaymentMethod, TaxRule,
               NumberSequence, Invoice, InvoiceLine, Transaction, CreditEntry, Product, ProductPrice,
               ServiceGroup, Service, PromoCode, PromoProduct, Order, Quote, QuoteLine, BillableItem,
               RecurringInvoice, RecurringLine, EmailTemplate, Email, EmailAttachment, AutomationRun,
-              AutomationDay)
+              AutomationDay, ClientFile, ClientNote)
