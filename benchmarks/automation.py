@@ -219,14 +219,27 @@ def run(path: Path, report: Callable[[str, float, float | None, float | None], N
     kept = backup.backup(reason="bench", folder=ours.parent / "backups")
     backup_time = time.perf_counter() - started
     size = kept.stat().st_size
+    marks: list[tuple[str, float]] = []  # when each step ended (the run's progress)
+
+    def progress(_done: int, _total: int, text: str) -> None:
+        marks.append((text.rpartition(": ")[2], time.perf_counter()))
+
     started = time.perf_counter()
-    result = automation.run(DAY, trigger="bench", clock=lambda: RUN_AT, deliver=False)
+    result = automation.run(DAY, trigger="bench", clock=lambda: RUN_AT, deliver=False,
+                            progress=progress)
     took = time.perf_counter() - started
     close_database()
     steps = result.steps
     print(f"daily run: {CLIENTS:,} clients, {SERVICES:,} services → "
           + ", ".join(f"{k} {v:,}" for k, v in steps.items() if v)
           + f"; errors {len(result.errors)}", flush=True)
+    # per step as the run reports them: the first includes the backup, the
+    # last ("Delivering email") writing the emails' text
+    split, last = [], started
+    for title, moment in marks:
+        split.append(f"{title} {(moment - last) * 1000:.0f} ms")
+        last = moment
+    print("  split: " + ", ".join(split), flush=True)
     print("raw sqlite3 baseline: " + ", ".join(f"{k} {v:,}" for k, v in raw.items()), flush=True)
     # billdesk bills a renewal again when credit paid its invoice and the next
     # due date still falls within the lead days; the baseline does not.

@@ -149,6 +149,21 @@ def test_progress_is_reported_per_step(db) -> None:
     assert seen[0][2] == "2026-03-01: Generate due invoices"
 
 
+def test_the_garbage_collector_is_paused_for_the_run_only(db) -> None:
+    import gc
+
+    seen = []
+    assert gc.isenabled()
+    run(DAY, progress=lambda done, total, text: seen.append(gc.isenabled()))
+    assert seen and not any(seen) and gc.isenabled()
+    gc.disable()  # switched off by the caller: left off
+    try:
+        run(DAY + dt.timedelta(days=1))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_a_failing_step_leaves_the_day_to_be_run_again(db, monkeypatch) -> None:
     def broken(ctx):
         raise RuntimeError("disk on fire")

@@ -519,3 +519,53 @@ def test_random_schedules_bill_each_due_date_once_and_advance_on_payment(
                 assert steps_moved == paid, (sid, first, now_due, paid)
     finally:
         close_database()
+
+
+def _written_by(pay) -> list[str]:  # noqa: ANN001
+    """The whole book as SQL text after ``pay()``, then undone."""
+    with database.atomic() as txn:
+        pay()
+        rows = dump()
+        txn.rollback()
+    return rows
+
+
+def test_paying_many_at_once_writes_what_paying_one_by_one_does(client: int) -> None:
+    other = new_client()
+    service(client, "10.00", label="example.com")
+    service(client, "5.00", name="Mailboxes", due="2026-01-25")
+    service(other, "12.50", cycle="quarterly")
+    subscriptions.add_domain(other, "example.net", amount="12.00", next_due="2026-01-31",
+                             expiry_date="2026-02-14")
+    made = billing_run.generate_due(today=DAY).invoice_ids
+    assert len(made) == 3
+    paid = [(invoice_id, D(2026, 1, 21)) for invoice_id in made]
+    before = dump()
+    one_by_one = _written_by(lambda: [invoicing.set_paid(i, when, "tester") for i, when in paid])
+    assert one_by_one != before
+    assert _written_by(lambda: invoicing.set_paid_many(paid, "tester")) == one_by_one
+    assert dump() == before
+    # an invoice named twice: paid one by one, as set_paid does
+    twice = [paid[0], paid[0]]
+    assert (_written_by(lambda: invoicing.set_paid_many(twice, "tester"))
+            == _written_by(lambda: [invoicing.set_paid(i, when, "tester") for i, when in twice]))
+
+
+def test_credit_that_pays_a_late_renewal_bills_it_again_in_the_same_run(client: int) -> None:
+    """An item billed late whose renewal the client's credit paid is due
+    again the same day: billed again in the same run (the second pass reads
+    only the clients whose new invoice became Paid); the other clients'
+    invoices are untouched, and running again makes nothing."""
+    covered = new_client()
+    credit.add_credit(covered, "100.00", "Prepaid")
+    late = service(covered, "10.00", due="2025-12-10")  # paid by credit, then due again
+    plain = service(client, "10.00")
+    result = billing_run.generate_due(today=DAY)
+    assert next_due(late) == D(2026, 2, 10) and next_due(plain) == D(2026, 1, 31)
+    assert [inv.status for inv in invoices_of(covered)] == ["Paid", "Paid"]
+    assert [inv.status for inv in invoices_of(client)] == ["Unpaid"]
+    assert len(result.invoice_ids) == 3 and credit.balance(covered) == m("80.00")
+    before = dump()
+    assert not billing_run.generate_due(today=DAY).invoice_ids
+    assert dump() == before
+    check_invariants(covered)

@@ -404,3 +404,21 @@ def test_a_message_saved_as_a_template_is_both_or_neither(client: int) -> None:
                            attachments=[mail.Attachment("a.pdf", "data")])  # no bytes
     assert refused.value.field.startswith("attachments")
     assert dump() == before  # neither the template nor the message
+
+
+def test_writing_an_email_does_not_load_reportlab() -> None:
+    """Amounts, dates and addresses come from services/addresses.py: the
+    daily run writes thousands of emails without importing the PDF code."""
+    import subprocess
+    import sys
+
+    code = ("import sys, datetime\n"
+            "from billdesk.services import automation, billing_run, mail\n"
+            "fmt = mail._format('EUR', 'de')\n"
+            "assert fmt.money(123456) == '1.234,56\\xa0€', fmt.money(123456)\n"
+            "assert fmt.date('2026-03-01') == '01.03.2026', fmt.date('2026-03-01')\n"
+            "assert mail._address_text('Hauptstr. 1', None, 'Berlin', None, '10115', 'DE', "
+            "fmt.locale) == ('Hauptstr. 1\\n10115 Berlin\\nDeutschland', 'Deutschland')\n"
+            "assert 'reportlab' not in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -53,6 +53,7 @@ batch of clients)."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -603,6 +604,7 @@ def _add_late_fees(invoice_ids: list[int], day: dt.date,
     lines, updates, logs = [], [], []
     fees: dict[tuple[int, str], tuple[int, str] | None] = {}
     rates_of: dict[tuple, taxes.TaxRates] = {}
+    sums_of: dict[tuple, tuple[int, int, int, int]] = {}  # (totals repeat too)
     texts: dict[tuple[int, str], str] = {}
 
     def text_of(units: int, currency: str) -> str:
@@ -633,7 +635,10 @@ def _add_late_fees(invoice_ids: list[int], day: dt.date,
         if rates is None:
             rates = rates_of[rate_key] = taxes.TaxRates(
                 Decimal(rate1 or 0), Decimal(rate2 or 0), bool(compound), bool(inclusive))
-        sums = taxes.compute_units(line_sum + units, taxed_sum if rates.any else 0, rates)
+        sums_key = (line_sum + units, taxed_sum if rates.any else 0, rate_key)
+        sums = sums_of.get(sums_key)
+        if sums is None:
+            sums = sums_of[sums_key] = taxes.compute_units(*sums_key[:2], rates)
         label = f"#{number}" if number else f"draft {invoice_id}"
         lines.append((invoice_id, position + 1,
                       f"Late fee (invoice {label}, due {str(due)[:10]})", units, 0, "LateFee"))
@@ -823,8 +828,24 @@ def run(until: dt.date | None = None, *, trigger: str = "cli",
     (default: the system clock, or ``BILLDESK_NOW``). One run at a time
     per book, across threads and processes: a second one is refused
     (Conflict 'run')."""
-    with _run_lock(), clocks.frozen(clock or clocks.system_now):
+    with _run_lock(), clocks.frozen(clock or clocks.system_now), _collector_paused():
         return _run(until, trigger, progress, deliver)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the run. The run makes
+    millions of short-lived tuples and dicts (rows, contexts); reference
+    counting frees them as always, but their sheer number keeps starting
+    collections that walk every live object again and again (some 5 % of
+    the run's time). It is on again, as before, when the run ends."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 _thread_lock = threading.Lock()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -65,13 +66,13 @@ SELECT s.id, s.client_id, s.kind, s.name, s.label, s.cycle, s.amount, s.taxed, s
  WHERE {where}
  ORDER BY s.client_id, s.id
 """
-# The clients of those items, read once each (not once per item).
+# The clients of those items, read once each (not once per item), by id.
 _ITEM_CLIENTS_SQL = """
 SELECT c.id, c.currency, c.country, c.state, c.tax_exempt, c.language, c.separate_invoices,
        c.credit_balance, cg.name, cg.discount, cg.separate_invoices
   FROM client c
   LEFT JOIN client_group cg ON cg.id = c.group_id
- WHERE c.id IN (SELECT s.client_id FROM service s WHERE {where})
+ WHERE c.id IN (SELECT value FROM json_each(?))
 """
 _DUE_WHERE = """s.cycle NOT IN ('free', 'onetime') AND s.next_due IS NOT NULL AND s.next_due <= ?
    AND ((s.kind = 'domain' AND s.status = 'Active')
@@ -144,7 +145,8 @@ def _read(where: str, params: Sequence[Any]) -> tuple[dict[int, _Client], list[_
         cid: _Client(cid, cur, country, state, bool(exempt), language, bool(c_sep or cg_sep),
                      credit, cgname or "", discount or 0)
         for cid, cur, country, state, exempt, language, c_sep, credit, cgname, discount, cg_sep
-        in database.execute_sql(_ITEM_CLIENTS_SQL.format(where=where), params).fetchall()}
+        in database.execute_sql(_ITEM_CLIENTS_SQL, (json.dumps(sorted({row[1] for row in rows})),)
+                                ).fetchall()}
     date = lru_cache(maxsize=4096)(dt.date.fromisoformat)  # few distinct due dates
     items = [_Item(sid, cid, kind, name, label, cycle, amount, bool(taxed),
                    date(due) if due else None, due_day, method, position, parent, gid,
@@ -176,6 +178,11 @@ def describe(kind: str, name: str, label: str, parent: str | None, cycle: str,
     if kind == "addon":
         return f"Addon {name}" + (f" ({parent})" if parent else "") + f" {span}"
     return f"{name} - {label} {span}" if label else f"{name} {span}"
+
+
+# Line texts repeat (a product's name, its cycle, a due date shared by many
+# clients): the bulk writer makes each once.
+_describe = lru_cache(maxsize=16384)(describe)
 
 
 def _sort_key(item: _Item) -> tuple:
@@ -246,8 +253,8 @@ def _renewal_lines(client: _Client, items: list[_Item]) -> list[_Row]:
     for item in (sorted(items, key=_sort_key) if len(items) > 1 else items):
         start, end = _period(item.next_due, item.cycle, item.due_day)
         rows.append(_Row(
-            describe(item.kind, item.name, item.label, item.parent_name, item.cycle, start, end,
-                     client.language),
+            _describe(item.kind, item.name, item.label, item.parent_name, item.cycle, start, end,
+                      client.language),
             item.amount, item.taxed, LINE_TYPE[item.kind], item.id, item.due_text,
             "" if item.group_hidden else item.group_name))
     if client.discount:
@@ -320,13 +327,19 @@ class _Writer:
         stamp = now().isoformat(sep=" ")
         today = self.today.isoformat()
         invoices, lines, logs, settled = [], [], [], []
+        # totals and their text repeat (few distinct prices): each computed once
+        sums_of: dict[tuple, tuple[int, int, int, int]] = {}
+        texts: dict[tuple[int, str], str] = {}
         for n, (client, due, method, rows, date, recurring_id, recurring_date) in enumerate(drafts):
             invoice_id = first_id + n
             cur = client.currency
             rates, rate_columns = self.rates(client)
             line_sum = sum(row.units for row in rows)
-            sums = taxes.compute_units(line_sum, sum(row.units for row in rows if row.taxed)
-                                       if rates.any else 0, rates)
+            taxed_sum = sum(row.units for row in rows if row.taxed) if rates.any else 0
+            key = (line_sum, taxed_sum, rate_columns)
+            sums = sums_of.get(key)
+            if sums is None:
+                sums = sums_of[key] = taxes.compute_units(line_sum, taxed_sum, rates)
             total = sums[3]
             if not total:
                 settled.append((invoice_id, dt.date.fromisoformat(date or today)))
@@ -334,9 +347,11 @@ class _Writer:
                              date or today, due, None, cur, method, *rate_columns, *sums, stamp,
                              stamp, recurring_id, recurring_date))
             lines += [(invoice_id, pos, *row) for pos, row in enumerate(rows, 1)]
+            total_text = texts.get((total, cur))
+            if total_text is None:
+                total_text = texts[total, cur] = f"{Decimal(total).scaleb(-minor_digits(cur))} {cur}"
             logs.append((client.id, stamp, self.actor,
-                         f"Invoice #{numbers[n]} generated: total "
-                         f"{Decimal(total).scaleb(-minor_digits(cur))} {cur}, due {due}"
+                         f"Invoice #{numbers[n]} generated: total {total_text}, due {due}"
                          + (f" (recurring invoice #{recurring_id})" if recurring_id else "")))
         conn.executemany(
             "INSERT INTO invoice (id, client_id, number, kind, status, date, due_date, paid_date, "
@@ -348,8 +363,8 @@ class _Writer:
             "link_id, due_date, group_name) VALUES (?,?,?,?,?,?,?,?,?)", lines)
         conn.executemany("INSERT INTO client_log (client_id, at, actor, message) VALUES (?,?,?,?)",
                          logs)
-        for invoice_id, when in settled:  # nothing to pay (a 100 % discount): Paid, the one way
-            invoicing.set_paid(invoice_id, when, self.actor)
+        # nothing to pay (a 100 % discount): Paid, the one way
+        invoicing.set_paid_many(settled, self.actor)
         ids = [first_id + n for n in range(len(drafts))]
         self._take_credit(conn, [(invoice_id, numbers[n], draft[0], invoices[n][19])
                                  for n, (invoice_id, draft) in enumerate(zip(ids, drafts, strict=True))
@@ -393,8 +408,7 @@ class _Writer:
                          invoices)
         conn.executemany("INSERT INTO client_log (client_id, at, actor, message) VALUES (?,?,?,?)",
                          logs)
-        for invoice_id in paid:
-            invoicing.set_paid(invoice_id, self.today, self.actor)
+        invoicing.set_paid_many([(invoice_id, self.today) for invoice_id in paid], self.actor)
 
     def _numbers(self, conn: Any, count: int) -> list[str]:
         """``count`` numbers from the gap-free sequence, skipping any that a
@@ -689,11 +703,17 @@ def _bill_again(result: RunResult, where: str, params: Sequence[Any], writer: _W
     (the daily run's idempotency, also across a crash between chunks)."""
     made = result
     for _ in range(120):
-        if not made.invoice_ids or not database.execute_sql(
-                "SELECT 1 FROM invoice WHERE id BETWEEN ? AND ? AND status = 'Paid' LIMIT 1",
-                (min(made.invoice_ids), max(made.invoice_ids))).fetchone():
+        if not made.invoice_ids:
             break
-        clients, items = _read(where, params)
+        # Only the items of a paid invoice moved on: the clients of those
+        # are read again (their items in the same order as a read of all).
+        paid = [row[0] for row in database.execute_sql(
+            "SELECT DISTINCT client_id FROM invoice WHERE id BETWEEN ? AND ? AND status = 'Paid' "
+            "ORDER BY 1", (min(made.invoice_ids), max(made.invoice_ids)))]
+        if not paid:
+            break
+        clients, items = _read(where + " AND s.client_id IN (SELECT value FROM json_each(?))",
+                               (*params, json.dumps(paid)))
         made = _bill(clients, [i for i in items if not i.invoiced], writer, until=until)
         result = RunResult(result.invoice_ids + made.invoice_ids, result.advanced + made.advanced,
                            result.billed_items, result.recurring_ids)

@@ -33,7 +33,7 @@ from typing import Any
 from billdesk.errors import InvalidInput, NotFound
 from billdesk.models import EMAIL_CATEGORIES, database, now
 from billdesk.money import Money
-from billdesk.services import templates
+from billdesk.services import addresses, templates
 
 ATTACHMENT_KINDS = ("invoice", "quote", "data")
 # Templates that go with an invoice carry its PDF (drawn at delivery).
@@ -154,11 +154,9 @@ class _Format:
     __slots__ = ("locale", "_money", "currency", "_dates", "_amounts")
 
     def __init__(self, currency: str, language: str) -> None:
-        from billdesk.services import documents
-
-        self.locale = documents._locale_name(language)
+        self.locale = addresses._locale_name(language)
         self.currency = currency
-        self._money = documents._amount_formatter(currency, self.locale)
+        self._money = addresses._amount_formatter(currency, self.locale)
         self._dates: dict[Any, str] = {}
         self._amounts: dict[int, str] = {}  # few distinct prices: each formatted once
 
@@ -176,10 +174,8 @@ class _Format:
             return ""
         found = self._dates.get(value)
         if found is None:
-            from billdesk.services import documents
-
             day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-            found = self._dates[value] = documents._date(day, self.locale)
+            found = self._dates[value] = addresses._date(day, self.locale)
         return found
 
 
@@ -220,23 +216,21 @@ class _ClientData:
     __slots__ = ("id", "email", "currency", "language", "fmt", "context", "contact", "cc")
 
     def __init__(self, row: tuple, display_format: str, cc: list[tuple[str, str]]) -> None:
-        clients, documents = _modules()
+        clients = _clients()
         (cid, first, last, company, email, phone, a1, a2, city, state, postcode, country,
          currency, language, status, credit, k_first, k_last, k_email, k_company, k_phone) = row
         self.id, self.email, self.currency = cid, email, currency
         self.language = (language or templates.FALLBACK_LANGUAGE).lower()
         self.fmt = _format(currency, self.language)
-        locale = self.fmt.locale
-        address = documents._address({"address1": a1, "address2": a2, "city": city,
-                                      "state": state, "postcode": postcode, "country": country},
-                                     locale)
+        address, country_name = _address_text(a1, a2, city, state, postcode, country,
+                                              self.fmt.locale)
         self.context = _Obj({
             "id": str(cid), "first_name": first, "last_name": last,
             "name": clients.display_name(first, last, company or "", display_format),
             "company": company or "", "email": email, "phone": phone or "",
-            "address": "\n".join(address), "address1": a1 or "", "address2": a2 or "",
+            "address": address, "address1": a1 or "", "address2": a2 or "",
             "city": city or "", "state": state or "", "postcode": postcode or "",
-            "country": documents._country(country or "", locale), "country_code": country or "",
+            "country": country_name, "country_code": country or "",
             "currency": currency, "language": self.language, "status": status,
             "credit_balance": self.fmt.money(credit),
         })
@@ -257,11 +251,21 @@ class _ClientData:
         return ",".join(out)
 
 
-@lru_cache(maxsize=1)
-def _modules() -> tuple[Any, Any]:
-    from billdesk.services import clients, documents
+@lru_cache(maxsize=4096)
+def _address_text(a1: str | None, a2: str | None, city: str | None, state: str | None,
+                  postcode: str | None, country: str | None, locale: str) -> tuple[str, str]:
+    """(the postal address as lines of text, the country's name) in the
+    locale: many clients share a town and country, each done once."""
+    lines = addresses._address({"address1": a1, "address2": a2, "city": city, "state": state,
+                                "postcode": postcode, "country": country}, locale)
+    return "\n".join(lines), addresses._country(country or "", locale)
 
-    return clients, documents
+
+@lru_cache(maxsize=1)
+def _clients() -> Any:
+    from billdesk.services import clients
+
+    return clients
 
 
 def _read_clients(client_ids: Sequence[int]) -> dict[int, _ClientData]:
@@ -371,10 +375,10 @@ def statement_context(client_id: int, start: dt.date, end: dt.date) -> dict[str,
 
 @lru_cache(maxsize=16)
 def _company_context(raw: str, locale: str) -> dict[str, Any]:
-    from billdesk.services import documents, settings
+    from billdesk.services import settings
 
     company = settings.Company(**json.loads(raw))
-    address = documents._address(
+    address = addresses._address(
         {"address1": company.address1, "address2": company.address2, "city": company.city,
          "state": company.state, "postcode": company.postcode, "country": company.country},
         locale)
@@ -466,6 +470,18 @@ def message_id(email_id: int, created_at: dt.datetime, domain: str) -> str:
     return f"<billdesk.{email_id}.{created_at:%Y%m%d%H%M%S}@{domain}>"
 
 
+_INSERT_EMAIL = (
+    "INSERT INTO email (id, client_id, template, event_key, message_id, to_addr, cc, subject, "
+    "body, status, next_attempt, error, created_at, pending) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
+def _next_email_id(conn: Any) -> int:
+    return conn.execute(
+        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'email'), 0), "
+        "coalesce((SELECT max(id) FROM email), 0)) + 1").fetchone()[0]
+
+
 def _write(messages: Sequence[_Message], domain: str) -> list[int]:
     """Insert the messages (and their attachments) with executemany; ids
     are handed out here, under the write lock the caller's transaction
@@ -473,9 +489,7 @@ def _write(messages: Sequence[_Message], domain: str) -> list[int]:
     if not messages:
         return []
     conn = database.connection()
-    first = conn.execute(
-        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'email'), 0), "
-        "coalesce((SELECT max(id) FROM email), 0)) + 1").fetchone()[0]
+    first = _next_email_id(conn)
     stamp = now()
     text = stamp.isoformat(sep=" ")
     made = f"{stamp:%Y%m%d%H%M%S}@{domain}>"
@@ -488,10 +502,7 @@ def _write(messages: Sequence[_Message], domain: str) -> list[int]:
                      text, int(msg.pending)))
         files += [(email_id, pos, a.filename, a.kind, a.ref_id, a.content)
                   for pos, a in enumerate(msg.attachments, 1)]
-    conn.executemany(
-        "INSERT INTO email (id, client_id, template, event_key, message_id, to_addr, cc, subject, "
-        "body, status, next_attempt, error, created_at, pending) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    conn.executemany(_INSERT_EMAIL, rows)
     if files:
         conn.executemany("INSERT INTO email_attachment (email_id, position, filename, kind, "
                          "ref_id, content) VALUES (?,?,?,?,?,?)", files)
@@ -538,14 +549,14 @@ def _render(info: templates.TemplateInfo, ctx: Mapping[str, Any], client: _Clien
     shown in the email log — rather than failing the event itself."""
     cc = client.cc_for(info.category)
     try:
-        rendered = templates.render_text(info.subject, info.body, ctx, category=info.category)
+        subject, body = templates.render_parts(info.subject, info.body, ctx)
     except InvalidInput as exc:
         return _Message(client.id, info.name, event_key, to or client.email, cc,
                         f"({info.name}: template could not be rendered)", "", "Failed",
                         f"template {info.name!r} ({info.language}), {exc.field}: {exc.message}",
                         attachments)
-    return _Message(client.id, info.name, event_key, to or client.email, cc, rendered.subject,
-                    rendered.body, attachments=attachments)
+    return _Message(client.id, info.name, event_key, to or client.email, cc, subject, body,
+                    attachments=attachments)
 
 
 def queue_template(name: str, client_id: int, *, event_key: str | None = None,
@@ -675,6 +686,7 @@ def _invoice_messages(name: str, invoice_ids: Sequence[int], company_raw: str, t
     clients = _read_clients([row[1] for row in rows.values()])
     out: dict[int, _Message | None] = {}
     bases: dict[int, dict[str, Any]] = {}
+    overdue: dict[Any, str] = {}  # days overdue by due date (few distinct)
     for invoice_id in invoice_ids:
         row = rows.get(invoice_id)
         if row is None:
@@ -691,7 +703,10 @@ def _invoice_messages(name: str, invoice_ids: Sequence[int], company_raw: str, t
             base = bases[client.id] = _base_context(client, company_raw, today)
         ctx = dict(base)
         ctx["invoice"] = _invoice_context(row, lines[invoice_id], client.fmt)
-        ctx["days_overdue"] = _days_overdue(row[6], today)
+        days = overdue.get(row[6])
+        if days is None:
+            days = overdue[row[6]] = _days_overdue(row[6], today)
+        ctx["days_overdue"] = days
         files = ([Attachment(invoice_filename(row[2], invoice_id), "invoice", invoice_id)]
                  if info.kind in INVOICE_PDF_KINDS else [])
         out[invoice_id] = _render(info, ctx, client, f"{name}:invoice:{invoice_id}", None, files)
@@ -707,12 +722,23 @@ def queue_invoice_emails_pending(name: str, invoices: Sequence[tuple[int, int, s
     up by rendering ten thousand emails. Returns how many were queued."""
     if _off() or not invoices:
         return 0
-    by_id = {invoice_id: (client_id, number) for invoice_id, client_id, number in invoices}
+    by_id = {invoice_id: client_id for invoice_id, client_id, _number in invoices}
     with database.atomic():
         part = _untaken(name, list(by_id))
-        messages = [_Message(by_id[i][0], name, f"{name}:invoice:{i}", "", "", "", "",
-                             pending=True) for i in part]  # (render_pending adds the PDF)
-        return len(_write(messages, _company()[1]))
+        domain = _company()[1]
+        if not part:
+            return 0
+        # what _write writes for _Message(client, name, key, "", "", "", "",
+        # pending=True), without a message object each (render_pending adds the PDF)
+        conn = database.connection()
+        first = _next_email_id(conn)
+        stamp = now()
+        text = stamp.isoformat(sep=" ")
+        made = f"{stamp:%Y%m%d%H%M%S}@{domain}>"
+        conn.executemany(_INSERT_EMAIL, [
+            (first + n, by_id[i], name, f"{name}:invoice:{i}", f"<billdesk.{first + n}.{made}",
+             "", "", "", "", "Queued", text, "", text, 1) for n, i in enumerate(part)])
+        return len(part)
 
 
 def pending_count() -> int:
