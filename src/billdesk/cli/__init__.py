@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         billing,
         clients,
         demo,
+        files,
         orders,
         products,
         quotes,
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     quotes.register(commands)
     billable.register(commands)
     automation.register(commands)
+    files.register(commands)
     return parser
 
 

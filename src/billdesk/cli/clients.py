@@ -50,6 +50,7 @@ def register(commands: Any) -> None:
     lst.add_argument("--sort", default="name", help="id, name, company, email, phone, country, "
                      "group, status or created")
     lst.add_argument("--desc", action="store_true", help="sort in descending order")
+    lst.add_argument("--archived", action="store_true", help="include archived clients")
     lst.set_defaults(handler=client_list)
 
     show = sub.add_parser("show", help="one client with contacts")
@@ -68,6 +69,11 @@ def register(commands: Any) -> None:
         edit.add_argument(f"--{name}", metavar="yes|no")
     edit.add_argument("--reason", default="", help="why, for the change log")
     edit.set_defaults(handler=client_edit)
+
+    from billdesk.cli import gdpr, lifecycle
+
+    lifecycle.register_client(sub)
+    gdpr.register_client(sub)
 
     contact = commands.add_parser("contact", help="a client's contacts")
     csub = contact.add_subparsers(dest="contact_command", metavar="ACTION", required=True)
@@ -142,6 +148,7 @@ def client_list(args: argparse.Namespace, out: Any) -> None:
         group_id=_group_id(args.group) if args.group else None,
         sort=args.sort,
         descending=args.desc,
+        archived=args.archived,
     )
     total = clientlist.count(query)
     rows = clientlist.page(query, limit=limit, matches=total)
@@ -153,7 +160,8 @@ def client_list(args: argparse.Namespace, out: Any) -> None:
         lines = [f"{'ID':>7}  {'Name':32}  {'Email':36}  {'Status':8}  Group"]
         for r in rows:
             name = clients.display_name(r.first_name, r.last_name, r.company, fmt)
-            lines.append(f"{r.id:>7}  {name[:32]:32}  {r.email[:36]:36}  {r.status:8}  {r.group}")
+            lines.append(f"{r.id:>7}  {name[:32]:32}  {r.email[:36]:36}  {r.status:8}  {r.group}"
+                         + ("  (archived)" if r.archived else ""))
         lines.append(f"{len(rows)} of {total} clients")
         return "\n".join(lines)
 

@@ -4,6 +4,8 @@ strings and these helpers do the rest."""
 
 from __future__ import annotations
 
+import sys
+
 from billdesk.errors import InvalidInput
 from billdesk.models import CLIENT_STATUSES
 
@@ -58,3 +60,19 @@ def items(values: list[str]) -> list[tuple[str, str]]:
             raise InvalidInput("item", f"{value!r}: the amount after '=' is empty{where}")
         out.append((description.strip(), amount))
     return out
+
+
+def confirmed(yes: bool, question: str, *, details: str = "", prompt: str = "",
+              refused: str = "nothing deleted") -> None:
+    """The D5 rule for destructive commands: ``--yes`` goes ahead; without
+    it they ask on a terminal (``details`` printed first) and, with no
+    terminal to ask on, refuse (exit 1, ``error: confirmation: …``)."""
+    if yes:
+        return
+    if not sys.stdin or not sys.stdin.isatty():
+        raise InvalidInput("confirmation", "add --yes to confirm (no terminal to ask on)")
+    if details:
+        print(f"{question}\n{details}", file=sys.stderr)
+    answer = input(f"{prompt or question} [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise InvalidInput("confirmation", f"not confirmed; {refused}")

@@ -10,7 +10,6 @@ looks like a negative number) and refused with exit 1."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from billdesk.cli import parse
@@ -293,22 +292,12 @@ def service_mass_update(args: argparse.Namespace, out: Any) -> None:
              + services_text(records, "") + _invoice_text(invoice))
 
 
-def _confirmed(yes: bool, question: str) -> None:
-    if yes:
-        return
-    if not sys.stdin or not sys.stdin.isatty():
-        raise InvalidInput("confirmation", "add --yes to confirm (no terminal to ask on)")
-    answer = input(f"{question} [y/N] ").strip().lower()
-    if answer not in ("y", "yes"):
-        raise InvalidInput("confirmation", "not confirmed; nothing deleted")
-
-
 def service_delete(args: argparse.Namespace, out: Any) -> None:
     from billdesk.services import subscriptions
 
     ids = list(dict.fromkeys(_ids(args.ids)))
     records = [subscriptions.get_service(i) for i in ids]  # unknown ids before asking
-    _confirmed(args.yes, f"Delete {', '.join(r.title for r in records)} and their addons?")
+    parse.confirmed(args.yes, f"Delete {', '.join(r.title for r in records)} and their addons?")
     removed = subscriptions.delete_services(ids)
     out.emit({"deleted": ids, "removed": removed},
              f"Deleted {removed} record(s): " + ", ".join(r.title for r in records))

@@ -302,6 +302,7 @@ def add_item(client_id: int, *, description: str, amount: Any = None, hours: Any
              today: dt.date | None = None, actor: str | None = None) -> int:
     """A new billable item; ValidationFailed names every refused field."""
     currency = _currency(client_id)
+    clients.check_writable(client_id)  # C11: an archived client is read-only
     clean = check({"description": description, "amount": amount, "hours": hours, "rate": rate,
                    "taxed": taxed, "action": action, "due_date": due_date, "every": every,
                    "unit": unit, "count": count, "notes": notes}, currency, today)
@@ -329,6 +330,7 @@ def edit_item(item_id: int, *, actor: str | None = None, today: dt.date | None =
     if unknown:
         raise InvalidInput(sorted(unknown)[0], "cannot be changed here")
     old = get_item(item_id)
+    clients.check_writable(old.client_id)
     values: dict[str, Any] = {
         "description": old.description, "amount": old.amount.amount,
         "hours": old.hours, "rate": old.rate.amount if old.rate else None, "taxed": old.taxed,
@@ -371,6 +373,7 @@ def _text(value: Any) -> str:
 def delete_item(item_id: int, *, actor: str | None = None) -> None:
     """Delete an item. Invoices that billed it keep their lines."""
     old = get_item(item_id)
+    clients.check_writable(old.client_id)
     with database.atomic():
         BillableItem.delete().where(BillableItem.id == item_id).execute()
         changelog.record(old.client_id, f"Billable item {old.title} deleted", actor=actor)

@@ -12,6 +12,13 @@ rowid order and stops at LIMIT, so a search shown in name order — the
 default — reads one page of hits however many clients match. Other sorts
 take the hits and sort them when there are few, or walk that column's
 index testing each row when there are many.
+
+Archived clients (C11) are left out unless the query asks for them
+(``archived=True``). Pages test ``+c.archived = 0`` on each row as they
+walk their index (the unary + keeps SQLite off the two-valued
+``client_archived`` index); counts count as before and take away the
+archived matches, found through that index (few rows), so neither the
+list nor its count reads more than it did.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ NO_GROUP = -1  # group filter value meaning "clients in no group"
 PAGE = 200
 
 _ROW_SQL = ("c.id, c.first_name, c.last_name, c.company, c.email, c.phone, c.country, "
-            "g.name, g.colour, c.status, c.created_at, c.currency, c.language")
+            "g.name, g.colour, c.status, c.created_at, c.currency, c.language, c.archived")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,8 @@ class ClientQuery:
     group_id: int | None = None
     sort: str = "name"
     descending: bool = False
+    archived: bool = False  # True: archived clients too (C11); False: hidden
+
 
     def with_(self, **changes: Any) -> ClientQuery:
         return replace(self, **changes)
@@ -70,6 +79,7 @@ class ClientRow:
     created_at: datetime
     currency: str
     language: str
+    archived: bool = False
     key: Any = field(default=None, compare=False)  # the sort value, for keyset paging
 
     def as_json(self) -> dict[str, Any]:
@@ -78,7 +88,7 @@ class ClientRow:
             "company": self.company, "email": self.email, "phone": self.phone,
             "country": self.country, "currency": self.currency, "group": self.group or None,
             "status": self.status, "language": self.language,
-            "created": self.created_at.date().isoformat(),
+            "created": self.created_at.date().isoformat(), "archived": self.archived,
         }
 
 
@@ -121,13 +131,17 @@ def _fts_hits(search: str) -> tuple[str, list[Any]]:
 
 
 def _where(query: ClientQuery, *, for_sort: bool, scan: bool = False,
-           search: bool = True) -> tuple[list[str], list[Any]]:
+           search: bool = True, archived: bool = True) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses; ``archived=False`` leaves out the archived test
+    (the counts take the archived matches away separately)."""
     clauses: list[str] = []
     params: list[Any] = []
     found = _search_clause(query.search, scan=scan) if search else None
     if found is not None:
         clauses.append(found[0])
         params += found[1]
+    if archived and not query.archived:
+        clauses.append("+c.archived = 0")  # tested on each row, never through its index
     # With a sort, a unary + keeps SQLite on the sort index and filters as
     # it walks it (stops after one page) instead of sorting every match.
     plus = "+" if for_sort else ""
@@ -212,7 +226,7 @@ def page(query: ClientQuery, after: tuple[Any, int] | None = None, limit: int = 
     sql, params = page_sql(query, after, limit, scan=scan)
     cursor = database.obj.execute_sql(sql, params)
     return [ClientRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "", r[8] or "", r[9],
-                      _dt(r[10]), r[11], r[12], r[13]) for r in cursor.fetchall()]
+                      _dt(r[10]), r[11], r[12], bool(r[13]), r[14]) for r in cursor.fetchall()]
 
 
 def _dt(value: Any) -> datetime:
@@ -221,17 +235,36 @@ def _dt(value: Any) -> datetime:
 
 def count_sql(query: ClientQuery, cap: int | None = None) -> tuple[str, list[Any]]:
     """SQL counting the matches; with ``cap``, counting stops there (a
-    search matching half the book need not be counted to the last row)."""
+    search matching half the book need not be counted to the last row).
+    Archived clients left out of the list are counted apart, through the
+    ``client_archived`` index, and taken away."""
+    everyone, params = _count_all_sql(query, cap)
+    if query.archived:
+        return everyone, params
+    archived, more = _count_archived_sql(query)
+    return f"SELECT max(({everyone}) - ({archived}), 0)", params + more
+
+
+def _count_all_sql(query: ClientQuery, cap: int | None) -> tuple[str, list[Any]]:
+    """The count, archived clients included."""
     limit = f" LIMIT {int(cap)}" if cap else ""
     if _fts(query.search) and query.status is None and query.group_id is None:
         # Count the index hits alone: no join to the client table needed.
         hits, params = _fts_hits(query.search)
         return f"SELECT count(*) FROM ({hits}{limit})", params
-    clauses, params = _where(query, for_sort=False)
+    clauses, params = _where(query, for_sort=False, archived=False)
     where = f"WHERE {' AND '.join(f'({c})' for c in clauses)}" if clauses else ""
     if cap:
         return f"SELECT count(*) FROM (SELECT 1 FROM client c {where}{limit})", params
     return f"SELECT count(*) FROM client c {where}", params
+
+
+def _count_archived_sql(query: ClientQuery) -> tuple[str, list[Any]]:
+    """How many archived clients match: read through ``client_archived``
+    (every other test on the row, the search as ``instr``)."""
+    clauses, params = _where(query, for_sort=True, scan=True, archived=False)
+    where = " AND ".join(["c.archived = 1", *(f"({c})" for c in clauses)])
+    return f"SELECT count(*) FROM client c WHERE {where}", params
 
 
 def count(query: ClientQuery, cap: int | None = None) -> int:

@@ -316,6 +316,7 @@ def update_client(client_id: int, changes: dict[str, Any], *, reason: str = "",
     that really changed. Returns those changes; nothing is written when
     any value is refused."""
     current = get_values(client_id)
+    check_writable(client_id)
     changes = normalise(changes)
     if "two_factor" in changes and changes["two_factor"] and not current["two_factor"]:
         raise InvalidInput("two_factor", "can only be cleared here; the client turns it on")
@@ -403,6 +404,22 @@ def exists(client_id: int) -> bool:
     return Client.select().where(Client.id == client_id).exists()
 
 
+def is_archived(client_id: int) -> bool:
+    """Whether the client is archived (C11); NotFound when there is none."""
+    archived = Client.select(Client.archived).where(Client.id == client_id).scalar()
+    if archived is None:
+        raise NotFound("id", f"no client with id {client_id}")
+    return bool(archived)
+
+
+def check_writable(client_id: int) -> None:
+    """An archived client is read-only until unarchived (C11): every write
+    to the client's own records calls this first (the daily run does not:
+    an archived client has nothing open for it)."""
+    if is_archived(client_id):
+        raise Conflict("client", f"#{client_id} is archived: unarchive it to change it")
+
+
 @dataclass(frozen=True, slots=True)
 class ClientRecord:
     """One client as the windows and the CLI show it."""
@@ -415,6 +432,7 @@ class ClientRecord:
     created_at: datetime
     updated_at: datetime
     last_activity: datetime | None
+    archived: bool = False
 
     def as_json(self) -> dict[str, Any]:
         v = self.values
@@ -434,12 +452,14 @@ class ClientRecord:
             "display_name": self.display_name,
             "created": self.created_at.date().isoformat(),
             "last_activity": self.last_activity.date().isoformat() if self.last_activity else None,
+            "archived": self.archived,
         }
 
 
 def get_client(client_id: int) -> ClientRecord:
     values = get_values(client_id)
-    meta = (Client.select(Client.created_at, Client.updated_at, Client.last_activity)
+    meta = (Client.select(Client.created_at, Client.updated_at, Client.last_activity,
+                          Client.archived)
             .where(Client.id == client_id).tuples().first())
     group_name, colour = "", ""
     if values["group_id"] is not None:
@@ -452,7 +472,7 @@ def get_client(client_id: int) -> ClientRecord:
                                   settings.display_format()),
         group_name=group_name, group_colour=colour,
         created_at=_as_datetime(meta[0]), updated_at=_as_datetime(meta[1]),
-        last_activity=_as_datetime(meta[2]) if meta[2] else None,
+        last_activity=_as_datetime(meta[2]) if meta[2] else None, archived=bool(meta[3]),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from billdesk.errors import InvalidInput, NotFound, Problem, ValidationFailed
 from billdesk.models import EMAIL_CATEGORIES, Client, Contact, database, now
-from billdesk.services import changelog, validate
+from billdesk.services import changelog, clients, validate
 
 FIELDS = ("first_name", "last_name", "company", "email", "phone", "address1", "address2",
           "city", "state", "postcode", "country", "categories")
@@ -106,6 +106,7 @@ def _defaults() -> dict[str, Any]:
 def add_contact(client_id: int, values: dict[str, Any], *, billing: bool = False,
                 actor: str | None = None) -> int:
     _client_exists(client_id)
+    clients.check_writable(client_id)  # C11: an archived client is read-only
     merged = _defaults()
     merged.update(normalise(values))
     found = problems(merged, client_id)
@@ -124,6 +125,7 @@ def add_contact(client_id: int, values: dict[str, Any], *, billing: bool = False
 def update_contact(contact_id: int, changes: dict[str, Any], *, billing: bool | None = None,
                    actor: str | None = None) -> None:
     current = get_contact(contact_id)
+    clients.check_writable(current.client_id)
     merged = dict(current.values)
     merged.update(normalise(changes))
     found = problems(merged, current.client_id, contact_id)
@@ -155,6 +157,7 @@ def _show(value: Any) -> str:
 
 def delete_contact(contact_id: int, *, actor: str | None = None) -> None:
     current = get_contact(contact_id)
+    clients.check_writable(current.client_id)
     with database.atomic():
         if current.is_billing:
             _set_billing(current.client_id, None, actor)
@@ -165,6 +168,7 @@ def delete_contact(contact_id: int, *, actor: str | None = None) -> None:
 
 def set_billing_contact(client_id: int, contact_id: int | None, *, actor: str | None = None) -> None:
     _client_exists(client_id)
+    clients.check_writable(client_id)
     if contact_id is not None:
         owner = Contact.select(Contact.client).where(Contact.id == contact_id).scalar()
         if owner != client_id:

@@ -19,7 +19,7 @@ from peewee import JOIN
 from billdesk.errors import Conflict, InvalidInput, NotFound
 from billdesk.models import Client, CreditEntry, Invoice, database, now
 from billdesk.money import Money
-from billdesk.services import changelog
+from billdesk.services import changelog, clients
 from billdesk.services.amounts import amount_input, date_input
 
 KIND_LABELS = {
@@ -149,6 +149,7 @@ def add_credit(client_id: int, amount: Any, description: str, *, date: Any = Non
     """Add credit by hand (a goodwill credit, money received outside an
     invoice); ``notify`` queues the credit_added email with it (E1)."""
     currency, _ = _client(client_id)
+    clients.check_writable(client_id)
     value = amount_input(amount, currency, "amount")
     description = _description(description)
     when = date_input(date, "date") if date is not None else dt.date.today()
@@ -166,6 +167,7 @@ def remove_credit(client_id: int, amount: Any, description: str, *, date: Any = 
                   actor: str | None = None) -> int:
     """Remove credit by hand: a positive amount and a reason; never below zero."""
     currency, units = _client(client_id)
+    clients.check_writable(client_id)
     value = amount_input(amount, currency, "amount")
     description = _description(description)
     when = date_input(date, "date") if date is not None else dt.date.today()
@@ -182,6 +184,7 @@ def adjust_balance(client_id: int, new_balance: Any, reason: str, *,
     """Set the balance to a figure (WHMCS's "Credit Balance" field); the
     difference is one logged ledger entry. None when nothing changed."""
     currency, units = _client(client_id)
+    clients.check_writable(client_id)
     target = amount_input(new_balance, currency, "credit_balance", zero_ok=True)
     reason = _description(reason, "reason")
     current = Money.from_minor(units, currency)
@@ -203,6 +206,7 @@ def delete_entry(entry_id: int, *, reason: str = "", actor: str | None = None) -
     if row is None:
         raise NotFound("entry", f"no credit entry #{entry_id}")
     client_id, units, kind, description, _ = row
+    clients.check_writable(client_id)
     if kind == "reversal":
         raise Conflict("entry", f"entry #{entry_id} is itself a deletion and cannot be deleted")
     if kind not in DELETABLE:

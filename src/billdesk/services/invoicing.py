@@ -344,6 +344,7 @@ def create_invoice(client_id: int, lines: Sequence[LineInput] = (), *, date: Any
     otherwise it is published at once (B1, B2). A hand-made invoice takes
     no credit by itself (apply_credit does that)."""
     currency = _client_currency(client_id)
+    clients.check_writable(client_id)
     problems: list[Problem] = []
     when = due = None
     try:
@@ -428,6 +429,7 @@ def _publish(invoice_id: int, actor: str | None) -> str:
 def publish(invoice_id: int, *, actor: str | None = None) -> str:
     """Give a draft its number and make it Unpaid (Paid when its total is 0)."""
     inv = get_invoice(invoice_id)
+    clients.check_writable(inv.client_id)
     if inv.status != "Draft":
         raise Conflict("invoice", f"invoice {inv.label} is {inv.status}, not a draft")
     with database.atomic():
@@ -440,6 +442,7 @@ def update_invoice(invoice_id: int, lines: Sequence[LineInput] | None = None, *,
     """Change an open invoice: its lines, dates, notes and payment method.
     The new total may not fall below what was already paid and credited."""
     inv = get_invoice(invoice_id)
+    clients.check_writable(inv.client_id)
     if inv.status not in OPEN:
         raise Conflict("invoice", f"invoice {inv.label} is {inv.status}; only open invoices change")
     if inv.is_add_funds and lines is not None:
@@ -623,6 +626,7 @@ def cancel_invoice(invoice_id: int, *, actor: str | None = None) -> InvoiceRecor
     """Cancel an open invoice. Credit applied to it, and payments already
     taken on it, go to the client's credit so no money is lost."""
     inv = get_invoice(invoice_id)
+    clients.check_writable(inv.client_id)
     if inv.status == "Cancelled":
         raise Conflict("invoice", f"invoice {inv.label} is already cancelled")
     if inv.status == "Draft":
@@ -652,6 +656,7 @@ def cancel_invoice(invoice_id: int, *, actor: str | None = None) -> InvoiceRecor
 def delete_draft(invoice_id: int, *, actor: str | None = None) -> None:
     """Drafts were never numbered, so removing one leaves no gap."""
     inv = get_invoice(invoice_id)
+    clients.check_writable(inv.client_id)
     if inv.status != "Draft":
         raise Conflict("invoice", f"invoice {inv.label} is {inv.status}; cancel it instead")
     with database.atomic():
@@ -673,6 +678,7 @@ def split_invoice(invoice_id: int, line_ids: Iterable[int], *, actor: str | None
     """Move the given lines to a new invoice with the same header (B2).
     Only for open invoices with nothing paid or credited yet."""
     inv = get_invoice(invoice_id)
+    clients.check_writable(inv.client_id)
     chosen = set(line_ids)
     if inv.status not in OPEN:
         raise Conflict("invoice", f"invoice {inv.label} is {inv.status}; only open invoices split")

@@ -33,7 +33,7 @@ from typing import Any
 from billdesk.errors import InvalidInput, NotFound
 from billdesk.models import EMAIL_CATEGORIES, database, now
 from billdesk.money import Money
-from billdesk.services import addresses, templates
+from billdesk.services import addresses, clients, templates
 
 ATTACHMENT_KINDS = ("invoice", "quote", "data")
 # Templates that go with an invoice carry its PDF (drawn at delivery).
@@ -616,6 +616,7 @@ def queue_message(client_id: int, *, subject: str, body: str, template: str = ""
         raise InvalidInput("body", f"must be {templates.MAX_BODY} characters or fewer")
     attachments = _check_attachments(attachments)
     templates.check(subject, body or "")
+    clients.check_writable(client_id)  # NotFound for an unknown client, Conflict when archived
     if _off():
         return 0
     with database.atomic():

@@ -59,6 +59,7 @@ from billdesk.services import (
     billing_settings,
     catalog,
     changelog,
+    clients,
     cycles,
     invoicing,
     promos,
@@ -345,6 +346,7 @@ def place_order(client_id: int, product: int | str, cycle: str, *, promo: str | 
     with database.atomic():
         quote = quote_order(client_id, product, cycle, promo=promo, price=price, label=label,
                             parent_id=parent_id, date=date)
+        clients.check_writable(client_id)  # C11: an archived client is read-only
         if method is None:
             method = invoicing._client_method(client_id)
         if quote.promo:
@@ -479,6 +481,7 @@ def accept_order(order_id: int, *, actor: str | None = None) -> OrderRecord:
     actor = actor or changelog.current_actor()
     with database.atomic():
         order = get_order(order_id)
+        clients.check_writable(order.client_id)
         if order.status != "Pending":
             raise Conflict("order", f"order #{order.number} is {order.status}; only a Pending "
                                     "order can be accepted")
@@ -496,6 +499,7 @@ def cancel_order(order_id: int, *, actor: str | None = None) -> OrderRecord:
     actor = actor or changelog.current_actor()
     with database.atomic():
         order = get_order(order_id)
+        clients.check_writable(order.client_id)
         if order.status == "Cancelled":
             raise Conflict("order", f"order #{order.number} is already cancelled")
         Order.update(status="Cancelled", updated_at=now()).where(Order.id == order_id).execute()

@@ -44,6 +44,7 @@ def add_payment(invoice_id: int, amount: Any, *, fee: Any = None, date: Any = No
     fine; an exact payment marks it Paid with its paid date; more than the
     balance puts the excess in credit."""
     inv = invoicing.get_invoice(invoice_id)
+    clients.check_writable(inv.client_id)  # C11: an archived client is read-only
     if inv.status == "Draft":
         raise Conflict("invoice", f"invoice {inv.label} is a draft; publish it before taking payments")
     if inv.status not in invoicing.OWING:
@@ -102,6 +103,7 @@ def mark_paid(invoice_id: int, *, date: Any = None, method: str | None = None,
               reference: str = "", actor: str | None = None) -> PaymentResult:
     """Record a payment of exactly the balance due (WHMCS "Mark Paid")."""
     inv = invoicing.get_invoice(invoice_id)
+    clients.check_writable(inv.client_id)
     if inv.status not in invoicing.OWING:
         raise Conflict("invoice", f"invoice {inv.label} is {inv.status}")
     return add_payment(invoice_id, inv.balance.amount, date=date, method=method,
@@ -149,6 +151,7 @@ def refund(transaction_id: int, amount: Any, *, to_credit: bool = False, date: A
     Returns the refund's transaction id."""
     tx = _payment(transaction_id)
     inv = invoicing.get_invoice(tx.invoice_id)
+    clients.check_writable(inv.client_id)
     if inv.status == "Cancelled" and not inv.is_add_funds:
         raise Conflict("transaction", f"invoice {inv.label} was cancelled and its payments went to "
                                       "the client's credit; remove the credit instead")

@@ -374,6 +374,7 @@ def create_quote(client_id: int, lines: Sequence[LineInput] = (), *, subject: st
     """A new quote in the client's currency with the client's tax. The date
     defaults to today, valid-until to 30 days later."""
     currency = _client_currency(client_id)
+    clients.check_writable(client_id)  # C11: an archived client is read-only
     problems: list[Problem] = []
     when = until = None
     try:
@@ -433,6 +434,7 @@ def update_quote(quote_id: int, lines: Sequence[LineInput] | None = None, *,
     A converted quote keeps its lines, dates and stage (its invoice was made
     from them); its subject and notes may still change."""
     q = get_quote(quote_id)
+    clients.check_writable(q.client_id)
     problems: list[Problem] = []
     changes: dict[str, Any] = {}
     if q.converted and (lines is not None or date not in (None, "") or valid_until not in (None, "")
@@ -505,6 +507,7 @@ def set_stage(quote_id: int, stage: str, *, actor: str | None = None) -> QuoteRe
     """Move a quote to another stage (logged on the client). A converted
     quote stays Accepted."""
     q = get_quote(quote_id)
+    clients.check_writable(q.client_id)
     new = check_stage(stage)
     if new == q.stage:
         return q
@@ -527,6 +530,7 @@ def convert(quote_id: int, *, date: Any = None, actor: str | None = None) -> int
     quote becomes Accepted and links the invoice. A second conversion is
     refused. Returns the invoice id."""
     q = get_quote(quote_id)
+    clients.check_writable(q.client_id)
     if q.converted:
         raise Conflict("quote", f"quote #{q.id} was already converted to invoice "
                                 f"{_invoice_label(q.invoice_id)}")
@@ -558,6 +562,7 @@ def _invoice_label(invoice_id: int | None) -> str:
 def delete_quote(quote_id: int, *, actor: str | None = None) -> None:
     """Delete a quote and its lines; an invoice made from it stays."""
     q = get_quote(quote_id)
+    clients.check_writable(q.client_id)
     with database.atomic():
         Quote.delete().where(Quote.id == quote_id).execute()
         changelog.record(q.client_id, f"{q.label} deleted (stage {q.stage}, total {q.total} "

@@ -274,6 +274,7 @@ def add_recurring(client_id: int, lines: Any, *, every: Any = 1, unit: str = "mo
     [, taxed]) tuples. A start date in the past is issued (each missed
     date) by the next generation."""
     currency = _currency(client_id)
+    clients.check_writable(client_id)  # C11: an archived client is read-only
     clean = check({"lines": lines, "every": every, "unit": unit, "start_date": start_date,
                    "count": count, "until": until, "due_days": due_days,
                    "payment_method": payment_method, "notes": notes}, currency)
@@ -305,6 +306,7 @@ def edit_recurring(recurring_id: int, *, actor: str | None = None, **changes: An
     if unknown:
         raise InvalidInput(sorted(unknown)[0], "cannot be changed here")
     old = get_recurring(recurring_id)
+    clients.check_writable(old.client_id)
     values = {"lines": old.lines, "every": old.every, "unit": old.unit,
               "start_date": old.start_date, "count": old.count, "until": old.until,
               "due_days": old.due_days, "payment_method": old.payment_method, "notes": old.notes}
@@ -338,6 +340,7 @@ def edit_recurring(recurring_id: int, *, actor: str | None = None, **changes: An
 def stop_recurring(recurring_id: int, *, actor: str | None = None) -> RecurringRecord:
     """Issue no more invoices from this template."""
     old = get_recurring(recurring_id)
+    clients.check_writable(old.client_id)
     if old.status != "Active":
         raise Conflict("status", f"recurring invoice #{recurring_id} is {old.status}")
     with database.atomic():
@@ -351,6 +354,7 @@ def stop_recurring(recurring_id: int, *, actor: str | None = None) -> RecurringR
 def delete_recurring(recurring_id: int, *, actor: str | None = None) -> None:
     """Delete a template; invoices it issued stay (their link is cleared)."""
     old = get_recurring(recurring_id)
+    clients.check_writable(old.client_id)
     with database.atomic():
         RecurringInvoice.delete().where(RecurringInvoice.id == recurring_id).execute()
         changelog.record(old.client_id, f"Recurring invoice #{recurring_id} deleted", actor=actor)

@@ -15,7 +15,7 @@ from peewee import fn
 
 from billdesk.errors import Conflict, InvalidInput, NotFound
 from billdesk.models import Client, Service, ServiceGroup, database
-from billdesk.services import changelog
+from billdesk.services import changelog, clients
 
 NAME_LIMIT = 100
 DESCRIPTION_LIMIT = 2000
@@ -104,6 +104,7 @@ def create_group(client_id: int, name: str, description: str = "", hide_on_invoi
     """A new group, last in the client's order."""
     with database.atomic():
         _check_client(client_id)
+        clients.check_writable(client_id)  # C11: an archived client is read-only
         name = _name(name, client_id)
         values = {"description": _description(description),
                   "hide_on_invoice": _flag(hide_on_invoice, "hide_on_invoice")}
@@ -121,6 +122,7 @@ def update_group(group_id: int, *, name: str | None = None, description: str | N
     changed."""
     with database.atomic():
         group = get_group(group_id)
+        clients.check_writable(group.client_id)
         changes: dict[str, Any] = {}
         if name is not None:
             changes["name"] = _name(name, group.client_id, group_id)
@@ -146,6 +148,7 @@ def delete_group(group_id: int, *, actor: str | None = None) -> None:
     """Remove the group; its services stay, ungrouped."""
     with database.atomic():
         group = get_group(group_id)
+        clients.check_writable(group.client_id)
         Service.update(group=None, position=0).where(Service.group == group_id).execute()
         ServiceGroup.delete().where(ServiceGroup.id == group_id).execute()
         changelog.record(group.client_id, f"Service group {group.name} deleted"
@@ -169,6 +172,7 @@ def reorder_groups(client_id: int, ids_in_order: Sequence[int], *, actor: str | 
     ids = _ids(ids_in_order, "ids")
     with database.atomic():
         _check_client(client_id)
+        clients.check_writable(client_id)
         current = [g.id for g in list_groups(client_id)]
         if set(ids) != set(current):
             raise InvalidInput("ids", "must name each of the client's service groups once: "
@@ -198,10 +202,11 @@ def move_services(service_ids: Sequence[int], group_id: int | None, position: in
         for sid in ids:
             if sid not in rows:
                 raise NotFound("id", f"no service, addon or domain #{sid}")
-        clients = {client for client, _, _ in rows.values()}
-        if len(clients) > 1:
+        owners = {client for client, _, _ in rows.values()}
+        if len(owners) > 1:
             raise Conflict("ids", "the selected items belong to more than one client")
-        client_id = clients.pop()
+        client_id = owners.pop()
+        clients.check_writable(client_id)
         group_name = ""
         if group_id is not None:
             group = get_group(group_id)

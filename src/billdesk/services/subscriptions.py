@@ -374,6 +374,7 @@ def add_service(client_id: int, *, product: int | str | None = None, name: str |
     default) for recurring cycles, the first payment to the amount."""
     with database.atomic():
         currency = _client_currency(client_id)
+        clients.check_writable(client_id)  # C11: an archived client is read-only
         cycle = cycles.check_cycle(cycle)
         status = check_status(status, "service")
         product_id, product_name, product_taxed = (None, "", False)
@@ -405,6 +406,7 @@ def add_addon(client_id: int, parent_id: int, *, name: str | None = None,
     defaults as ``add_service``."""
     with database.atomic():
         currency = _client_currency(client_id)
+        clients.check_writable(client_id)  # C11: an archived client is read-only
         parent = Service.select(Service.client, Service.kind).where(Service.id == parent_id).tuples().first()
         if parent is None:
             raise NotFound("parent_id", f"no service or domain #{parent_id}")
@@ -443,6 +445,7 @@ def add_domain(client_id: int, name: str, *, amount: Any, cycle: str = "annually
     due date defaults to it."""
     with database.atomic():
         currency = _client_currency(client_id)
+        clients.check_writable(client_id)  # C11: an archived client is read-only
         domain = check_domain_name(name)
         cycle = _check_cycle(cycle, "domain")
         status = check_status(status, "domain")
@@ -577,6 +580,7 @@ def _update(ids: Iterable[Any], values: dict[str, Any], *, prorata: bool, actor:
     with database.atomic():
         records = _load(chosen)
         client_id = _one_client(records)
+        clients.check_writable(client_id)
         asked = _requested(records[0].currency, values)
         plans = [(rec, _plan(rec, asked, client_id)) for rec in records]
         groups = dict(ServiceGroup.select(ServiceGroup.id, ServiceGroup.name)
@@ -662,6 +666,7 @@ def delete_services(ids: Iterable[int], *, actor: str | None = None) -> int:
     with database.atomic():
         records = _load(chosen)
         client_id = _one_client(records)
+        clients.check_writable(client_id)
         gone = list(records)
         selected = set(chosen)
         parents = [r.id for r in records if r.kind != "addon"]
@@ -688,6 +693,7 @@ def apply_client_payment_method(client_id: int, method: str, *, actor: str | Non
     method = billing_settings.check_payment_method(method or "", "payment_method")
     with database.atomic():
         _client_currency(client_id)
+        clients.check_writable(client_id)
         changed = (Service.update(payment_method=method, updated_at=now())
                    .where(Service.client == client_id, Service.payment_method != method).execute())
         if changed:

@@ -1,0 +1,928 @@
+"""A client's lifecycle (C7–C11): change the currency, merge two clients,
+close, delete, archive and anonymize.
+
+Every destructive action (merge, close, delete, anonymize) first takes a
+backup of the book (services/backup.py, outside any transaction), then
+acts in ONE transaction, and names the backup in its result. ``impact``
+says beforehand what an action will touch, for the confirmation.
+
+Which tables hold a client's records is read from the schema itself (the
+foreign keys that reference ``client(id)``), so a table added by a later
+migration is merged and counted without a change here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from peewee import fn
+
+from billdesk.errors import Conflict, InvalidInput
+from billdesk.models import (
+    BillableItem,
+    Client,
+    ClientLog,
+    Contact,
+    CreditEntry,
+    Email,
+    Invoice,
+    InvoiceLine,
+    Order,
+    Quote,
+    QuoteLine,
+    RecurringInvoice,
+    RecurringLine,
+    Service,
+    Transaction,
+    database,
+    now,
+)
+from billdesk.models.tables import ClientFile, ClientNote
+from billdesk.money import Money, check_currency, minor_digits
+from billdesk.services import changelog, clients, credit, invoicing, settings, taxes
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("merge", "close", "delete", "delete_with_transactions", "anonymize")
+KEEP = ("target", "source")
+
+# How people name a table's rows (one, many); a table not listed is named as it is.
+TABLE_LABELS = {
+    "invoice": ("invoice", "invoices"), "txn": ("transaction", "transactions"),
+    "credit_entry": ("credit ledger entry", "credit ledger entries"),
+    "service": ("service, addon or domain", "services, addons and domains"),
+    "service_group": ("service group", "service groups"), "contact": ("contact", "contacts"),
+    "client_log": ("log entry", "log entries"), "client_order": ("order", "orders"),
+    "quote": ("quote", "quotes"), "billable_item": ("billable item", "billable items"),
+    "recurring_invoice": ("recurring invoice", "recurring invoices"),
+    "email": ("email", "emails"), "client_file": ("file", "files"), "client_note": ("note", "notes"),
+}
+# Tables whose amounts are money in the client's currency: a merge across
+# currencies is refused while the source has any of them (C7 first).
+MONEY_TABLES = ("invoice", "txn", "credit_entry", "service", "quote", "billable_item",
+                "recurring_invoice", "client_order")
+LIVE_ITEM_STATUSES = ("Pending", "Active", "Suspended", "Pending transfer")  # the run bills them
+OPEN_QUOTE_STAGES = ("Draft", "Delivered", "On hold")
+# Profile fields ``merge_clients(keep="source")`` copies onto the kept client.
+# Not the currency (the money records decide it), the status (closing is
+# its own action) nor two-factor (the client turns it on).
+MERGE_PROFILE = tuple(k for k in clients.EDITABLE if k not in ("currency", "status", "two_factor"))
+ANONYMIZED_FIRST = "Anonymized"
+
+
+def _anonymous_values(client_id: int) -> dict[str, Any]:
+    return {"first_name": ANONYMIZED_FIRST, "last_name": f"Client #{client_id}", "company": "",
+            "email": f"anonymized-{client_id}@anonymized.invalid", "phone": "", "address1": "",
+            "address2": "", "city": "", "state": "", "postcode": "", "tax_id": "", "notes": ""}
+
+
+# --------------------------------------------------------------------------- the schema
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A column that refers to a client, as the schema declares it."""
+
+    table: str
+    column: str
+    on_delete: str
+
+
+def references() -> list[Reference]:
+    """Every column of every table with a foreign key to ``client(id)``
+    (PRAGMA foreign_key_list), in table order."""
+    db = database.obj
+    found = []
+    tables = db.execute_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name").fetchall()
+    for (table,) in tables:
+        for row in db.execute_sql(f'PRAGMA foreign_key_list("{table}")').fetchall():
+            _id, _seq, target, column, to, _on_update, on_delete = row[:7]
+            if target.lower() == "client" and (to is None or to.lower() == "id"):
+                found.append(Reference(table, column, (on_delete or "NO ACTION").upper()))
+    return found
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def record_counts(client_id: int) -> dict[str, int]:
+    """How many rows of each table refer to the client (tables with none left out)."""
+    counts: dict[str, int] = {}
+    for ref in references():
+        n = database.execute_sql(f"SELECT count(*) FROM {_q(ref.table)} WHERE {_q(ref.column)} = ?",
+                                 (client_id,)).fetchone()[0]
+        if n:
+            counts[ref.table] = counts.get(ref.table, 0) + n
+    return counts
+
+
+def _label(table: str, n: int = 2) -> str:
+    one, many = TABLE_LABELS.get(table, (table.replace("_", " "),) * 2)
+    return one if n == 1 else many
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {_label(t, n)}" for t, n in counts.items() if n) or "no records"
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _name(client_id: int) -> str:
+    return clients.get_client(client_id).display_name  # NotFound (id) first
+
+
+def _money(units: int, currency: str) -> Money:
+    return Money.from_minor(units, currency)
+
+
+def _backup(action: str) -> Path:
+    from billdesk.services import backup
+
+    if database.in_transaction():
+        raise Conflict("db", f"{action} takes a backup first and cannot run inside a transaction")
+    return backup.backup(reason=f"before-{action}", automatic=True)
+
+
+def _remove_files(client_id: int, actor: str | None) -> int:
+    """The client's file rows, inside the caller's transaction (F1:
+    services/files.py); ``_purge_files`` drops their bytes after the commit."""
+    try:
+        from billdesk.services import files
+    except ImportError:  # F1 not there: the rows alone
+        return ClientFile.delete().where(ClientFile.client == client_id).execute()
+    return files.remove_all(client_id, actor=actor)
+
+
+def _purge_files() -> None:
+    """After the commit: the stored bytes no file row names any more."""
+    try:
+        from billdesk.services import files
+    except ImportError:
+        return
+    try:
+        files.purge_orphans()
+    except OSError:  # the rows are gone; bytes left behind go at the next purge
+        log.exception("could not delete stored file bytes")
+
+
+def _remove_notes(client_id: int, actor: str | None) -> int:
+    try:
+        from billdesk.services import notes
+    except ImportError:  # F2 not there
+        return ClientNote.delete().where(ClientNote.client == client_id).execute()
+    return notes.remove_all(client_id, actor=actor)
+
+
+def _open_invoices(client_id: int, statuses: tuple[str, ...] = invoicing.OPEN) -> list[tuple]:
+    return list(Invoice.select(Invoice.id, Invoice.number, Invoice.status, Invoice.total,
+                               Invoice.credit, Invoice.paid, Invoice.refunded, Invoice.currency)
+                .where(Invoice.client == client_id, Invoice.status.in_(statuses))
+                .order_by(Invoice.id).tuples())
+
+
+def _invoice_label(number: str | None, invoice_id: int) -> str:
+    return f"#{number}" if number else f"draft {invoice_id}"
+
+
+def _waiting_items(client_id: int) -> Any:
+    """Billable items still to be invoiced (billable.BillableRecord.waiting)."""
+    return BillableItem.select(BillableItem.id).where(
+        BillableItem.client == client_id,
+        ((BillableItem.action.in_(("next", "due"))) & (BillableItem.invoiced == 0))
+        | ((BillableItem.action == "recur")
+           & (BillableItem.count.is_null() | (BillableItem.invoiced < BillableItem.count))))
+
+
+def _open_quotes(client_id: int) -> Any:
+    return Quote.select(Quote.id).where(Quote.client == client_id,
+                                        Quote.stage.in_(OPEN_QUOTE_STAGES), Quote.invoice.is_null())
+
+
+# --------------------------------------------------------------------------- impact
+
+@dataclass(frozen=True)
+class Impact:
+    """What an action will touch, for the confirmation text."""
+
+    lines: list[str]
+
+    def text(self) -> str:
+        return "\n".join(f"  - {line}" for line in self.lines)
+
+
+def impact(client_id: int, action: str) -> Impact:
+    """What ``action`` ("merge": of the client merged away, "close",
+    "delete", "delete_with_transactions", "anonymize") will do."""
+    if action not in ACTIONS:
+        raise InvalidInput("action", f"{action!r}: must be one of {', '.join(ACTIONS)}")
+    name = _name(client_id)
+    currency = clients.client_currency(client_id)
+    counts = record_counts(client_id)
+    lines: list[str] = []
+    owing = _open_invoices(client_id)
+    unpaid = [r for r in owing if r[2] in invoicing.OWING]
+    unpaid_sum = _money(sum(r[3] - r[4] - r[5] for r in unpaid), currency)
+    credit_now = credit.balance(client_id)
+    if action == "merge":
+        lines.append(f"client #{client_id} {name} is removed; these move to the kept client:")
+        lines += [f"{n} {_label(t, n)}" for t, n in counts.items()] or ["no records"]
+        if credit_now:
+            lines.append(f"credit {currency} {credit_now} (through the ledger)")
+    elif action == "close":
+        lines.append(f"client #{client_id} {name}: status Closed; nothing is deleted")
+        if unpaid:
+            lines.append(f"{len(unpaid)} unpaid invoice(s) cancelled ({currency} {unpaid_sum}); "
+                         "credit and payments on them go to the credit balance")
+        drafts = [r for r in owing if r[2] == "Draft"]
+        if drafts:
+            lines.append(f"{len(drafts)} draft invoice(s) cancelled")
+        live = (Service.select().where(Service.client == client_id,
+                                       Service.status.in_(LIVE_ITEM_STATUSES)).count())
+        if live:
+            lines.append(f"{live} service(s), addon(s) and domain(s) cancelled")
+        active = (RecurringInvoice.select().where(RecurringInvoice.client == client_id,
+                                                  RecurringInvoice.status == "Active").count())
+        if active:
+            lines.append(f"{active} recurring invoice(s) stopped")
+        waiting = _waiting_items(client_id).count()
+        if waiting:
+            lines.append(f"{waiting} billable item(s) no longer invoiced")
+    elif action in ("delete", "delete_with_transactions"):
+        txns = counts.pop("txn", 0)
+        lines.append(f"client #{client_id} {name} is deleted with everything of theirs:")
+        lines += [f"{n} {_label(t, n)}" for t, n in counts.items()]
+        if unpaid:
+            lines.append(f"({len(unpaid)} unpaid invoice(s), {currency} {unpaid_sum})")
+        if credit_now:
+            lines.append(f"(credit balance {currency} {credit_now})")
+        if txns:
+            lines.append(f"{txns} transaction(s) deleted" if action == "delete_with_transactions"
+                         else f"{txns} transaction(s) kept with their amounts and the name "
+                              f"{name!r}, no longer linked")
+    else:  # anonymize
+        lines.append(f"client #{client_id} {name}: name, company, email, phone, address, tax ID "
+                     "and admin notes replaced; country, currency and group kept")
+        for table in ("contact", "client_note", "client_file", "email", "client_log"):
+            if counts.get(table):
+                lines.append(f"{counts[table]} {_label(table, counts[table])} deleted")
+        kept = {t: n for t, n in counts.items()
+                if t in ("invoice", "txn", "credit_entry", "service", "quote", "client_order")}
+        if kept:
+            lines.append(f"kept, without notes: {describe_counts(kept)}")
+    return Impact(lines)
+
+
+# --------------------------------------------------------------------------- C7 currency
+
+@dataclass(frozen=True, slots=True)
+class PreviewItem:
+    kind: str  # invoice | service | recurring | billable | quote | credit
+    id: int | None
+    label: str
+    before: Money
+    after: Money
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "label": self.label, "before": str(self.before),
+                "before_currency": self.before.currency, "after": str(self.after),
+                "after_currency": self.after.currency}
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyPreview:
+    client_id: int
+    old: str
+    new: str
+    rate: Decimal | None  # new units per old unit; None when a rate is missing
+    items: list[PreviewItem]  # the open amounts, before and after conversion
+    blocked: list[str]  # why converting is refused, if it is
+    code_only_blocked: list[str]  # why changing the code only is refused, if it is
+
+    def as_json(self) -> dict[str, Any]:
+        return {"client_id": self.client_id, "old": self.old, "new": self.new,
+                "rate": None if self.rate is None else f"{self.rate:f}",
+                "items": [i.as_json() for i in self.items], "convert_refused": self.blocked,
+                "code_only_refused": self.code_only_blocked}
+
+
+def _rates() -> dict[str, Decimal]:
+    from billdesk.services import billing_settings
+
+    return billing_settings.currencies()
+
+
+def _convert(units: int, old: str, new: str, rate: Decimal) -> Money:
+    """Minor units of ``old`` × rate, rounded half-up in ``new`` (Money rounds so)."""
+    return Money(Money.from_minor(units, old).amount * rate, new)
+
+
+def _check_new_currency(client_id: int, code: str) -> tuple[str, str]:
+    old = clients.client_currency(client_id)
+    code = check_currency(code)
+    known = _rates()
+    if code not in known:
+        raise InvalidInput("currency", f"{code} is not one of your currencies "
+                                       f"({', '.join(known)}): add it with its rate first")
+    if code == old:
+        raise Conflict("currency", f"client #{client_id} already uses {code}")
+    return old, code
+
+
+def currency_preview(client_id: int, code: str) -> CurrencyPreview:
+    """What converting the client's open amounts to ``code`` gives, item by
+    item, and what (if anything) refuses either way of changing it."""
+    old, new = _check_new_currency(client_id, code)
+    known = _rates()
+    rate = known[new] / known[old] if old in known else None
+    items: list[PreviewItem] = []
+    blocked: list[str] = []
+    code_only: list[str] = []
+    if rate is None:
+        blocked.append(f"{old} has no exchange rate: add it with its rate to convert")
+    conv = (lambda units: _convert(units, old, new, rate)) if rate is not None else (
+        lambda units: Money.from_minor(units, old))
+    for iid, number, status, total, applied, paid, refunded, _cur in _open_invoices(client_id):
+        label = f"Invoice {_invoice_label(number, iid)} ({status})"
+        if paid or applied or refunded:
+            blocked.append(f"invoice {_invoice_label(number, iid)} has {old} "
+                           f"{_money(paid + applied, old)} paid or credited: settle or cancel it "
+                           "first")
+        if paid or refunded:
+            code_only.append(f"invoice {_invoice_label(number, iid)} has payments in {old}: "
+                             "settle or cancel it first")
+        if rate is not None:
+            lines = list(InvoiceLine.select(InvoiceLine.amount, InvoiceLine.taxed)
+                         .where(InvoiceLine.invoice == iid).tuples())
+            inv = invoicing.get_invoice(iid)
+            after = taxes.compute(((conv(a), bool(t)) for a, t in lines), inv.rates, new).total
+        else:
+            after = _money(total, old)
+        items.append(PreviewItem("invoice", iid, label, _money(total, old), after))
+    for sid, kind, name, amount in (Service.select(Service.id, Service.kind, Service.name,
+                                                   Service.amount)
+                                    .where(Service.client == client_id, Service.amount != 0)
+                                    .order_by(Service.id).tuples()):
+        items.append(PreviewItem("service", sid, f"{kind.capitalize()} {name} (#{sid})",
+                                 _money(amount, old), conv(amount)))
+    for rid, in RecurringInvoice.select(RecurringInvoice.id).where(
+            RecurringInvoice.client == client_id).order_by(RecurringInvoice.id).tuples():
+        amounts = [a for a, in RecurringLine.select(RecurringLine.amount)
+                   .where(RecurringLine.recurring == rid).tuples()]
+        items.append(PreviewItem("recurring", rid, f"Recurring invoice #{rid}",
+                                 _money(sum(amounts), old),
+                                 sum((conv(a) for a in amounts), Money.zero(new if rate else old))))
+    for bid, description, amount in (BillableItem.select(BillableItem.id, BillableItem.description,
+                                                         BillableItem.amount)
+                                     .where(BillableItem.client == client_id)
+                                     .order_by(BillableItem.id).tuples()):
+        items.append(PreviewItem("billable", bid, f"Billable item {description} (#{bid})",
+                                 _money(amount, old), conv(amount)))
+    for qid, subject, total in (Quote.select(Quote.id, Quote.subject, Quote.total)
+                                .where(Quote.id.in_(_open_quotes(client_id)))
+                                .order_by(Quote.id).tuples()):
+        items.append(PreviewItem("quote", qid, f"Quote #{qid} {subject}".rstrip(),
+                                 _money(total, old), conv(total)))
+    balance = Client.select(Client.credit_balance).where(Client.id == client_id).scalar()
+    if balance:
+        items.append(PreviewItem("credit", None, "Credit balance", _money(balance, old),
+                                 conv(balance)))
+    if minor_digits(old) != minor_digits(new):
+        if items or CreditEntry.select().where(CreditEntry.client == client_id).exists():
+            code_only.append(f"{old} has {minor_digits(old)} decimals and {new} "
+                             f"{minor_digits(new)}: the client's amounts would change in value; "
+                             "convert them instead")
+    return CurrencyPreview(client_id, old, new, rate, items, blocked, code_only)
+
+
+def change_currency(client_id: int, code: str, *, convert: bool, actor: str | None = None) -> None:
+    """Change the client's currency (C7). ``convert``: open amounts —
+    open invoices (Draft, Unpaid, Collections: lines, then totals),
+    every service's, addon's and domain's amounts, recurring invoice lines,
+    billable items, open quotes and the credit balance (one ledger
+    adjustment) — are multiplied by new rate / old rate and rounded half-up
+    to the new currency. Otherwise only the code changes (the amounts keep
+    their figures). Paid and cancelled invoices keep their currency."""
+    clients.check_writable(client_id)
+    actor = actor or changelog.current_actor()
+    stamp = now()
+    with database.atomic():  # the checks and the change under one write lock
+        plan = currency_preview(client_id, code)
+        refused = plan.blocked if convert else plan.code_only_blocked
+        if refused:
+            raise Conflict("currency", "; ".join(refused))
+        old, new, rate = plan.old, plan.new, plan.rate
+        open_ids = [r[0] for r in _open_invoices(client_id)]
+        quote_ids = [q for q, in _open_quotes(client_id).tuples()]
+        Client.update(currency=new, updated_at=stamp).where(Client.id == client_id).execute()
+        if open_ids:
+            Invoice.update(currency=new, updated_at=stamp).where(Invoice.id.in_(open_ids)).execute()
+        if quote_ids:
+            Quote.update(currency=new, updated_at=stamp).where(Quote.id.in_(quote_ids)).execute()
+        if convert:
+            assert rate is not None
+            _convert_amounts(client_id, old, new, rate, open_ids, quote_ids)
+        changed = describe_counts({
+            "invoice": len(open_ids),
+            "service": Service.select().where(Service.client == client_id,
+                                              Service.amount != 0).count(),
+            "quote": len(quote_ids)})
+        how = (f"open amounts converted at {rate:f} {new} per {old} ({changed}"
+               + (f"; credit {plan.items[-1].before} → {plan.items[-1].after}"
+                  if plan.items and plan.items[-1].kind == "credit" else "") + ")"
+               if convert else "code only: amounts keep their figures")
+        changelog.record(client_id, f"Currency changed, {how}", field="Currency", old=old, new=new,
+                         actor=actor)
+
+
+def _convert_amounts(client_id: int, old: str, new: str, rate: Decimal, open_ids: list[int],
+                     quote_ids: list[int]) -> None:
+    from billdesk.services import billable, quotes
+
+    conv = lambda units: _convert(units, old, new, rate).minor_units  # noqa: E731
+    conn = database.connection()
+    stamp = now()
+    if open_ids:
+        marks = ",".join("?" * len(open_ids))
+        rows = conn.execute(f"SELECT id, amount FROM invoice_line WHERE invoice_id IN ({marks})",
+                            open_ids).fetchall()
+        conn.executemany("UPDATE invoice_line SET amount = ? WHERE id = ?",
+                         [(conv(a), i) for i, a in rows])
+        for invoice_id in open_ids:
+            invoicing._refresh_totals(invoice_id)  # the invoice's own rule for its totals
+    rows = conn.execute("SELECT id, amount, first_payment FROM service WHERE client_id = ?",
+                        (client_id,)).fetchall()
+    conn.executemany("UPDATE service SET amount = ?, first_payment = ?, updated_at = ? WHERE id = ?",
+                     [(conv(a), conv(f), str(stamp), i) for i, a, f in rows])
+    rows = conn.execute("SELECT l.id, l.amount FROM recurring_line l JOIN recurring_invoice r "
+                        "ON r.id = l.recurring_id WHERE r.client_id = ?", (client_id,)).fetchall()
+    conn.executemany("UPDATE recurring_line SET amount = ? WHERE id = ?",
+                     [(conv(a), i) for i, a in rows])
+    rows = conn.execute("SELECT id, hours, rate, amount FROM billable_item WHERE client_id = ?",
+                        (client_id,)).fetchall()
+    updates = []
+    for item_id, hours, item_rate, amount in rows:
+        if hours is not None and item_rate is not None:  # amount = hours × rate, as billable.py keeps it
+            new_rate = _convert(item_rate, old, new, rate)
+            updates.append((new_rate.minor_units,
+                            billable.times_rate(Decimal(hours), new_rate).minor_units, item_id))
+        else:
+            updates.append((None if item_rate is None else conv(item_rate), conv(amount), item_id))
+    conn.executemany("UPDATE billable_item SET rate = ?, amount = ?, updated_at = ? WHERE id = ?",
+                     [(r, a, str(stamp), i) for r, a, i in updates])
+    for quote_id in quote_ids:
+        q = quotes.get_quote(quote_id)  # already in the new currency: amounts read as new units
+        lines = []
+        for line in q.lines:
+            unit = _convert(line.unit_price.minor_units, old, new, rate)
+            amount = quotes.line_amount(line.quantity, unit, line.discount)
+            QuoteLine.update(unit_price=unit.minor_units, amount=amount.minor_units).where(
+                QuoteLine.id == line.id).execute()
+            lines.append((amount, line.taxed))
+        totals = taxes.compute(lines, q.rates, new)
+        Quote.update(subtotal=totals.subtotal.minor_units, tax1=totals.tax1.minor_units,
+                     tax2=totals.tax2.minor_units, total=totals.total.minor_units,
+                     updated_at=stamp).where(Quote.id == quote_id).execute()
+    # Credit: the ledger's entries now read in the new currency; one
+    # adjustment brings the sum to the converted balance.
+    units = Client.select(Client.credit_balance).where(Client.id == client_id).scalar()
+    if units:
+        target = _convert(units, old, new, rate)
+        difference = target.minor_units - units
+        if difference:
+            credit.post(client_id, Money.from_minor(difference, new), "adjustment",
+                        f"Currency changed from {old} to {new}: credit {old} "
+                        f"{_money(units, old)} converted to {new} {target}")
+
+
+# --------------------------------------------------------------------------- C8 merge
+
+@dataclass(frozen=True, slots=True)
+class MergePreview:
+    source: dict[str, Any]  # the client merged away, as ``client show`` has it
+    into: dict[str, Any]  # the client kept
+    counts: dict[str, int]  # the source's rows per table: what moves
+    into_counts: dict[str, int]
+    currency_conflict: str | None  # why the merge is refused until C7, if it is
+
+    def as_json(self) -> dict[str, Any]:
+        return {"source": self.source, "into": self.into, "moves": self.counts,
+                "into_counts": self.into_counts, "currency_conflict": self.currency_conflict}
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    id: int
+    merged: int
+    moved: dict[str, int]
+    credit: Money  # the credit that came with the source
+    keep: str
+    backup: Path
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "merged": self.merged, "moved": self.moved,
+                "credit_moved": str(self.credit), "keep": self.keep, "backup": str(self.backup)}
+
+
+def _currency_conflict(source_id: int, into_id: int, counts: dict[str, int]) -> str | None:
+    source_currency = clients.client_currency(source_id)
+    into_currency = clients.client_currency(into_id)
+    if source_currency == into_currency:
+        return None
+    money = [t for t in MONEY_TABLES if counts.get(t)]
+    if not money:
+        return None
+    return (f"client #{source_id} uses {source_currency} and #{into_id} {into_currency}; "
+            f"#{source_id} has {describe_counts({t: counts[t] for t in money})}: change "
+            f"#{source_id}'s currency to {into_currency} first")
+
+
+def merge_preview(source_id: int, into_id: int) -> MergePreview:
+    """Both profiles side by side, what moves, and a currency conflict if any."""
+    if source_id == into_id:
+        raise InvalidInput("into", "a client cannot be merged into itself")
+    source = clients.get_client(source_id)
+    into = clients.get_client(into_id)
+    counts = record_counts(source_id)
+    return MergePreview(source.as_json(), into.as_json(), counts, record_counts(into_id),
+                        _currency_conflict(source_id, into_id, counts))
+
+
+def _unique_groups(table: str, column: str) -> list[tuple[str, list[tuple[str | None, str]]]]:
+    """The UNIQUE indexes of ``table`` that hold ``column``: (index name,
+    the other columns with their collation)."""
+    out = []
+    for row in database.execute_sql(f"PRAGMA index_list({_q(table)})").fetchall():
+        name, unique = row[1], row[2]
+        if not unique:
+            continue
+        columns = [(r[2], r[4]) for r in database.execute_sql(f"PRAGMA index_xinfo({_q(name)})")
+                   if r[5]]  # key columns only
+        if column in [c for c, _ in columns]:
+            out.append((name, [(c, coll) for c, coll in columns if c != column]))
+    return out
+
+
+def _collisions(table: str, column: str, others: list[tuple[str | None, str]], source_id: int,
+                into_id: int) -> int:
+    """How many of the source's rows would break the unique index once moved."""
+    if any(c is None for c, _ in others):  # an expression: compare whole rows is not possible
+        both = database.execute_sql(
+            f"SELECT (SELECT count(*) FROM {_q(table)} WHERE {_q(column)} = ?) * "
+            f"(SELECT count(*) FROM {_q(table)} WHERE {_q(column)} = ?)", (source_id, into_id))
+        return both.fetchone()[0]
+    same = "".join(f" AND k.{_q(c)} = s.{_q(c)} COLLATE {coll}" for c, coll in others)
+    return database.execute_sql(
+        f"SELECT count(*) FROM {_q(table)} s WHERE s.{_q(column)} = ? AND EXISTS "
+        f"(SELECT 1 FROM {_q(table)} k WHERE k.{_q(column)} = ?{same})",
+        (source_id, into_id)).fetchone()[0]
+
+
+def _rename_service_groups(source_id: int, into_id: int) -> list[str]:
+    """Service groups of the source named as one of the kept client's get
+    "(from #ID)" added, so both stay as they were."""
+    from billdesk.models import ServiceGroup
+
+    taken = {n.casefold() for n, in ServiceGroup.select(ServiceGroup.name)
+             .where(ServiceGroup.client == into_id).tuples()}
+    renamed = []
+    for group_id, name in (ServiceGroup.select(ServiceGroup.id, ServiceGroup.name)
+                           .where(ServiceGroup.client == source_id).tuples()):
+        if name.casefold() not in taken:
+            continue
+        new, n = f"{name} (from #{source_id})", 1
+        while new.casefold() in taken:
+            n += 1
+            new = f"{name} (from #{source_id}, {n})"
+        ServiceGroup.update(name=new).where(ServiceGroup.id == group_id).execute()
+        taken.add(new.casefold())
+        renamed.append(f"service group {name!r} renamed {new!r}")
+    return renamed
+
+
+# A table whose unique index (with the client column) two merged clients
+# can break: how to make room. Others are refused, naming the table.
+RESOLVE_UNIQUE = {"service_group": _rename_service_groups}
+
+
+def merge_clients(source_id: int, into_id: int, *, keep: str = "target",
+                  actor: str | None = None) -> MergeResult:
+    """Merge ``source_id`` into ``into_id`` (C8): every record of the source
+    moves to the kept client in one transaction, the credit with its
+    ledger, then the source is removed. ``keep="source"`` copies the
+    source's profile onto the kept client (through ``update_client``)."""
+    if keep not in KEEP:
+        raise InvalidInput("keep", f"{keep!r}: must be target or source")
+    preview = merge_preview(source_id, into_id)
+    for client_id in (source_id, into_id):
+        clients.check_writable(client_id)
+    if preview.currency_conflict:
+        raise Conflict("currency", preview.currency_conflict)
+    actor = actor or changelog.current_actor()
+    source = preview.source
+    profile = {k: v for k, v in clients.get_values(source_id).items() if k in MERGE_PROFILE}
+    path = _backup("merge")
+    with database.atomic():
+        conflict = _currency_conflict(source_id, into_id, record_counts(source_id))
+        if conflict:  # money written since the preview
+            raise Conflict("currency", conflict)
+        refs = references()
+        notes: list[str] = []
+        for ref in refs:
+            for index, others in _unique_groups(ref.table, ref.column):
+                if not _collisions(ref.table, ref.column, others, source_id, into_id):
+                    continue
+                resolve = RESOLVE_UNIQUE.get(ref.table)
+                if resolve is None:
+                    raise Conflict("client", f"both clients have {_label(ref.table)} that must "
+                                             f"stay unique ({index}); remove the duplicates first")
+                notes += resolve(source_id, into_id)
+        into_currency = clients.client_currency(into_id)
+        credit_units = Client.select(Client.credit_balance).where(Client.id == source_id).scalar()
+        into_before = credit.balance(into_id)
+        last = (Client.select(fn.MAX(Client.last_activity))
+                .where(Client.id.in_([source_id, into_id])).scalar())
+        moved: dict[str, int] = {}
+        for ref in refs:
+            cursor = database.execute_sql(
+                f"UPDATE {_q(ref.table)} SET {_q(ref.column)} = ? WHERE {_q(ref.column)} = ?",
+                (into_id, source_id))
+            if cursor.rowcount:
+                moved[ref.table] = moved.get(ref.table, 0) + cursor.rowcount
+        # The credit moved as ledger entries: the balance is their sum again.
+        ledger = (CreditEntry.select(fn.COALESCE(fn.SUM(CreditEntry.amount), 0))
+                  .where(CreditEntry.client == into_id).scalar())
+        Client.update(credit_balance=ledger, last_activity=last, updated_at=now()).where(
+            Client.id == into_id).execute()
+        Client.delete().where(Client.id == source_id).execute()
+        credit_moved = _money(credit_units, into_currency)
+        if ledger != into_before.minor_units:
+            changelog.record(into_id, f"Credit of merged client #{source_id} added through the "
+                             "ledger", field="Credit balance", old=str(into_before),
+                             new=str(_money(ledger, into_currency)), actor=actor)
+        changelog.record(
+            into_id, f"Merged #{source_id} {source['display_name']} <{source['email']}> into this "
+                     f"client: {describe_counts(moved)}, credit {into_currency} {credit_moved}"
+                     + (f" ({'; '.join(notes)})" if notes else "")
+                     + ("; kept the merged client's profile" if keep == "source" else ""),
+            actor=actor)
+        if keep == "source":
+            clients.update_client(into_id, profile, reason=f"profile of merged client #{source_id}",
+                                  actor=actor)
+    return MergeResult(into_id, source_id, moved, credit_moved, keep, path)
+
+
+# --------------------------------------------------------------------------- C9 close
+
+@dataclass(frozen=True, slots=True)
+class CloseResult:
+    id: int
+    status_was: str
+    invoices_cancelled: list[int]
+    items_cancelled: list[int]
+    recurring_stopped: list[int]
+    billable_stopped: list[int]
+    credit_returned: Money
+    backup: Path
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "status": "Closed", "status_was": self.status_was,
+                "invoices_cancelled": len(self.invoices_cancelled),
+                "items_cancelled": len(self.items_cancelled),
+                "recurring_stopped": len(self.recurring_stopped),
+                "billable_stopped": len(self.billable_stopped),
+                "credit_returned": str(self.credit_returned), "backup": str(self.backup)}
+
+
+def close_client(client_id: int, *, actor: str | None = None) -> CloseResult:
+    """Close the client (C9, WHMCS "Close Client"): status Closed; open
+    invoices Cancelled (Unpaid and Collections through ``cancel_invoice``,
+    so credit and payments on them go to the credit balance; drafts
+    likewise, they hold none); live services, addons and domains Cancelled;
+    active recurring invoices Stopped; billable items waiting for an
+    invoice set to "don't invoice". Nothing is deleted."""
+    record = clients.get_client(client_id)
+    clients.check_writable(client_id)
+    refunded = [_invoice_label(r[1], r[0]) for r in _open_invoices(client_id) if r[6]]
+    if refunded:
+        raise Conflict("invoice", f"invoice(s) {', '.join(refunded)} have refunds and cannot be "
+                                  "cancelled: settle them first")
+    actor = actor or changelog.current_actor()
+    path = _backup("close")
+    with database.atomic():
+        stamp = now()
+        before = credit.balance(client_id)
+        cancelled = []
+        for iid, number, status, *_rest in _open_invoices(client_id):
+            if status == "Draft":
+                Invoice.update(status="Cancelled", updated_at=stamp).where(
+                    Invoice.id == iid).execute()
+                InvoiceLine.update(due_date=None).where(InvoiceLine.invoice == iid,
+                                                        InvoiceLine.due_date.is_null(False)).execute()
+                changelog.record(client_id, "", field=f"Invoice {_invoice_label(number, iid)} status",
+                                 old="Draft", new="Cancelled", actor=actor)
+            else:
+                invoicing.cancel_invoice(iid, actor=actor)
+            cancelled.append(iid)
+        items = list(Service.select(Service.id, Service.kind, Service.name, Service.status)
+                     .where(Service.client == client_id, Service.status.in_(LIVE_ITEM_STATUSES))
+                     .order_by(Service.id).tuples())
+        if items:
+            Service.update(status="Cancelled", updated_at=stamp).where(
+                Service.id.in_([i[0] for i in items])).execute()
+        log_rows = [{"client": client_id, "at": stamp, "actor": actor, "message": "Client closed",
+                     "field": f"{kind.capitalize()} {name} (#{sid}) status", "old_value": status,
+                     "new_value": "Cancelled"} for sid, kind, name, status in items]
+        stopped = [r for r, in RecurringInvoice.select(RecurringInvoice.id).where(
+            RecurringInvoice.client == client_id, RecurringInvoice.status == "Active").tuples()]
+        if stopped:
+            RecurringInvoice.update(status="Stopped", next_date=None, updated_at=stamp).where(
+                RecurringInvoice.id.in_(stopped)).execute()
+        log_rows += [{"client": client_id, "at": stamp, "actor": actor, "message": "Client closed",
+                      "field": f"Recurring invoice #{r} status", "old_value": "Active",
+                      "new_value": "Stopped"} for r in stopped]
+        waiting = [b for b, in _waiting_items(client_id).tuples()]
+        if waiting:
+            BillableItem.update(action="none", updated_at=stamp).where(
+                BillableItem.id.in_(waiting)).execute()
+        log_rows += [{"client": client_id, "at": stamp, "actor": actor, "message": "Client closed",
+                      "field": f"Billable item #{b} action", "old_value": "invoice",
+                      "new_value": "none"} for b in waiting]
+        changelog.record_many(log_rows)
+        status_was = record.values["status"]
+        Client.update(status="Closed", updated_at=stamp).where(Client.id == client_id).execute()
+        changelog.record(client_id, "Client closed", field="Status", old=status_was, new="Closed",
+                         actor=actor)
+        returned = credit.balance(client_id) - before
+    return CloseResult(client_id, status_was, cancelled, [i[0] for i in items], stopped, waiting,
+                       returned, path)
+
+
+# --------------------------------------------------------------------------- C10 delete
+
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    id: int
+    name: str
+    deleted: dict[str, int]  # rows per table that went with the client
+    transactions_kept: int
+    transactions_deleted: int
+    backup: Path
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "deleted": self.deleted,
+                "transactions_kept": self.transactions_kept,
+                "transactions_deleted": self.transactions_deleted, "backup": str(self.backup)}
+
+
+def delete_client(client_id: int, *, with_transactions: bool = False,
+                  actor: str | None = None) -> DeleteResult:
+    """Delete the client and everything of theirs (C10), except the
+    transactions: they keep their amounts and the client's name, their link
+    cleared (``with_transactions`` deletes them first). An archived client
+    may be deleted."""
+    name = _name(client_id)
+    counts = record_counts(client_id)
+    path = _backup("delete")
+    with database.atomic():
+        txns = Transaction.select().where(Transaction.client == client_id).count()
+        if with_transactions:
+            Transaction.delete().where(Transaction.client == client_id).execute()
+        else:
+            Transaction.update(client_name=name).where(Transaction.client == client_id,
+                                                       Transaction.client_name == "").execute()
+        files = _remove_files(client_id, actor)
+        for ref in references():  # a later table without ON DELETE CASCADE/SET NULL
+            if ref.on_delete not in ("CASCADE", "SET NULL"):
+                database.execute_sql(f"DELETE FROM {_q(ref.table)} WHERE {_q(ref.column)} = ?",
+                                     (client_id,))
+        Client.delete().where(Client.id == client_id).execute()
+    _purge_files()
+    deleted = {t: n for t, n in counts.items() if t != "txn"}
+    if files:
+        deleted["client_file"] = files
+    log.info("client #%s %s deleted (%s); backup %s", client_id, name,
+             describe_counts(deleted), path)
+    return DeleteResult(client_id, name, deleted, 0 if with_transactions else txns,
+                        txns if with_transactions else 0, path)
+
+
+# --------------------------------------------------------------------------- C11 archive
+
+def open_items(client_id: int) -> list[str]:
+    """What the daily run could still touch for the client, in words
+    (archiving is refused while there is any)."""
+    found = []
+    invoices = Invoice.select().where(Invoice.client == client_id,
+                                      Invoice.status.in_(invoicing.OPEN)).count()
+    if invoices:
+        found.append(f"{invoices} open invoice(s)")
+    items = Service.select().where(Service.client == client_id,
+                                   Service.status.in_(LIVE_ITEM_STATUSES)).count()
+    if items:
+        found.append(f"{items} pending, active or suspended service(s), addon(s) or domain(s)")
+    recurring = RecurringInvoice.select().where(RecurringInvoice.client == client_id,
+                                                RecurringInvoice.status == "Active").count()
+    if recurring:
+        found.append(f"{recurring} active recurring invoice(s)")
+    waiting = _waiting_items(client_id).count()
+    if waiting:
+        found.append(f"{waiting} billable item(s) waiting to be invoiced")
+    quotes = _open_quotes(client_id).count()
+    if quotes:
+        found.append(f"{quotes} open quote(s)")
+    return found
+
+
+def archive_client(client_id: int, *, actor: str | None = None) -> None:
+    """Archive the client (C11): hidden from the list unless asked for,
+    read-only until unarchived. Only when nothing is open."""
+    if clients.is_archived(client_id):
+        raise Conflict("client", f"#{client_id} is already archived")
+    with database.atomic():
+        still = open_items(client_id)
+        if still:
+            raise Conflict("client", f"#{client_id} has {', '.join(still)}: close it first or "
+                                     "settle them")
+        Client.update(archived=True, updated_at=now()).where(Client.id == client_id).execute()
+        changelog.record(client_id, "Client archived", field="Archived", old="No", new="Yes",
+                         actor=actor)
+
+
+def unarchive_client(client_id: int, *, actor: str | None = None) -> None:
+    if not clients.is_archived(client_id):
+        raise Conflict("client", f"#{client_id} is not archived")
+    with database.atomic():
+        Client.update(archived=False, updated_at=now()).where(Client.id == client_id).execute()
+        changelog.record(client_id, "Client unarchived", field="Archived", old="Yes", new="No",
+                         actor=actor)
+
+
+# --------------------------------------------------------------------------- C11 anonymize
+
+@dataclass(frozen=True, slots=True)
+class AnonymizeResult:
+    id: int
+    name: str  # the new display name
+    cleared: dict[str, int]  # rows deleted per table
+    backup: Path
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "cleared": self.cleared,
+                "backup": str(self.backup)}
+
+
+def anonymize_client(client_id: int, *, actor: str | None = None) -> AnonymizeResult:
+    """Replace the client's personal data (C11): name, company, email,
+    phone, address, tax ID and admin notes; contacts, dated notes, files
+    (bytes too), emails and the change log deleted, then one log entry.
+    Country, currency and group stay (tax and totals need them); invoices,
+    lines, transactions, the credit ledger, services, quotes and orders stay,
+    without their notes. An archived client may be anonymized."""
+    current = clients.get_values(client_id)
+    path = _backup("anonymize")
+    fmt = settings.display_format()
+    with database.atomic():
+        stamp = now()
+        values = _anonymous_values(client_id)
+        merged = {**current, **values, "id": client_id}
+        index = clients.index_values(merged, fmt)
+        rank = Client.select(Client.name_rank).where(Client.id == client_id).scalar()
+        cleared = {
+            "contact": Contact.delete().where(Contact.client == client_id).execute(),
+            "client_note": _remove_notes(client_id, actor),
+            "client_file": _remove_files(client_id, actor),
+            "email": Email.delete().where(Email.client == client_id).execute(),
+        }
+        Client.update(**values, billing_contact=None, two_factor=False, updated_at=stamp,
+                      last_activity=None,
+                      name_rank=clients.place_in_name_order(index["sort_name"], client_id, rank),
+                      **index).where(Client.id == client_id).execute()
+        name = clients.display_name(values["first_name"], values["last_name"], "", fmt)
+        Transaction.update(client_name=name).where(Transaction.client == client_id).execute()
+        Service.update(notes="", label="", updated_at=stamp).where(
+            Service.client == client_id).execute()
+        Quote.update(customer_notes="", admin_notes="", proposal="").where(
+            Quote.client == client_id).execute()
+        Order.update(notes="").where(Order.client == client_id).execute()
+        BillableItem.update(notes="").where(BillableItem.client == client_id).execute()
+        RecurringInvoice.update(notes="").where(RecurringInvoice.client == client_id).execute()
+        cleared["client_log"] = ClientLog.delete().where(ClientLog.client == client_id).execute()
+        changelog.record(client_id, "Anonymized", actor=actor)
+        if credit.ledger_sum(client_id) != credit.balance(client_id):  # never: nothing moved
+            raise RuntimeError(f"client #{client_id}: the credit ledger no longer adds up")
+    _purge_files()
+    return AnonymizeResult(client_id, name, {t: n for t, n in cleared.items() if n}, path)
+
+
+__all__ = [
+    "ACTIONS", "AnonymizeResult", "CloseResult", "CurrencyPreview", "DeleteResult", "Impact",
+    "MergePreview", "MergeResult", "PreviewItem", "Reference", "anonymize_client",
+    "archive_client", "change_currency", "close_client", "currency_preview", "delete_client",
+    "describe_counts", "impact", "merge_clients", "merge_preview", "open_items", "record_counts",
+    "references", "unarchive_client",
+]
