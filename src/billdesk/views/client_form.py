@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -56,7 +58,23 @@ class ClientForm(QWidget):
         acl = QFormLayout(account)
         f.add(acl, "status", "Status", forms.combo([(s, s) for s in CLIENT_STATUSES]))
         f.add(acl, "group_id", "Group", forms.combo([]))
-        f.add(acl, "currency", "Currency", forms.currency_combo())
+        if client_id is None:
+            f.add(acl, "currency", "Currency", forms.currency_combo())
+        else:
+            # C7: once invoices or transactions fix the currency, it changes
+            # only through the Change currency dialog (convert or code only)
+            currency = forms.currency_combo()
+            self.change_currency = QPushButton("Change currency…")
+            self.change_currency.setObjectName("changeCurrency")
+            self.change_currency.setToolTip("Convert the open amounts at the exchange rate, "
+                                            "or change the code only")
+            self.change_currency.hide()
+            row = QWidget()
+            rl = QHBoxLayout(row)
+            rl.setContentsMargins(0, 0, 0, 0)
+            rl.addWidget(currency, 1)
+            rl.addWidget(self.change_currency)
+            f.add(acl, "currency", "Currency", row, currency)
         f.add(acl, "language", "Language", forms.language_combo())
         if client_id is not None:
             f.add(acl, "billing_contact_id", "Default billing contact", forms.combo([]))
@@ -124,6 +142,17 @@ class ClientForm(QWidget):
                 box.addItem(f"{contact.name} <{contact.values['email']}>", contact.id)
             box.setCurrentIndex(max(box.findData(current), 0))
             box.blockSignals(False)
+
+    def fix_currency(self, fixed: bool) -> None:
+        """An existing client's currency: read-only here once their invoices
+        fix it, with Change currency… beside it instead."""
+        if self.client_id is None:
+            return
+        box = self.form.fields["currency"].widget
+        box.setEnabled(not fixed)
+        box.setToolTip("Fixed by the client's invoices and transactions: use Change currency…"
+                       if fixed else "")
+        self.change_currency.setVisible(fixed)
 
     def values(self) -> dict[str, Any]:
         values = self.form.values()

@@ -1,20 +1,29 @@
 """One client's window (C3): Summary, Profile, Contacts, Services,
-Domains, Invoices, Transactions, Emails and Log tabs. Several can be open at once;
-each refreshes when its client changes."""
+Domains, Invoices, Transactions, Emails, Files, Notes and Log tabs, and the
+Client menu of the lifecycle actions (C7–C12; also as Other actions on the
+Summary tab). Several can be open at once; each refreshes when its client
+changes. An archived client's window is read-only under a banner."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,14 +31,17 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QTabBar,
     QTableView,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -53,6 +65,8 @@ from billdesk.views.client_form import ClientForm
 from billdesk.views.contact_dialog import ContactDialog
 from billdesk.views.emails_tab import EmailsTab, RecentEmails
 from billdesk.views.errors import show_error
+from billdesk.views.files_tab import FilesTab, SummaryFiles
+from billdesk.views.notes_tab import NotesTab, StickyNotes
 from billdesk.views import fmt
 from billdesk.views.models import IdRole
 from billdesk.views.models.billing_tables import (
@@ -107,6 +121,44 @@ def _table(model: object) -> QTableView:
     return view
 
 
+class _Panels(QWidget):
+    """The Summary's panels in columns, each column a stack of boxes: at
+    least as tall as the tallest stack needs at the width its boxes have
+    (a narrow column wraps an email or a date), so the splitter never cuts
+    a panel's last lines."""
+
+    def __init__(self, stacks: list[tuple[int, list[tuple[QWidget, int]]]]) -> None:
+        super().__init__()
+        self.stacks = [[box for box, _stretch in stack] for _width, stack in stacks]
+        columns = QHBoxLayout(self)
+        columns.setContentsMargins(0, 0, 0, 0)
+        for width, stack in stacks:
+            column = QVBoxLayout()
+            for box, stretch in stack:
+                column.addWidget(box, stretch)
+            columns.addLayout(column, width)
+
+    def minimumSizeHint(self):  # noqa: ANN201, N802
+        hint = super().minimumSizeHint()
+        if not self.isVisible():  # (until shown the widths are not the window's)
+            return hint
+        spacing = max(self.layout().spacing(), 0)
+        needed = 0
+        for stack in self.stacks:
+            height = spacing * (len(stack) - 1)
+            for box in stack:
+                wrapped = box.heightForWidth(box.width()) if box.hasHeightForWidth() else -1
+                height += max(box.minimumSizeHint().height(), wrapped)
+            needed = max(needed, height)
+        hint.setHeight(max(hint.height(), needed))
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # the splitter asks again
+
+
 class SummaryTab(QWidget):
     def __init__(self, window: ClientWindow) -> None:
         super().__init__(window)
@@ -118,6 +170,9 @@ class SummaryTab(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setBold(True)
         self.title.setFont(font)
+        self.title_row = QHBoxLayout()  # the window puts its Other actions button at the end
+        self.title_row.addWidget(self.title, 1)
+        self.sticky = StickyNotes(window)  # the sticky dated notes, across the top (F2)
 
         self.toggles: dict[str, QCheckBox] = {}
         toggles = QHBoxLayout()
@@ -164,6 +219,7 @@ class SummaryTab(QWidget):
             value = QLabel()
             value.setObjectName(f"other_{key}")
             value.setTextFormat(Qt.TextFormat.RichText)
+            value.setWordWrap(True)  # the signup date's age wraps in a narrow column
             self.other_labels[key] = value
             self.other.addRow(label + ":", value)
         other_box = QGroupBox("Other information")
@@ -179,6 +235,7 @@ class SummaryTab(QWidget):
             self.notes.toPlainText().rstrip() != self._notes))
         self.save_notes.clicked.connect(self._save_notes)
         self.recent = RecentEmails(window)  # the last five emails (C4, E4)
+        self.files_panel = SummaryFiles(window)  # the newest files, Add file… (C4, F1)
         notes_box = QGroupBox("Admin notes")
         nl = QVBoxLayout(notes_box)
         nl.addWidget(self.notes)
@@ -198,19 +255,14 @@ class SummaryTab(QWidget):
         self.queued = QueuedItems(window.ops)  # billable items and recurring invoices (B3, B5)
         self.lists.addTab(self.queued, "Queued invoice items")
         self.queued.load(window.client_id)  # then it follows the changes itself
-        panels = QWidget()
-        grid = QGridLayout(panels)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(info_box, 0, 0)
-        grid.addWidget(contacts_box, 1, 0)
-        grid.addWidget(self.counts, 2, 0)
-        grid.addWidget(self.billing, 0, 1, 3, 1)
-        grid.addWidget(other_box, 0, 2)
-        grid.addWidget(self.recent, 1, 2)
-        grid.addWidget(notes_box, 2, 2)
-        for column in range(3):
-            grid.setColumnStretch(column, 1)
-        grid.setRowStretch(1, 1)
+        # four columns, as WHMCS's, each stacked on its own (no shared rows):
+        # no taller than the billing panel, so the lists below keep their
+        # room; the widths by what each holds (the billing panel takes what
+        # its buttons need, the emails and files a little more than the rest)
+        panels = _Panels([(5, [(info_box, 0), (contacts_box, 1), (notes_box, 1)]),
+                          (5, [(self.billing, 1)]),
+                          (5, [(other_box, 1), (self.counts, 0)]),
+                          (7, [(self.recent, 0), (self.files_panel, 1)])])
         self.notes.setMinimumHeight(self.notes.fontMetrics().height() * 3 + 12)
         # the panels above at their natural height, the lists below take the rest
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -224,7 +276,8 @@ class SummaryTab(QWidget):
         self._split = False
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
+        layout.addWidget(self.sticky)
+        layout.addLayout(self.title_row)
         layout.addLayout(toggles)
         layout.addWidget(self.splitter, 1)
 
@@ -323,6 +376,7 @@ class ProfileTab(QWidget):
         # C6: the client's automation overrides, saved and logged with the profile
         self.automation = add_client_overrides(self.form.form)
         self.form.edited.connect(self._edited)
+        self.form.change_currency.clicked.connect(lambda: self.window_.change_currency())
         self.reason = QLineEdit()
         self.reason.setObjectName("reason")
         self.reason.setPlaceholderText("Reason for the change (optional, goes in the log)")
@@ -353,6 +407,16 @@ class ProfileTab(QWidget):
     def show_record(self, record: ClientRecord) -> None:
         self.form.reload_choices()
         self.form.set_values(record.values)
+        # C7: fixed by the client's invoices, it changes through the dialog only
+        self.form.fix_currency(clients.has_billing(record.id))
+
+    def set_read_only(self, read_only: bool) -> None:
+        """An archived client (C11): the form shows, nothing can be changed."""
+        for widget in (self.form, self.automation, self.reason):
+            widget.setEnabled(not read_only)
+        if read_only:
+            self.save.setEnabled(False)
+            self.revert.setEnabled(False)
 
     def set_clean(self) -> None:
         self.dirty = False
@@ -684,6 +748,44 @@ class TransactionsTab(QWidget):
             self.window_.open_invoice(row.invoice_id)
 
 
+def close_client_windows(client_id: int) -> None:
+    """Close, without asking, and destroy at once every window of a client
+    that no longer exists: before the change is announced, so nothing in
+    them reloads a client that is gone. (Call it from a worker's callback,
+    not from a slot of the window itself.)"""
+    for widget in QApplication.topLevelWidgets():
+        if (isinstance(widget, ClientWindow) and shiboken6.isValid(widget)
+                and widget.client_id == client_id and widget.gone()):
+            shiboken6.delete(widget)
+
+
+class ArchivedBanner(QFrame):
+    """Across the top of an archived client's window (C11)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("archivedBanner")
+        self.setStyleSheet("#archivedBanner { background: #eceff1; border-bottom: 1px solid #b0bec5; }"
+                           "#archivedBanner QLabel { color: #37474f; }")
+        self.text = QLabel("<b>Archived — read-only.</b> The client is hidden from the client "
+                           "list; unarchive to change anything.")
+        self.text.setObjectName("archivedText")
+        self.text.setWordWrap(True)
+        self.unarchive = QPushButton("Unarchive")
+        self.unarchive.setObjectName("unarchive")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.unarchive)
+        self.hide()
+
+
+# Buttons that only show or read: they stay usable on an archived client
+BROWSE_BUTTONS = {"openInvoice", "viewStatement", "quotePdf", "checkAll", "statusFilter",
+                  "otherActions", "unarchive"}
+BROWSE_TEXTS = {"Open", "Open invoice"}  # (buttons without a name)
+
+
 class ClientWindow(QMainWindow):
     closed = Signal(int)  # the client id, when the window closes
 
@@ -703,6 +805,8 @@ class ClientWindow(QMainWindow):
         self.quotes = QuoteList(self)
         self.transactions = TransactionsTab(self)
         self.emails = EmailsTab(self)
+        self.files = FilesTab(self)
+        self.notes = NotesTab(self)
         self.log = LogTab(self)
         self.tabs.addTab(self.summary, "Summary")
         self.tabs.addTab(self.profile, "Profile")
@@ -714,9 +818,23 @@ class ClientWindow(QMainWindow):
         self.tabs.addTab(self.quotes, "Quotes")
         self.tabs.addTab(self.transactions, "Transactions")
         self.tabs.addTab(self.emails, "Emails")
+        self.tabs.addTab(self.files, "Files")
+        self.tabs.addTab(self.notes, "Notes")
         self.tabs.addTab(self.log, "Log")
-        self.setCentralWidget(self.tabs)
+        self.banner = ArchivedBanner(self)
+        self.banner.unarchive.clicked.connect(lambda: self.unarchive())
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.currency = ""
+        self.display_name = ""
+        self.archived = False
+        self._locks: dict[QAbstractButton, QWidget] = {}  # editing button → its disabled holder
+        self._make_actions()
         self._services_soon = QTimer(self)  # reloads the services after billing changes
         self._services_soon.setSingleShot(True)
         self._services_soon.setInterval(0)
@@ -733,11 +851,12 @@ class ClientWindow(QMainWindow):
         form alone while the user is changing it."""
         try:
             record = clients.get_client(self.client_id)
-        except NotFound:  # deleted elsewhere
-            self.close()
+        except NotFound:  # deleted or merged away (here or elsewhere)
+            self.gone()
             return
         people = contacts.list_contacts(self.client_id)
         self.currency = record.values["currency"]
+        self.display_name = record.display_name
         self.setWindowTitle(f"#{record.id} {record.display_name} — billdesk")
         self.summary.show_record(record, people)
         if keep_edits and self.profile.dirty:
@@ -750,6 +869,11 @@ class ClientWindow(QMainWindow):
         self.reload_services()
         self.reload_counts()
         self.reload_emails()
+        self.files.load()
+        self.notes.load()
+        self.summary.files_panel.show_files(self.files.records())  # the newest few (C4, F1)
+        self.summary.sticky.show_notes(self.notes.records())  # across the top (F2)
+        self.show_archived(record.archived)
 
     def reload_emails(self) -> None:
         """The Emails tab and the Summary's recent emails (E4, C4)."""
@@ -804,12 +928,16 @@ class ClientWindow(QMainWindow):
 
     def create_invoice(self) -> None:
         """An empty draft, opened in the editor (like WHMCS: add lines, then publish)."""
+        if self.refuse_archived():
+            return
         client_id = self.client_id
         self.ops.run(lambda: invoicing.create_invoice(client_id, [], draft=True),
                      changes=Changes(billing=True, client_id=client_id),
                      on_done=self.open_invoice, on_error=lambda exc: show_error(self, exc))
 
     def create_add_funds(self) -> None:
+        if self.refuse_archived():
+            return
         client_id = self.client_id
         created: list[int] = []
 
@@ -827,6 +955,8 @@ class ClientWindow(QMainWindow):
         dialog.open()
 
     def generate_due(self) -> None:
+        if self.refuse_archived():
+            return
         self.services.generate_due()
 
     def open_invoice(self, invoice_id: int) -> None:
@@ -841,6 +971,8 @@ class ClientWindow(QMainWindow):
         editor.show()
 
     def manage_credits(self) -> None:
+        if self.refuse_archived():
+            return
         from billdesk.views.credit_dialog import open_credits
 
         open_credits(self.ops, self.client_id, self)
@@ -848,6 +980,8 @@ class ClientWindow(QMainWindow):
     def send_email(self, template: str | None = None, **attach: Any) -> None:
         """The Send email dialog (E2); ``attach``: ``invoice_id`` or
         ``statement`` (start, end) to attach at once."""
+        if self.refuse_archived():
+            return
         from billdesk.views.email_dialog import EmailDialog
 
         try:
@@ -867,6 +1001,399 @@ class ClientWindow(QMainWindow):
         from billdesk.views.statement_window import StatementWindow
 
         StatementWindow(self.ops, self.client_id, self).show()
+
+    # --- the client's lifecycle (C7–C12): the Client menu and Other actions
+
+    def _make_actions(self) -> None:
+        def action(name: str, text: str, slot: Callable[[], None], tip: str) -> QAction:
+            made = QAction(text, self)
+            made.setObjectName(name)
+            made.setToolTip(tip)
+            made.setStatusTip(tip)
+            made.triggered.connect(lambda _checked=False: slot())
+            return made
+
+        self.currency_action = action(
+            "changeCurrencyAction", "Change currency…", self.change_currency,
+            "Change the client's currency: convert the open amounts or change the code only (C7)")
+        self.merge_action = action(
+            "mergeAction", "Merge with another client…", self.merge,
+            "Move everything of another client to this one and remove the other (C8)")
+        self.close_action = action(
+            "closeAction", "Close account…", self.close_account,
+            "Status Closed, unpaid invoices and services cancelled; nothing deleted (C9)")
+        self.archive_action = action(
+            "archiveAction", "Archive", self.toggle_archive,
+            "Hide the client from the list and make it read-only, until unarchived (C11)")
+        self.anonymize_action = action(
+            "anonymizeAction", "Anonymize…", self.anonymize,
+            "Replace the personal data; billing records stay and still add up (C11)")
+        self.delete_action = action(
+            "deleteAction", "Delete client…", self.delete_client,
+            "Remove the client and everything of theirs except transactions (C10)")
+        self.gdpr_action = action(
+            "gdprAction", "GDPR data report…", self.gdpr_report,
+            "One PDF of everything stored about the client (C12)")
+        self.client_menu = QMenu("&Client", self)
+        self.client_menu.setObjectName("clientMenu")
+        self.client_menu.setToolTipsVisible(True)
+        for item in (self.currency_action, self.merge_action, None, self.close_action,
+                     self.archive_action, self.anonymize_action, self.delete_action, None,
+                     self.gdpr_action):
+            if item is None:
+                self.client_menu.addSeparator()
+            else:
+                self.client_menu.addAction(item)
+        self.menuBar().addMenu(self.client_menu)
+        # and on the Summary tab, like WHMCS's Other Actions box
+        self.other_actions = QToolButton(self.summary)
+        self.other_actions.setObjectName("otherActions")
+        self.other_actions.setText("Other actions")
+        self.other_actions.setMenu(self.client_menu)
+        self.other_actions.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.other_actions.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.summary.title_row.addWidget(self.other_actions, 0, Qt.AlignmentFlag.AlignVCenter)
+
+    def show_archived(self, archived: bool) -> None:
+        """The banner and the read-only state of an archived client (C11):
+        the tabs and tables stay browsable, what changes the client is off."""
+        self.archived = archived
+        self.banner.setVisible(archived)
+        self.archive_action.setText("Unarchive" if archived else "Archive")
+        for item in (self.currency_action, self.merge_action, self.close_action):
+            item.setEnabled(not archived)
+        self.profile.set_read_only(archived)
+        self.summary.notes.setReadOnly(archived)
+        if archived:
+            self.summary.save_notes.setEnabled(False)
+        for tab in (self.files, self.notes):  # their own editing, when they say how
+            set_read_only = getattr(tab, "set_read_only", None)
+            if callable(set_read_only):
+                set_read_only(archived)
+        if archived:
+            for button in self._editing_buttons():
+                self._lock(button)
+            self._guard_double_clicks()
+        for holder in self._locks.values():
+            holder.setEnabled(not archived)
+
+    def _editing_buttons(self) -> list[QAbstractButton]:
+        """The buttons of the tabs that write, by exclusion: not those that
+        only show (``BROWSE_BUTTONS``), nor a tab bar's or a table's own."""
+        found = []
+        for index in range(self.tabs.count()):
+            tab = self.tabs.widget(index)
+            if tab is self.profile or (tab in (self.files, self.notes)
+                                       and hasattr(tab, "set_read_only")):
+                continue
+            for button in tab.findChildren(QAbstractButton):
+                if (button.objectName() in BROWSE_BUTTONS or button.text() in BROWSE_TEXTS
+                        or button in self._locks):
+                    continue
+                parent = button.parentWidget()
+                while parent is not None and parent is not tab:
+                    if isinstance(parent, (QTabBar, QAbstractItemView)):
+                        break
+                    parent = parent.parentWidget()
+                else:
+                    found.append(button)
+        return found
+
+    def _guard_double_clicks(self) -> None:
+        """A double-click that edits (a service, a quote, a billable item)
+        is refused while archived; the lists that only open what they show
+        (invoices, transactions, orders, emails, files, notes, log) keep it."""
+        browse = (self.invoices, self.transactions, self.orders, self.emails, self.files,
+                  self.notes, self.log)
+        for index in range(self.tabs.count()):
+            tab = self.tabs.widget(index)
+            if tab in browse:
+                continue
+            for view in tab.findChildren(QAbstractItemView):
+                viewport = view.viewport()
+                if not viewport.property("archivedGuard"):
+                    viewport.setProperty("archivedGuard", True)
+                    viewport.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if (self.archived and event.type() == QEvent.Type.MouseButtonDblClick
+                and watched.property("archivedGuard")):
+            self.refuse_archived()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _lock(self, button: QAbstractButton) -> None:
+        """Put ``button`` in a holder that the archived state disables: the
+        tab keeps enabling its buttons by selection, the holder overrides it
+        (a widget is enabled only when its parents are)."""
+        parent = button.parentWidget()
+        layout = parent.layout() if parent is not None else None
+        if layout is None:
+            return
+        holder = QWidget(parent)
+        holder.setObjectName(f"lock_{button.objectName()}")
+        if layout.replaceWidget(button, holder) is None:
+            holder.deleteLater()
+            return
+        holder.setSizePolicy(button.sizePolicy())
+        inner = QHBoxLayout(holder)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(button)
+        holder.setVisible(not button.isHidden())
+        holder.setToolTip("Archived: unarchive the client to change it")
+        self._locks[button] = holder
+
+    def refuse_archived(self) -> bool:
+        """True (after saying so) when the client is archived."""
+        if self.archived:
+            QMessageBox.information(self, "Archived client",
+                                    f"{self._name()} is archived and read-only: unarchive it "
+                                    "first (Client → Unarchive).")
+        return self.archived
+
+    def _name(self) -> str:
+        return f"#{self.client_id} {self.display_name}"
+
+    def _run_lifecycle(self, fn: Callable[[], Any], changes: Changes,
+                       on_done: Callable[[Any], None]) -> None:
+        """A lifecycle write on the worker; the actions stay off meanwhile."""
+        self.client_menu.setEnabled(False)
+        self.other_actions.setEnabled(False)
+
+        def settled() -> None:
+            try:
+                self.client_menu.setEnabled(True)
+                self.other_actions.setEnabled(True)
+            except RuntimeError:  # the window went with the client
+                pass
+
+        def done(result: Any) -> None:
+            settled()
+            on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            settled()
+            show_error(self, exc)
+
+        self.ops.run(fn, changes=changes, on_done=done, on_error=failed)
+
+    def _confirm(self, action: str, title: str, question: str, action_text: str, *,
+                 option: tuple[str, str] | None = None, warning: str = ""):  # noqa: ANN202
+        """The confirmation dialog naming what ``action`` will do (None when
+        the impact cannot be read: the error is shown instead)."""
+        from billdesk.services import lifecycle
+        from billdesk.views.lifecycle_dialogs import ConfirmDialog
+
+        try:
+            impact = lifecycle.impact(self.client_id, action)
+            other = (option[0], lifecycle.impact(self.client_id, option[1])) if option else None
+        except BilldeskError as exc:
+            show_error(self, exc)
+            return None
+        dialog = ConfirmDialog(title, question, impact, action_text, self, option=other,
+                               warning=warning)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        return dialog
+
+    def _ask_unsaved(self, what: str) -> bool:
+        """Typing not saved yet: it cannot survive ``what``. True to go on."""
+        unsaved = self.unsaved()
+        if not unsaved:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes",
+            f"{' and '.join(unsaved).capitalize()} are not saved: {what} drops them. Go on?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def change_currency(self) -> None:
+        """C7: the dialog previews the open amounts; converting or changing
+        the code only is logged."""
+        from billdesk.views.lifecycle_dialogs import CurrencyDialog
+
+        if self.refuse_archived():
+            return
+        if self.profile.dirty and not self._ask_unsaved("changing the currency"):
+            return
+        try:
+            dialog = CurrencyDialog(self.ops, self.client_id, self)
+        except BilldeskError as exc:
+            show_error(self, exc)
+            return
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.changed.connect(lambda text: self.statusBar().showMessage(text, 30_000))
+        dialog.open()
+
+    def merge(self) -> None:
+        """C8: the Merge dialog; the other client moves into this one."""
+        from billdesk.views.lifecycle_dialogs import MergeDialog
+
+        if self.refuse_archived():
+            return
+        dialog = MergeDialog(self.ops, self.client_id, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.merged.connect(self._merged)
+        dialog.open()
+
+    def _merged(self, result: Any) -> None:
+        from billdesk.views.lifecycle_dialogs import done_box, result_lines
+
+        close_client_windows(result.merged)  # the client merged away
+        done_box(self, "Clients merged", f"Client #{result.merged} was merged into #{result.id}.",
+                 "\n".join(result_lines(result)))
+
+    def close_account(self) -> None:
+        """C9: status Closed, unpaid invoices and services cancelled."""
+        from billdesk.services import lifecycle
+        from billdesk.views.lifecycle_dialogs import done_box, result_lines
+
+        if self.refuse_archived():
+            return
+        dialog = self._confirm("close", "Close account", f"Close the account of {self._name()}?",
+                               "Close account")
+        if dialog is None:
+            return
+        client_id = self.client_id
+
+        def done(result: Any) -> None:
+            done_box(self, "Account closed", f"The account of {self._name()} is closed.",
+                     "\n".join(result_lines(result)))
+
+        dialog.accepted.connect(lambda: self._run_lifecycle(
+            lambda: lifecycle.close_client(client_id),
+            Changes(clients=True, billing=True, services=True, billable=True, quotes=True,
+                    orders=True, client_id=client_id), done))
+        dialog.open()
+
+    def toggle_archive(self) -> None:
+        if self.archived:
+            self.unarchive()
+        else:
+            self.archive()
+
+    def archive(self) -> None:
+        """C11: hidden from the list and read-only until unarchived (not
+        destructive: no backup; refused while anything is open)."""
+        from billdesk.services import lifecycle
+
+        if self.unsaved() and not self._ask_unsaved("archiving"):
+            return
+        client_id = self.client_id
+
+        def done(_result: Any) -> None:
+            self.profile.set_clean()
+            self.summary.save_notes.setEnabled(False)
+            self.statusBar().showMessage(f"{self._name()} archived: hidden from the client list "
+                                         "and read-only until unarchived.", 30_000)
+
+        self._run_lifecycle(lambda: lifecycle.archive_client(client_id),
+                            Changes(clients=True, client_id=client_id), done)
+
+    def unarchive(self) -> None:
+        from billdesk.services import lifecycle
+
+        client_id = self.client_id
+        self._run_lifecycle(lambda: lifecycle.unarchive_client(client_id),
+                            Changes(clients=True, client_id=client_id),
+                            lambda _result: self.statusBar().showMessage(
+                                f"{self._name()} unarchived.", 30_000))
+
+    def anonymize(self) -> None:
+        """C11 (GDPR): personal data replaced, billing records kept."""
+        from billdesk.services import lifecycle
+        from billdesk.views.lifecycle_dialogs import done_box, result_lines
+
+        dialog = self._confirm("anonymize", "Anonymize client",
+                               f"Anonymize {self._name()}?", "Anonymize",
+                               warning="This cannot be undone (except by restoring the backup).")
+        if dialog is None:
+            return
+        client_id = self.client_id
+        name = self._name()
+
+        def done(result: Any) -> None:
+            self.profile.set_clean()
+            self.summary.save_notes.setEnabled(False)
+            done_box(self, "Client anonymized", f"{name} is anonymized.",
+                     "\n".join(result_lines(result)))
+
+        def go() -> None:
+            if self._ask_unsaved("anonymizing"):
+                self._run_lifecycle(lambda: lifecycle.anonymize_client(client_id),
+                                    Changes(clients=True, contacts=True, billing=True,
+                                            services=True, quotes=True, orders=True, emails=True,
+                                            client_id=client_id), done)
+
+        dialog.accepted.connect(go)
+        dialog.open()
+
+    def delete_client(self) -> None:
+        """C10: the client and everything of theirs go, except transactions
+        (kept with the client's name) unless asked to delete them first."""
+        from billdesk.services import lifecycle
+        from billdesk.views.lifecycle_dialogs import done_box, result_lines
+
+        dialog = self._confirm(
+            "delete", "Delete client", f"Delete {self._name()}?", "Delete client",
+            option=("Delete the client's transactions first", "delete_with_transactions"),
+            warning="This cannot be undone (except by restoring the backup).")
+        if dialog is None:
+            return
+        client_id = self.client_id
+        name = self._name()
+
+        def done(result: Any) -> None:
+            done_box(None, "Client deleted", f"{name} is deleted.",
+                     "\n".join(result_lines(result)))
+            close_client_windows(client_id)  # this one and any other
+
+        def go() -> None:
+            with_transactions = dialog.ticked
+            if self._ask_unsaved("deleting the client"):
+                self._run_lifecycle(
+                    lambda: lifecycle.delete_client(client_id, with_transactions=with_transactions),
+                    Changes(clients=True, contacts=True, billing=True, services=True, quotes=True,
+                            orders=True, billable=True, emails=True, client_id=client_id), done)
+
+        dialog.accepted.connect(go)
+        dialog.open()
+
+    def gdpr_report(self) -> None:
+        """C12: asks where, then writes the PDF on the worker."""
+        folder = QSettings().value("pdf/folder", str(Path.home()))
+        path, _ = QFileDialog.getSaveFileName(
+            self, "GDPR data report", str(Path(folder) / f"client-{self.client_id}-gdpr.pdf"),
+            "PDF files (*.pdf)")
+        if path:
+            QSettings().setValue("pdf/folder", str(Path(path).parent))
+            self.write_gdpr_report(path)
+
+    def write_gdpr_report(self, path: str | Path) -> None:
+        from billdesk.views.notices import file_saved
+
+        client_id = self.client_id
+
+        def write() -> Path:
+            from billdesk.services import gdpr
+
+            return gdpr.write_report(client_id, path)
+
+        self.ops.run(write, changes=None,
+                     on_done=lambda written: file_saved(self, written or path,
+                                                        "The GDPR data report"),
+                     on_error=lambda exc: show_error(self, exc))
+
+    def gone(self) -> bool:
+        """The client no longer exists (deleted, merged away): nothing here
+        can be saved, the window closes without asking. True once closed."""
+        from billdesk.views.invoice_editor import InvoiceEditor
+
+        self.profile.set_clean()
+        self.summary.save_notes.setEnabled(False)
+        for editor in self.findChildren(InvoiceEditor):
+            editor.dirty = False
+        return self.close()
 
     def save_fields(self, changes: dict, *, reason: str = "",
                     on_done: Callable[[], None] | None = None,
@@ -910,9 +1437,13 @@ class ClientWindow(QMainWindow):
                          on_failed=failed)
 
     def add_contact(self) -> None:
+        if self.refuse_archived():
+            return
         ContactDialog(self.ops, self.client_id, None, self).open()
 
     def edit_contact(self, contact_id: int) -> None:
+        if self.refuse_archived():
+            return
         ContactDialog(self.ops, self.client_id, contact_id, self).open()
 
     def unsaved(self) -> list[str]:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QAction, QBrush, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -30,6 +32,30 @@ from billdesk.views.client_window import ClientWindow
 from billdesk.views.models.client_table import Column, ClientTableModel
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.scheduler import Scheduler
+
+
+class ClientListModel(ClientTableModel):
+    """The main list: archived clients (shown under "Show archived", C11)
+    in grey italics."""
+
+    def data(self, index, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: ANN001, ANN201
+        if index.isValid() and self.archived(index.row()):
+            if role == Qt.ItemDataRole.FontRole:
+                font = QApplication.font()
+                font.setItalic(True)
+                return font
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(QApplication.palette().color(QPalette.ColorGroup.Disabled,
+                                                           QPalette.ColorRole.Text))
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return "Archived: read-only until unarchived"
+            if role == Qt.ItemDataRole.DisplayRole and index.column() == Column.STATUS:
+                return f"{super().data(index, role)}, archived"
+        return super().data(index, role)
+
+    def archived(self, row: int) -> bool:
+        rows = self._rows
+        return 0 <= row < len(rows) and bool(getattr(rows[row], "archived", False))
 
 
 class ClientTableView(QTableView):
@@ -83,7 +109,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"billdesk — {db_path.name}")
         self.resize(1180, 720)
 
-        self.model = ClientTableModel(self)
+        self.model = ClientListModel(self)
         self.table = ClientTableView(self)
         self.table.setModel(self.model)
         self.table.activated.connect(self._open_index)
@@ -106,11 +132,17 @@ class MainWindow(QMainWindow):
         self.group_filter.setObjectName("groupFilter")
         self.group_filter.currentIndexChanged.connect(self._filters_changed)
         self._fill_groups()
+        self.show_archived = QCheckBox("Show archived", self)
+        self.show_archived.setObjectName("showArchived")
+        self.show_archived.setToolTip("Archived clients too, in grey italics (hidden otherwise)")
+        self.show_archived.toggled.connect(self._filters_changed)
 
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)
         bar.addWidget(QLabel("Status:", self))
         bar.addWidget(self.status_filter)
+        bar.addWidget(self.show_archived)
+        bar.addSpacing(8)
         bar.addWidget(QLabel("Group:", self))
         bar.addWidget(self.group_filter)
         central = QWidget(self)
@@ -376,7 +408,8 @@ class MainWindow(QMainWindow):
 
     def _filters_changed(self) -> None:
         self.model.set_query(self.model.query.with_(status=self.status_filter.currentData(),
-                                                    group_id=self.group_filter.currentData()))
+                                                    group_id=self.group_filter.currentData(),
+                                                    archived=self.show_archived.isChecked()))
 
     def _fill_groups(self) -> None:
         current = self.group_filter.currentData()
@@ -397,6 +430,8 @@ class MainWindow(QMainWindow):
             text = f"No client matches “{query.search.strip()}”."
         elif query.status is not None or query.group_id is not None:
             text = "No client matches these filters."
+        elif not query.archived and not self.model.rowCount() and clientlist.total():
+            text = "Every client is archived: tick Show archived to see them."
         else:
             text = "No clients yet. Add your first one with New client (Ctrl+N)."
         self.table.placeholder = text
