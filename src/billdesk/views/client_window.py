@@ -784,6 +784,8 @@ class ArchivedBanner(QFrame):
 BROWSE_BUTTONS = {"openInvoice", "viewStatement", "quotePdf", "checkAll", "statusFilter",
                   "otherActions", "unarchive"}
 BROWSE_TEXTS = {"Open", "Open invoice"}  # (buttons without a name)
+# what the confirmation of deleting or anonymizing a client warns
+IRREVERSIBLE = "This cannot be undone (except by restoring the backup)."
 
 
 class ClientWindow(QMainWindow):
@@ -1195,6 +1197,27 @@ class ClientWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         return dialog
 
+    def _confirm_and_run(self, action: str, title: str, question: str, action_text: str,
+                         work: Callable[[bool], Any], changes: Changes,
+                         on_done: Callable[[Any], None], *, unsaved: str = "",
+                         option: tuple[str, str] | None = None, warning: str = "") -> None:
+        """Ask first (``_confirm``); once accepted, ``work(ticked)`` runs as a
+        lifecycle write (``ticked``: the dialog's option). With ``unsaved``
+        (what the action is, "deleting the client") typing not saved yet is
+        asked about before it goes."""
+        dialog = self._confirm(action, title, question, action_text, option=option,
+                               warning=warning)
+        if dialog is None:
+            return
+
+        def go() -> None:
+            ticked = dialog.ticked
+            if not unsaved or self._ask_unsaved(unsaved):
+                self._run_lifecycle(lambda: work(ticked), changes, on_done)
+
+        dialog.accepted.connect(go)
+        dialog.open()
+
     def _ask_unsaved(self, what: str) -> bool:
         """Typing not saved yet: it cannot survive ``what``. True to go on."""
         unsaved = self.unsaved()
@@ -1250,21 +1273,17 @@ class ClientWindow(QMainWindow):
 
         if self.refuse_archived():
             return
-        dialog = self._confirm("close", "Close account", f"Close the account of {self._name()}?",
-                               "Close account")
-        if dialog is None:
-            return
         client_id = self.client_id
 
         def done(result: Any) -> None:
             done_box(self, "Account closed", f"The account of {self._name()} is closed.",
                      "\n".join(result_lines(result)))
 
-        dialog.accepted.connect(lambda: self._run_lifecycle(
-            lambda: lifecycle.close_client(client_id),
+        self._confirm_and_run(
+            "close", "Close account", f"Close the account of {self._name()}?", "Close account",
+            lambda _ticked: lifecycle.close_client(client_id),
             Changes(clients=True, billing=True, services=True, billable=True, quotes=True,
-                    orders=True, client_id=client_id), done))
-        dialog.open()
+                    orders=True, client_id=client_id), done)
 
     def toggle_archive(self) -> None:
         if self.archived:
@@ -1304,11 +1323,6 @@ class ClientWindow(QMainWindow):
         from billdesk.services import lifecycle
         from billdesk.views.lifecycle_dialogs import done_box, result_lines
 
-        dialog = self._confirm("anonymize", "Anonymize client",
-                               f"Anonymize {self._name()}?", "Anonymize",
-                               warning="This cannot be undone (except by restoring the backup).")
-        if dialog is None:
-            return
         client_id = self.client_id
         name = self._name()
 
@@ -1318,15 +1332,12 @@ class ClientWindow(QMainWindow):
             done_box(self, "Client anonymized", f"{name} is anonymized.",
                      "\n".join(result_lines(result)))
 
-        def go() -> None:
-            if self._ask_unsaved("anonymizing"):
-                self._run_lifecycle(lambda: lifecycle.anonymize_client(client_id),
-                                    Changes(clients=True, contacts=True, billing=True,
-                                            services=True, quotes=True, orders=True, emails=True,
-                                            client_id=client_id), done)
-
-        dialog.accepted.connect(go)
-        dialog.open()
+        self._confirm_and_run(
+            "anonymize", "Anonymize client", f"Anonymize {name}?", "Anonymize",
+            lambda _ticked: lifecycle.anonymize_client(client_id),
+            Changes(clients=True, contacts=True, billing=True, services=True, quotes=True,
+                    orders=True, emails=True, client_id=client_id), done,
+            unsaved="anonymizing", warning=IRREVERSIBLE)
 
     def delete_client(self) -> None:
         """C10: the client and everything of theirs go, except transactions
@@ -1334,12 +1345,6 @@ class ClientWindow(QMainWindow):
         from billdesk.services import lifecycle
         from billdesk.views.lifecycle_dialogs import done_box, result_lines
 
-        dialog = self._confirm(
-            "delete", "Delete client", f"Delete {self._name()}?", "Delete client",
-            option=("Delete the client's transactions first", "delete_with_transactions"),
-            warning="This cannot be undone (except by restoring the backup).")
-        if dialog is None:
-            return
         client_id = self.client_id
         name = self._name()
 
@@ -1348,16 +1353,14 @@ class ClientWindow(QMainWindow):
                      "\n".join(result_lines(result)))
             close_client_windows(client_id)  # this one and any other
 
-        def go() -> None:
-            with_transactions = dialog.ticked
-            if self._ask_unsaved("deleting the client"):
-                self._run_lifecycle(
-                    lambda: lifecycle.delete_client(client_id, with_transactions=with_transactions),
-                    Changes(clients=True, contacts=True, billing=True, services=True, quotes=True,
-                            orders=True, billable=True, emails=True, client_id=client_id), done)
-
-        dialog.accepted.connect(go)
-        dialog.open()
+        self._confirm_and_run(
+            "delete", "Delete client", f"Delete {name}?", "Delete client",
+            lambda ticked: lifecycle.delete_client(client_id, with_transactions=ticked),
+            Changes(clients=True, contacts=True, billing=True, services=True, quotes=True,
+                    orders=True, billable=True, emails=True, client_id=client_id), done,
+            unsaved="deleting the client",
+            option=("Delete the client's transactions first", "delete_with_transactions"),
+            warning=IRREVERSIBLE)
 
     def gdpr_report(self) -> None:
         """C12: asks where, then writes the PDF on the worker."""

@@ -13,26 +13,21 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
     QSizePolicy,
-    QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from billdesk.errors import NotFound
 from billdesk.views.errors import show_error
-from billdesk.views.models import IdRole
 from billdesk.views.models.email_tables import (
     STATUS_COLOURS,
     EmailColumn,
@@ -40,7 +35,7 @@ from billdesk.views.models.email_tables import (
     status_text,
 )
 from billdesk.views.ops import Changes, Operations
-from billdesk.views.tables import setup_table
+from billdesk.views.record_tab import RecordTab, kept_splitter, link_list
 
 log = logging.getLogger("billdesk.views.emails")
 
@@ -97,40 +92,27 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
-class EmailsTab(QWidget):
+class EmailsTab(RecordTab):
     """Every email of one client (E4)."""
 
-    def __init__(self, window: Any) -> None:
-        super().__init__(window)
-        self.window_ = window
-        self.model = EmailTableModel(self)
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        setup_table(self.view, EmailColumn.SUBJECT)
-        self.view.setObjectName("emailsTable")
-        header = self.view.horizontalHeader()
-        for column, width in ((EmailColumn.DATE, 120), (EmailColumn.TO, 190),
-                              (EmailColumn.CC, 170), (EmailColumn.STATUS, 170)):
-            header.resizeSection(column, width)
+    NOUN = "email"
+    SELECT_FIRST = True  # the newest, to read at once
 
-        self.compose = QPushButton("Send email…")
-        self.compose.setObjectName("sendEmail")
-        self.compose.clicked.connect(lambda: self.window_.send_email())
-        self.resend = QPushButton("Resend")
-        self.resend.setObjectName("resendEmail")
-        self.resend.setToolTip("Put the message back in the outbox and send it again")
-        self.resend.clicked.connect(self._resend)
-        self.send_now = QPushButton("Send now")
-        self.send_now.setObjectName("sendNow")
-        self.send_now.setToolTip("Send what waits in the outbox now")
-        self.send_now.clicked.connect(self._send_now)
-        self.count = QLabel()
-        self.count.setObjectName("emailCount")
-        bar = QHBoxLayout()
-        for button in (self.compose, self.resend, self.send_now):
-            bar.addWidget(button)
-        bar.addStretch(1)
-        bar.addWidget(self.count)
+    def __init__(self, window: Any) -> None:
+        super().__init__(window, window)
+        self.window_ = window
+        self._table(EmailTableModel(self), "emailsTable", EmailColumn.SUBJECT,
+                    ((EmailColumn.DATE, 120), (EmailColumn.TO, 190), (EmailColumn.CC, 170),
+                     (EmailColumn.STATUS, 170)))
+        bar = self._button_bar((
+            ("sendEmail", "Send email…", lambda: self.window_.send_email()),
+            ("resendEmail", "Resend", self._resend,
+             "Put the message back in the outbox and send it again"),
+            ("sendNow", "Send now", self._send_now, "Send what waits in the outbox now")),
+            "emailCount")
+        self.compose = self.buttons["sendEmail"]
+        self.resend = self.buttons["resendEmail"]
+        self.send_now = self.buttons["sendNow"]
 
         # the selected message
         self.heading = QFormLayout()
@@ -161,53 +143,20 @@ class EmailsTab(QWidget):
         dl.addWidget(self.attachments_label)
         dl.addWidget(self.attachments)
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.setObjectName("emailsSplitter")
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.view)
-        self.splitter.addWidget(detail)
-        self.splitter.setSizes([260, 320])
-        state = QSettings().value("client/emailsSplitter")
-        if state is not None:
-            self.splitter.restoreState(state)
-        self.splitter.splitterMoved.connect(lambda _pos, _index: QSettings().setValue(
-            "client/emailsSplitter", self.splitter.saveState()))
+        self.splitter = kept_splitter("emailsSplitter", "client/emailsSplitter", self.view, detail,
+                                      [260, 320])
 
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
-        self.view.selectionModel().selectionChanged.connect(self._selection)
-        self.model.modelReset.connect(self._selection)
-        self._selection()
+        self._follow_selection(self._selection)
 
     # --- reading
 
-    def load(self) -> None:
-        keep = self.selected_id()
-        try:
-            self.model.load(self.window_.client_id)
-        except NotFound:
-            return
-        n = self.model.rowCount()
-        queued = sum(1 for r in range(n) if self.model.row(r).status in ("Queued", "Sending"))
-        self.count.setText(f"{n} email{'s' if n != 1 else ''}"
-                           + (f", {queued} waiting in the outbox" if queued else ""))
-        if keep is None or not self.select(keep):
-            if n:
-                self.view.selectRow(0)  # the newest, to read at once
-
-    def selected_id(self) -> int | None:
-        rows = self.view.selectionModel().selectedRows()
-        return rows[0].data(IdRole) if rows else None
-
-    def select(self, email_id: int) -> bool:
-        for row in range(self.model.rowCount()):
-            index = self.model.index(row, 0)
-            if index.data(IdRole) == email_id:
-                self.view.selectRow(row)
-                self.view.scrollTo(index)
-                return True
-        return False
+    def count_text(self, records: list[Any]) -> str:
+        queued = sum(1 for row in records if row.status in ("Queued", "Sending"))
+        return super().count_text(records) + (f", {queued} waiting in the outbox"
+                                              if queued else "")
 
     def _selection(self) -> None:
         email_id = self.selected_id()
@@ -267,7 +216,7 @@ class EmailsTab(QWidget):
             return
         from billdesk.services import outbox
 
-        row = self.model.row(self.view.selectionModel().selectedRows()[0].row())
+        row = self.selected()
         if row.status == "Sent" and QMessageBox.question(
                 self, "Send again",
                 f"“{row.subject}” was sent on {row.sent_at or row.created_at:%Y-%m-%d %H:%M}. "
@@ -295,13 +244,7 @@ class RecentEmails(QGroupBox):
         super().__init__("Recent emails", window)
         self.window_ = window
         self.setObjectName("recentEmails")
-        self.list = QLabel()
-        self.list.setObjectName("recentEmailList")
-        self.list.setTextFormat(Qt.TextFormat.RichText)
-        self.list.setWordWrap(True)
-        self.list.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.list.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.list.linkActivated.connect(self._open)
+        self.list = link_list("recentEmailList", self._open)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list)
         layout.addStretch(1)

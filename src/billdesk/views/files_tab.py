@@ -21,16 +21,14 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QDir, QSettings, QSortFilterProxyModel, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, QDir, QSettings, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
-    QKeySequence,
     QPalette,
-    QShortcut,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -41,20 +39,16 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
-    QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
-from billdesk.errors import BilldeskError, NotFound
+from billdesk.errors import BilldeskError
 from billdesk.services import files
 from billdesk.services.files import FileRecord
 from billdesk.views.errors import show_error
 from billdesk.views.models import IdRole, SortRole
 from billdesk.views.models.simple_tables import RIGHT, Index, _ListModel
-from billdesk.views.ops import Changes
-from billdesk.views.tables import setup_table
+from billdesk.views.record_tab import RecordTab, confirmed, link_list
 
 ADMIN_ONLY_COLOUR = "#9a6b00"
 
@@ -75,9 +69,6 @@ class FileTableModel(_ListModel):
 
     def load(self, client_id: int) -> None:
         self.set_rows(files.list_files(client_id))
-
-    def row_of(self, file_id: int) -> int | None:
-        return next((n for n, r in enumerate(self._rows) if r.id == file_id), None)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -140,57 +131,75 @@ def copy_for_opening(file_id: int, session: str) -> Path:
     return path
 
 
-class FilesTab(QWidget):
+class FileDrops:
+    """Takes local files dragged from the file manager and adds them
+    through the window's Files tab (``_files_tab``), outlined while a drag
+    that it would take is over it (``_highlight``). For a QWidget subclass
+    that lists it first among its bases."""
+
+    window_: Any
+
+    def _files_tab(self) -> FilesTab:
+        return self.window_.files
+
+    def _highlight(self, on: bool) -> None:
+        raise NotImplementedError
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._files_tab().takes(event.mimeData()):
+            event.acceptProposedAction()
+            self._highlight(True)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._files_tab().takes(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: ANN001
+        self._highlight(False)
+        super().dragLeaveEvent(event)  # type: ignore[misc]
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._highlight(False)
+        paths = self._files_tab().takes(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self._files_tab().add_paths(paths)
+
+
+class FilesTab(FileDrops, RecordTab):
     """The client's files with their actions; takes dropped files."""
 
+    NOUN = "file"
     DROP_HINT = ("Drop files from your file manager here to add them. They are copied into "
                  "billdesk's data folder; the originals stay where they are.")
     ARCHIVED_HINT = "The client is archived: its files can be opened, not changed."
 
     def __init__(self, window) -> None:  # noqa: ANN001 (ClientWindow)
-        super().__init__(window)
+        super().__init__(window, window)
         self.window_ = window
         self.setObjectName("filesTab")
         self.setAcceptDrops(True)
-        self.read_only = False  # an archived client (C11): browse and open only
         self.opener: Callable[[QUrl], bool] = QDesktopServices.openUrl  # tests look in
-        self.model = FileTableModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SortRole)
-        self.view = QTableView()
-        self.view.setObjectName("filesTable")
-        self.view.setModel(self.proxy)
-        setup_table(self.view, FileColumn.NAME)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(FileColumn.ADDED, Qt.SortOrder.DescendingOrder)
-        for column, width in ((FileColumn.SIZE, 100), (FileColumn.ADDED, 130),
-                              (FileColumn.ADMIN_ONLY, 90)):
-            self.view.setColumnWidth(column, width)
+        self._table(FileTableModel(self), "filesTable", FileColumn.NAME,
+                    ((FileColumn.SIZE, 100), (FileColumn.ADDED, 130), (FileColumn.ADMIN_ONLY, 90)),
+                    sort_by=(FileColumn.ADDED, Qt.SortOrder.DescendingOrder))
         self.view.doubleClicked.connect(lambda _index: self.open_selected())
-
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for key, text, slot, tip in (
-                ("addFile", "Add…", self.choose_files, "Copy files into the client's files "
-                 "(or drag them from your file manager onto this tab)"),
-                ("openFile", "Open", self.open_selected, "Open a copy with its program"),
-                ("renameFile", "Rename…", self.rename_selected, ""),
-                ("adminOnly", "Admin only", self.toggle_admin_only,
-                 "Only staff see it: not for the client (and left out of what the client is sent)"),
-                ("removeFile", "Remove…", self.remove_selected, "")):
-            button = QPushButton(text)
-            button.setObjectName(key)
-            if tip:
-                button.setToolTip(tip)
-            button.clicked.connect(lambda _checked=False, s=slot: s())
-            self.buttons[key] = button
-            bar.addWidget(button)
+        bar = self._button_bar((
+            ("addFile", "Add…", self.choose_files, "Copy files into the client's files "
+             "(or drag them from your file manager onto this tab)"),
+            ("openFile", "Open", self.open_selected, "Open a copy with its program"),
+            ("renameFile", "Rename…", self.rename_selected),
+            ("adminOnly", "Admin only", self.toggle_admin_only,
+             "Only staff see it: not for the client (and left out of what the client is sent)"),
+            ("removeFile", "Remove…", self.remove_selected)), "fileCount")
         self.buttons["adminOnly"].setCheckable(True)
-        bar.addStretch(1)
-        self.count = QLabel()
-        self.count.setObjectName("fileCount")
-        bar.addWidget(self.count)
 
         self.hint = QLabel(self.DROP_HINT)
         self.hint.setObjectName("dropHint")
@@ -204,47 +213,14 @@ class FilesTab(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.hint)
-        remove = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.view)
-        remove.setContext(Qt.ShortcutContext.WidgetShortcut)
-        remove.activated.connect(self.remove_selected)
-        self.view.selectionModel().selectionChanged.connect(self._enable)
-        self.model.modelReset.connect(self._enable)
-        self._enable()
+        self._delete_key(self.remove_selected)
+        self._follow_selection(self._enable)
 
     # --- showing
 
-    def load(self) -> None:
-        """Show the client's files as stored; the selected one stays selected."""
-        chosen = self.selected()
-        try:
-            self.model.load(self.window_.client_id)
-        except NotFound:  # the client went: its window closes
-            return
-        n = self.model.rowCount()
-        total = sum(self.model.row(r).size for r in range(n))
-        self.count.setText(f"{n} file{'' if n == 1 else 's'}"
-                           + (f", {files.human_size(total)}" if n else ""))
-        if chosen is not None:
-            self.select(chosen.id)
-
-    def records(self) -> list[FileRecord]:
-        """The files as last loaded, newest first (as the service lists them)."""
-        return [self.model.row(r) for r in range(self.model.rowCount())]
-
-    def selected(self) -> FileRecord | None:
-        rows = self.view.selectionModel().selectedRows()
-        if not rows:
-            return None
-        return self.model.row(self.proxy.mapToSource(rows[0]).row())
-
-    def select(self, file_id: int) -> bool:
-        row = self.model.row_of(file_id)
-        if row is None:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        self.view.selectRow(index.row())
-        self.view.scrollTo(index)
-        return True
+    def count_text(self, records: list[FileRecord]) -> str:
+        total = sum(record.size for record in records)
+        return super().count_text(records) + (f", {files.human_size(total)}" if records else "")
 
     def set_read_only(self, read_only: bool) -> None:
         """An archived client's files (C11): listed and opened, not changed."""
@@ -299,44 +275,22 @@ class FilesTab(QWidget):
         def done(result: tuple[list[int], list[str]]) -> None:
             added, refused = result
             if added:
-                self.load()
                 self.select(added[-1])
             if refused:
                 QMessageBox.warning(self, "billdesk", "Not added:\n" + "\n".join(refused))
 
-        self.window_.ops.run(work, changes=Changes(clients=True, client_id=client_id),
-                             on_done=done, on_error=lambda exc: show_error(self, exc))
+        self.write(work, None, on_done=done)
 
     def takes(self, mime: Any) -> list[str]:
         """The dragged local files this tab would add (none while read-only)."""
         return [] if self.read_only else dropped_paths(mime)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self.takes(event.mimeData()):
-            event.acceptProposedAction()
-            self.view.setStyleSheet("QTableView { border: 2px dashed palette(highlight); }")
-        else:
-            event.ignore()
+    def _files_tab(self) -> FilesTab:
+        return self
 
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if self.takes(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event) -> None:  # noqa: ANN001
-        self.view.setStyleSheet("")
-        super().dragLeaveEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self.view.setStyleSheet("")
-        paths = self.takes(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
-        self.add_paths(paths)
+    def _highlight(self, on: bool) -> None:
+        self.view.setStyleSheet("QTableView { border: 2px dashed palette(highlight); }"
+                                if on else "")
 
     # --- the selected file
 
@@ -359,9 +313,7 @@ class FilesTab(QWidget):
                              on_error=lambda exc: show_error(self, exc))
 
     def rename_selected(self) -> None:
-        if self.read_only:
-            return
-        record = self.selected()
+        record = self._editable()
         if record is None:
             return
         name, ok = QInputDialog.getText(self, "Rename file", "Name:", QLineEdit.EchoMode.Normal,
@@ -372,47 +324,32 @@ class FilesTab(QWidget):
         self._write(lambda: files.rename_file(file_id, name), file_id)
 
     def toggle_admin_only(self) -> None:
-        if self.read_only:
-            return
-        record = self.selected()
+        record = self._editable()
         if record is None:
             return
         file_id, flag = record.id, not record.admin_only
         self._write(lambda: files.set_admin_only(file_id, flag), file_id)
 
     def remove_selected(self) -> None:
-        if self.read_only:
-            return
-        record = self.selected()
+        record = self._editable()
         if record is None:
             return
-        answer = QMessageBox.question(
-            self, "Remove file", f"Remove “{record.name}” ({record.size_text}) from this "
-            "client's files? The stored copy is deleted too, unless another client has the "
-            "same file.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
+        if not confirmed(self, "Remove file", f"Remove “{record.name}” ({record.size_text}) "
+                         "from this client's files? The stored copy is deleted too, unless "
+                         "another client has the same file."):
             return
         file_id = record.id
         self._write(lambda: files.remove_file(file_id), None)
 
     def _write(self, fn: Callable[[], Any], keep: int | None) -> None:
-        client_id = self.window_.client_id
-
         def failed(exc: BaseException) -> None:
             show_error(self, exc)
             self.load()  # the flag button back as stored
 
-        def done(_result: Any) -> None:
-            self.load()
-            if keep is not None:
-                self.select(keep)
-
-        self.window_.ops.run(fn, changes=Changes(clients=True, client_id=client_id),
-                             on_done=done, on_error=failed)
+        self.write(fn, keep, on_failed=failed)
 
 
-class SummaryFiles(QGroupBox):
+class SummaryFiles(FileDrops, QGroupBox):
     """The Summary tab's Files panel (C4, F1), like WHMCS's: the newest few
     files with size and the admin-only mark, each name a link that opens it;
     Add file… (or files dropped on the panel); All files… to the Files tab
@@ -428,14 +365,7 @@ class SummaryFiles(QGroupBox):
         self.setAcceptDrops(True)
         self.setToolTip("Drop files here from your file manager to add them")
         self.records: list[FileRecord] = []
-        self.list = QLabel()
-        self.list.setObjectName("summaryFileList")
-        self.list.setTextFormat(Qt.TextFormat.RichText)
-        self.list.setWordWrap(True)
-        self.list.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        # a long name is cut, not widening the window
-        self.list.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.list.linkActivated.connect(self._open)
+        self.list = link_list("summaryFileList", self._open)
         self.add = QPushButton("Add file…")
         self.add.setObjectName("summaryAddFile")
         self.add.setToolTip("Copy files into the client's files (or drop them on this panel "
@@ -502,34 +432,7 @@ class SummaryFiles(QGroupBox):
         if record is not None:
             self.window_.files.open_file(record.id, record.name)
 
-    # --- files dropped on the panel: added as on the Files tab
+    # --- files dropped on the panel: added as on the Files tab (``FileDrops``)
 
     def _highlight(self, on: bool) -> None:
         self.list.setStyleSheet("QLabel { border: 2px dashed palette(highlight); }" if on else "")
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self.window_.files.takes(event.mimeData()):
-            event.acceptProposedAction()
-            self._highlight(True)
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if self.window_.files.takes(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event) -> None:  # noqa: ANN001
-        self._highlight(False)
-        super().dragLeaveEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self._highlight(False)
-        paths = self.window_.files.takes(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
-        self.window_.files.add_paths(paths)

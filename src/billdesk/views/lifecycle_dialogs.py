@@ -7,6 +7,7 @@ database worker."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPushButton,
     QRadioButton,
     QScrollArea,
     QStyle,
@@ -53,6 +55,32 @@ def _bullets(lines: list[str]) -> str:
         head, lines = f"<p>{html.escape(lines[0])}</p>", lines[1:]
     return head + "<ul style='margin-left: -20px'>" + "".join(
         f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+
+
+def _label(name: str, text: str = "", *, warning: bool = False) -> QLabel:
+    """A wrapping label named ``name``; with ``warning`` in the warning colour."""
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    if warning:
+        label.setStyleSheet(WARNING_STYLE)
+    return label
+
+
+def _action_buttons(dialog: QDialog, action_text: str, name: str, on_accept: Callable[[], Any],
+                    *, cautious: bool = True) -> tuple[QDialogButtonBox, QPushButton]:
+    """The dialog's action button (named ``name``) and Cancel. ``cautious``:
+    Cancel is the default, so Enter does not destroy anything."""
+    buttons = QDialogButtonBox()
+    ok = buttons.addButton(action_text, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setObjectName(name)
+    cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+    if cautious:
+        ok.setAutoDefault(False)  # Enter does not destroy anything, even from here
+        cancel.setDefault(True)
+    buttons.accepted.connect(on_accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok
 
 
 def backup_note() -> str:
@@ -83,18 +111,14 @@ class ConfirmDialog(QDialog):
         icon.setPixmap(self.style().standardIcon(
             QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.question = QLabel(f"<b>{html.escape(question)}</b>")
-        self.question.setObjectName("question")
-        self.question.setWordWrap(True)
+        self.question = _label("question", f"<b>{html.escape(question)}</b>")
         self.what = QLabel()
         self.what.setObjectName("impact")
         self.what.setTextFormat(Qt.TextFormat.RichText)
         self.what.setWordWrap(True)
         self.what.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.option: QCheckBox | None = None
-        self.backup = QLabel(backup_note())
-        self.backup.setObjectName("backupNote")
-        self.backup.setWordWrap(True)
+        self.backup = _label("backupNote", backup_note())
         text = QVBoxLayout()
         text.addWidget(self.question)
         text.addWidget(QLabel("This will:"))
@@ -105,25 +129,14 @@ class ConfirmDialog(QDialog):
             self.option.toggled.connect(self._show_impact)
             text.addWidget(self.option)
         if warning:
-            note = QLabel(warning)
-            note.setObjectName("warning")
-            note.setWordWrap(True)
-            note.setStyleSheet(WARNING_STYLE)
-            text.addWidget(note)
+            text.addWidget(_label("warning", warning, warning=True))
         text.addSpacing(6)
         text.addWidget(self.backup)
         top = QHBoxLayout()
         top.addWidget(icon)
         top.addSpacing(10)
         top.addLayout(text, 1)
-        buttons = QDialogButtonBox()
-        self.ok = buttons.addButton(action_text, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setObjectName("confirm")
-        self.ok.setAutoDefault(False)  # Enter does not destroy anything, even from here
-        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setDefault(True)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, self.ok = _action_buttons(self, action_text, "confirm", self.accept)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(buttons)
@@ -248,20 +261,13 @@ class CurrencyDialog(QDialog):
         self.how.addButton(self.convert)
         self.how.addButton(self.code_only)
         self.convert.setChecked(True)
-        self.refused = QLabel()
-        self.refused.setObjectName("refused")
-        self.refused.setWordWrap(True)
-        self.refused.setStyleSheet(WARNING_STYLE)
+        self.refused = _label("refused", warning=True)
         note = QLabel("Paid and cancelled invoices keep their currency: they are history. "
                       "The change is in the client's log.")
         note.setWordWrap(True)
 
-        buttons = QDialogButtonBox()
-        self.ok = buttons.addButton("Change currency", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setObjectName("changeCurrency")
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, self.ok = _action_buttons(self, "Change currency", "changeCurrency", self.save,
+                                           cautious=False)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -454,27 +460,13 @@ class MergeDialog(QDialog):
                 self.values[(key, column)] = value
         self.grid.setColumnStretch(1, 1)
         self.grid.setColumnStretch(2, 1)
-        self.moves = QLabel()
-        self.moves.setObjectName("moves")
-        self.moves.setWordWrap(True)
-        self.conflict = QLabel()
-        self.conflict.setObjectName("conflict")
-        self.conflict.setWordWrap(True)
-        self.conflict.setStyleSheet(WARNING_STYLE)
+        self.moves = _label("moves")
+        self.conflict = _label("conflict", warning=True)
         self.conflict.hide()
-        note = QLabel(backup_note())
-        note.setObjectName("backupNote")
-        note.setWordWrap(True)
+        note = _label("backupNote", backup_note())
 
-        buttons = QDialogButtonBox()
-        self.ok = buttons.addButton("Merge", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setObjectName("merge")
-        self.ok.setAutoDefault(False)
+        buttons, self.ok = _action_buttons(self, "Merge", "merge", self.save)
         self.ok.setEnabled(False)
-        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setDefault(True)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
         layout.addWidget(intro)

@@ -10,11 +10,10 @@ notes also show across the top of the Summary tab, ``StickyNotes``.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QKeySequence, QMouseEvent, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,24 +24,18 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
-    QSplitter,
-    QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
-from billdesk.errors import NotFound
 from billdesk.services import notes
 from billdesk.services.notes import NoteRecord
 from billdesk.views.errors import show_error
 from billdesk.views.models import IdRole, SortRole
 from billdesk.views.models.simple_tables import Index, _ListModel
-from billdesk.views.ops import Changes
-from billdesk.views.tables import setup_table
+from billdesk.views.record_tab import RecordTab, confirmed, kept_splitter
 
 PIN = "★"
 
@@ -60,9 +53,6 @@ class NoteTableModel(_ListModel):
 
     def load(self, client_id: int) -> None:
         self.set_rows(notes.list_notes(client_id))
-
-    def row_of(self, note_id: int) -> int | None:
-        return next((n for n, r in enumerate(self._rows) if r.id == note_id), None)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -124,58 +114,33 @@ class NoteDialog(QDialog):
             show_error(self, exc)
 
         self.tab.write(lambda: notes.update_note(note_id, text=text, sticky=sticky), note_id,
-                       on_done=self.accept, on_failed=failed)
+                       on_done=lambda _result: self.accept(), on_failed=failed)
 
 
-class NotesTab(QWidget):
+class NotesTab(RecordTab):
     """Dated notes of the window's client, with the box for a new one."""
 
+    NOUN = "note"
+
     def __init__(self, window) -> None:  # noqa: ANN001 (ClientWindow)
-        super().__init__(window)
+        super().__init__(window, window)
         self.window_ = window
         self.setObjectName("notesTab")
         self.dialog: NoteDialog | None = None  # the last edit dialog opened
-        self.read_only = False  # an archived client (C11): notes are read, not written
-        self.model = NoteTableModel(self)
-        self.view = QTableView()
-        self.view.setObjectName("notesTable")
-        self.view.setModel(self.model)
-        setup_table(self.view, NoteColumn.NOTE)
-        self.view.setColumnWidth(NoteColumn.DATE, 130)
-        self.view.setColumnWidth(NoteColumn.STICKY, 90)
+        self._table(NoteTableModel(self), "notesTable", NoteColumn.NOTE,
+                    ((NoteColumn.DATE, 130), (NoteColumn.STICKY, 90)))
         self.view.doubleClicked.connect(lambda _index: self.edit_selected())
-
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for key, text, slot in (("editNote", "Edit…", self.edit_selected),
+        bar = self._button_bar((("editNote", "Edit…", self.edit_selected),
                                 ("stickNote", "Make sticky", self.toggle_sticky),
-                                ("deleteNote", "Delete…", self.delete_selected)):
-            button = QPushButton(text)
-            button.setObjectName(key)
-            button.clicked.connect(lambda _checked=False, s=slot: s())
-            self.buttons[key] = button
-            bar.addWidget(button)
-        bar.addStretch(1)
-        self.count = QLabel()
-        self.count.setObjectName("noteCount")
-        bar.addWidget(self.count)
+                                ("deleteNote", "Delete…", self.delete_selected)), "noteCount")
 
         self.reader = QPlainTextEdit()
         self.reader.setObjectName("noteText")
         self.reader.setReadOnly(True)
         self.reader.setPlaceholderText("Select a note to read all of it.")
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.setObjectName("notesSplitter")
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.view)
-        self.splitter.addWidget(self.reader)
-        self.splitter.setSizes([300, 120])
-        state = QSettings().value("client/notesSplitter")
-        if state is not None:
-            self.splitter.restoreState(state)
-        self.splitter.splitterMoved.connect(lambda _pos, _index: QSettings().setValue(
-            "client/notesSplitter", self.splitter.saveState()))
+        self.splitter = kept_splitter("notesSplitter", "client/notesSplitter", self.view,
+                                      self.reader, [300, 120])
 
         # a new note
         self.new_text = QPlainTextEdit()
@@ -208,44 +173,14 @@ class NotesTab(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(new_box)
-        remove = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.view)
-        remove.setContext(Qt.ShortcutContext.WidgetShortcut)
-        remove.activated.connect(self.delete_selected)
-        self.view.selectionModel().selectionChanged.connect(self._selection)
-        self.model.modelReset.connect(self._selection)
-        self._selection()
+        self._delete_key(self.delete_selected)
+        self._follow_selection(self._selection)
 
     # --- showing
 
-    def load(self) -> None:
-        """Show the client's notes as stored; the selected one stays selected."""
-        chosen = self.selected()
-        try:
-            self.model.load(self.window_.client_id)
-        except NotFound:  # the client went: its window closes
-            return
-        n = self.model.rowCount()
-        sticky = sum(1 for r in range(n) if self.model.row(r).sticky)
-        self.count.setText(f"{n} note{'' if n == 1 else 's'}"
-                           + (f", {sticky} sticky" if sticky else ""))
-        if chosen is not None:
-            self.select(chosen.id)
-
-    def records(self) -> list[NoteRecord]:
-        """The notes as last loaded: sticky first, then the newest."""
-        return [self.model.row(r) for r in range(self.model.rowCount())]
-
-    def selected(self) -> NoteRecord | None:
-        rows = self.view.selectionModel().selectedRows()
-        return self.model.row(rows[0].row()) if rows else None
-
-    def select(self, note_id: int) -> bool:
-        row = self.model.row_of(note_id)
-        if row is None:
-            return False
-        self.view.selectRow(row)
-        self.view.scrollTo(self.model.index(row, 0))
-        return True
+    def count_text(self, records: list[NoteRecord]) -> str:
+        sticky = sum(1 for note in records if note.sticky)
+        return super().count_text(records) + (f", {sticky} sticky" if sticky else "")
 
     def set_read_only(self, read_only: bool) -> None:
         """An archived client's notes (C11): read, not written."""
@@ -270,22 +205,6 @@ class NotesTab(QWidget):
 
     # --- writing
 
-    def write(self, fn: Callable[[], Any], keep: int | None, *,
-              on_done: Callable[[], None] | None = None,
-              on_failed: Callable[[BaseException], None] | None = None) -> None:
-        client_id = self.window_.client_id
-
-        def done(result: Any) -> None:
-            self.load()
-            target = keep if keep is not None else result if isinstance(result, int) else None
-            if target is not None:
-                self.select(target)
-            if on_done is not None:
-                on_done()
-
-        self.window_.ops.run(fn, changes=Changes(clients=True, client_id=client_id), on_done=done,
-                             on_error=on_failed or (lambda exc: show_error(self, exc)))
-
     def add_note(self) -> None:
         if self.read_only:
             return
@@ -296,7 +215,7 @@ class NotesTab(QWidget):
         client_id = self.window_.client_id
         self.add.setEnabled(False)
 
-        def added() -> None:
+        def added(_note_id: int) -> None:
             self.new_text.clear()
             self.new_sticky.setChecked(False)
 
@@ -308,9 +227,7 @@ class NotesTab(QWidget):
                    on_failed=failed)
 
     def edit_selected(self) -> None:
-        if self.read_only:
-            return
-        note = self.selected()
+        note = self._editable()
         if note is None:
             return
         self.dialog = NoteDialog(self, note)
@@ -318,26 +235,18 @@ class NotesTab(QWidget):
         self.dialog.open()
 
     def toggle_sticky(self) -> None:
-        if self.read_only:
-            return
-        note = self.selected()
+        note = self._editable()
         if note is None:
             return
         note_id, sticky = note.id, not note.sticky
         self.write(lambda: notes.update_note(note_id, sticky=sticky), note_id)
 
     def delete_selected(self) -> None:
-        if self.read_only:
-            return
-        note = self.selected()
+        note = self._editable()
         if note is None:
             return
-        answer = QMessageBox.question(
-            self, "Delete note", f"Delete the note of {note.created_at:%Y-%m-%d %H:%M}, "
-            f"“{notes.gist(note.text)}”?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
+        if not confirmed(self, "Delete note", f"Delete the note of {note.created_at:%Y-%m-%d %H:%M}"
+                         f", “{notes.gist(note.text)}”?"):
             return
         note_id = note.id
         self.write(lambda: notes.delete_note(note_id), None)

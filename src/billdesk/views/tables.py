@@ -4,8 +4,12 @@ per row at a compact height, and the free width given to one text column
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Iterable
+
+from PySide6.QtCore import QAbstractItemModel, QObject, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyledItemDelegate, QTableView
+
+from billdesk.views.models import SortRole
 
 
 def setup_table(view: QTableView, stretch: int | None = None, *, editable: bool = False,
@@ -25,6 +29,32 @@ def setup_table(view: QTableView, stretch: int | None = None, *, editable: bool 
     header.setStretchLastSection(stretch is None)
     if stretch is not None:
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return view
+
+
+def record_view(model: QAbstractItemModel, name: str, stretch: int | None,
+                widths: Iterable[tuple[int, int]] = (), *,
+                sort_by: tuple[int, Qt.SortOrder] | None = None,
+                parent: QObject | None = None) -> QTableView:
+    """A list's table view named ``name`` over ``model``, set up as above
+    with the given column widths. With ``sort_by`` (column, order) it shows
+    the model through a ``QSortFilterProxyModel`` on ``SortRole`` (owned by
+    ``parent``; ``view.model()``), sorted that way and sortable by a click
+    on a header."""
+    view = QTableView()
+    view.setObjectName(name)
+    if sort_by is not None:
+        proxy = QSortFilterProxyModel(parent)
+        proxy.setSourceModel(model)
+        proxy.setSortRole(SortRole)
+        model = proxy
+    view.setModel(model)
+    setup_table(view, stretch)
+    if sort_by is not None:
+        view.setSortingEnabled(True)
+        view.sortByColumn(*sort_by)
+    for column, width in widths:
+        view.setColumnWidth(column, width)
     return view
 
 
