@@ -541,8 +541,12 @@ def test_convert_to_euro_to_the_cent(rated) -> None:  # noqa: ANN001
     assert shown[("invoice", ids["unpaid"])] == ("139.99", "160.99")
     assert shown[("credit", None)] == ("10.00", "11.50")
 
-    lifecycle.change_currency(c, "EUR", convert=True)
+    backup = lifecycle.change_currency(c, "EUR", convert=True)
 
+    con = open_backup(backup)  # converting rewrites amounts: a backup holds them as they were
+    assert "before-currency" in backup.name
+    assert con.execute("SELECT currency FROM client WHERE id = ?", (c,)).fetchone() == ("GBP",)
+    con.close()
     assert figures(ids) == {
         # 100.00 × 1.15 = 115.00; 19.99 × 1.15 = 22.9885 → 22.99; VAT 20 % of 115.00
         "unpaid": ("EUR", ["115.00", "22.99"], "137.99", "23.00", "160.99"),
@@ -581,7 +585,7 @@ def test_convert_to_yen_rounds_to_whole_yen(rated) -> None:  # noqa: ANN001
 def test_code_only_keeps_the_figures(rated) -> None:  # noqa: ANN001
     ids = priced_client()
     before = figures(ids)
-    lifecycle.change_currency(ids["client"], "EUR", convert=False)
+    assert lifecycle.change_currency(ids["client"], "EUR", convert=False) is None  # no backup
     after = figures(ids)
     assert after["unpaid"] == ("EUR",) + before["unpaid"][1:]
     assert after["paid"] == ("GBP", "40.00")

@@ -399,15 +399,23 @@ def currency_preview(client_id: int, code: str) -> CurrencyPreview:
     return CurrencyPreview(client_id, old, new, rate, items, blocked, code_only)
 
 
-def change_currency(client_id: int, code: str, *, convert: bool, actor: str | None = None) -> None:
+def change_currency(client_id: int, code: str, *, convert: bool,
+                    actor: str | None = None) -> Path | None:
     """Change the client's currency (C7). ``convert``: open amounts —
     open invoices (Draft, Unpaid, Collections: lines, then totals),
     every service's, addon's and domain's amounts, recurring invoice lines,
     billable items, open quotes and the credit balance (one ledger
     adjustment) — are multiplied by new rate / old rate and rounded half-up
     to the new currency. Otherwise only the code changes (the amounts keep
-    their figures). Paid and cancelled invoices keep their currency."""
+    their figures). Paid and cancelled invoices keep their currency.
+    Converting rewrites amounts, so a backup is taken first: its path is
+    returned (None for a code-only change)."""
     clients.check_writable(client_id)
+    if convert:
+        preview = currency_preview(client_id, code)  # a refusal comes before the backup
+        if preview.blocked:
+            raise Conflict("currency", "; ".join(preview.blocked))
+    path = _backup("currency") if convert else None
     actor = actor or changelog.current_actor()
     stamp = now()
     with database.atomic():  # the checks and the change under one write lock
@@ -437,6 +445,7 @@ def change_currency(client_id: int, code: str, *, convert: bool, actor: str | No
                if convert else "code only: amounts keep their figures")
         changelog.record(client_id, f"Currency changed, {how}", field="Currency", old=old, new=new,
                          actor=actor)
+    return path
 
 
 def _convert_amounts(client_id: int, old: str, new: str, rate: Decimal, open_ids: list[int],
