@@ -263,7 +263,8 @@ class CurrencyDialog(QDialog):
         self.convert.setChecked(True)
         self.refused = _label("refused", warning=True)
         note = QLabel("Paid and cancelled invoices keep their currency: they are history. "
-                      "The change is in the client's log.")
+                      "The change is in the client's log. Converting takes a backup of the "
+                      "whole book first.")
         note.setWordWrap(True)
 
         buttons, self.ok = _action_buttons(self, "Change currency", "changeCurrency", self.save,
