@@ -9,13 +9,22 @@ billdesk's ``automation.run`` for one day — every step, with the emails it
 queues (rendered from the templates) — beside a hand-written raw
 ``sqlite3`` baseline doing the same steps with one transaction per client.
 Target: under 3 s and within 2x of the baseline. The backup taken before
-the run (part of the run's time) is also timed on its own."""
+the run (part of the run's time) is also timed on its own.
+
+Each side runs in its own fresh Python process on its own fresh copy of
+the book, as a user's cron run (``billdesk automation run``) does: raw and
+ours alternately, ``BENCH_AUTOMATION_RUNS`` times (3), best of each (this
+shared machine's speed varies from minute to minute)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -204,21 +213,23 @@ def raw_baseline(path: Path) -> dict[str, int]:
     return counts
 
 
-def run(path: Path, report: Callable[[str, float, float | None, float | None], None]) -> None:
+def _raw_side(book: Path) -> dict:
+    started = time.perf_counter()
+    counts = raw_baseline(book)
+    return {"took": time.perf_counter() - started, "counts": counts}
+
+
+def _our_side(book: Path) -> dict:
+    """The backup, then billdesk's run for the day, as ``billdesk
+    automation run`` does it (the book opened first, its lazy imports and
+    the run's own backup inside the time)."""
     from billdesk.models import close_database, init_db
     from billdesk.services import automation, backup
 
-    raw_book = _copy(path)
+    init_db(book)
     started = time.perf_counter()
-    raw = raw_baseline(raw_book)
-    raw_time = time.perf_counter() - started
-
-    ours = _copy(path)
-    init_db(ours)
-    started = time.perf_counter()
-    kept = backup.backup(reason="bench", folder=ours.parent / "backups")
+    kept = backup.backup(reason="bench", folder=book.parent / "backups")
     backup_time = time.perf_counter() - started
-    size = kept.stat().st_size
     marks: list[tuple[str, float]] = []  # when each step ended (the run's progress)
 
     def progress(_done: int, _total: int, text: str) -> None:
@@ -229,27 +240,74 @@ def run(path: Path, report: Callable[[str, float, float | None, float | None], N
                             progress=progress)
     took = time.perf_counter() - started
     close_database()
-    steps = result.steps
-    print(f"daily run: {CLIENTS:,} clients, {SERVICES:,} services → "
-          + ", ".join(f"{k} {v:,}" for k, v in steps.items() if v)
-          + f"; errors {len(result.errors)}", flush=True)
     # per step as the run reports them: the first includes the backup, the
     # last ("Delivering email") writing the emails' text
     split, last = [], started
     for title, moment in marks:
-        split.append(f"{title} {(moment - last) * 1000:.0f} ms")
+        split.append((title, moment - last))
         last = moment
-    print("  split: " + ", ".join(split), flush=True)
-    print("raw sqlite3 baseline: " + ", ".join(f"{k} {v:,}" for k, v in raw.items()), flush=True)
+    return {"took": took, "backup": backup_time, "backup_size": kept.stat().st_size,
+            "steps": result.steps, "errors": result.errors, "split": split}
+
+
+_SIDES = {"raw": _raw_side, "ours": _our_side}
+
+
+def _fresh(side: str, path: Path) -> dict:
+    """One side in a fresh Python process on a fresh copy of the book, as
+    a user's cron run is (the other side's heap, page cache and GC history
+    left behind)."""
+    book = _copy(path)
+    try:
+        env = dict(os.environ, BILLDESK_HOME=str(book.parent / "home"))  # (its backups too)
+        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), side, str(book)],
+                             check=True, stdout=subprocess.PIPE, text=True, env=env).stdout
+    finally:
+        shutil.rmtree(book.parent, ignore_errors=True)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run(path: Path, report: Callable[[str, float, float | None, float | None], None]) -> None:
+    """Raw and ours alternately, each in its own fresh process on its own
+    copy of the book, ``BENCH_AUTOMATION_RUNS`` times (3); best of each."""
+    rounds = max(1, int(os.environ.get("BENCH_AUTOMATION_RUNS", "3")))
+    raws: list[dict] = []
+    ours: list[dict] = []
+    for _ in range(rounds):
+        raws.append(_fresh("raw", path))
+        ours.append(_fresh("ours", path))
+    raw, best = min(raws, key=lambda r: r["took"]), min(ours, key=lambda r: r["took"])
+    steps = best["steps"]
+    print(f"daily run: {CLIENTS:,} clients, {SERVICES:,} services → "
+          + ", ".join(f"{k} {v:,}" for k, v in steps.items() if v)
+          + f"; errors {len(best['errors'])}", flush=True)
+    print("  split (best run): " + ", ".join(f"{title} {seconds * 1000:.0f} ms"
+                                             for title, seconds in best["split"]), flush=True)
+    print("raw sqlite3 baseline: " + ", ".join(f"{k} {v:,}" for k, v in raw["counts"].items()),
+          flush=True)
+    print(f"  {rounds} fresh processes each, alternating: ours "
+          + ", ".join(f"{r['took']:.3f}" for r in ours) + " s; raw "
+          + ", ".join(f"{r['took']:.3f}" for r in raws) + " s", flush=True)
     # billdesk bills a renewal again when credit paid its invoice and the next
     # due date still falls within the lead days; the baseline does not.
-    if result.errors or steps["invoices_created"] < max(10_000, raw["invoices"]):
-        raise SystemExit(f"daily run: made {steps['invoices_created']} invoices (raw "
-                         f"{raw['invoices']}), errors {result.errors[:3]}")
+    for mine in ours:  # (every run the same rows: the same counts)
+        if mine["errors"] or mine["steps"] != steps or steps["invoices_created"] < max(
+                10_000, raw["counts"]["invoices"]):
+            raise SystemExit(f"daily run: made {mine['steps']['invoices_created']} invoices (raw "
+                             f"{raw['counts']['invoices']}; best run {steps['invoices_created']}), "
+                             f"errors {mine['errors'][:3]}")
+    if any(theirs["counts"] != raw["counts"] for theirs in raws):
+        raise SystemExit("raw sqlite3 baseline: the runs' counts differ: "
+                         + "; ".join(str(theirs["counts"]) for theirs in raws))
+    raw_time = raw["took"]
     report(f"daily automation run: {CLIENTS:,} clients, {SERVICES:,} services, "
            f"{steps['invoices_created']:,} invoices, {steps['emails_queued']:,} emails "
-           f"(target: 3 s and 2x raw)", took, min(3.0, 2 * raw_time), raw_time)
-    report(f"backup before the run ({size / 1e6:.0f} MB, SQLite online backup)", backup_time,
-           None, None)
-    for folder in (raw_book.parent, ours.parent):
-        shutil.rmtree(folder, ignore_errors=True)
+           f"(target: 3 s and 2x raw; best of {rounds} fresh processes)", best["took"],
+           min(3.0, 2 * raw_time), raw_time)
+    backup = min(ours, key=lambda r: r["backup"])
+    report(f"backup before the run ({backup['backup_size'] / 1e6:.0f} MB, SQLite online backup, "
+           f"best of {rounds})", backup["backup"], None, None)
+
+
+if __name__ == "__main__":  # one side, in its own process: python automation.py ours|raw BOOK
+    print(json.dumps(_SIDES[sys.argv[1]](Path(sys.argv[2]))), flush=True)

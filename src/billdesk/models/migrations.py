@@ -595,6 +595,15 @@ CREATE TABLE client_note (
 CREATE INDEX client_note_client ON client_note (client_id, sticky, created_at);
 """
 
+# A1 steps 6-7: the items billed by the overdue invoices (automation.py's
+# _OVERDUE_CTE) read from this index alone, not line by line from the table.
+# Only lines that link an item are in it (not late fees or hand-written
+# lines), so most line inserts have nothing more to maintain. Index only.
+_M8_LINE_LINKS = """
+CREATE INDEX invoice_line_links ON invoice_line (invoice_id, link_id, type)
+    WHERE link_id IS NOT NULL;
+"""
+
 # Kept apart so that bulk loads (the demo) can drop them, load, and rebuild.
 SEARCH_TRIGGERS = """
 CREATE TRIGGER client_search_ai AFTER INSERT ON client BEGIN
@@ -656,6 +665,8 @@ MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
      _run_script(_M6_EMAIL_AUTOMATION)),
     ("client lifecycle: archived flag, client files, dated notes",
      _run_script(_M7_CLIENT_LIFECYCLE)),
+    ("invoice lines: an index of the items they bill, for the daily run's overdue items",
+     _run_script(_M8_LINE_LINKS)),
 ]
 
 

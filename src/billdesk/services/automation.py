@@ -657,19 +657,34 @@ def _add_late_fees(invoice_ids: list[int], day: dt.date,
 
 # Lines that bill a service or addon (an order's setup fee and promo too;
 # "Item" lines link billable items, not services). The overdue items are
-# found from the overdue invoices (index invoice_due), not item by item.
+# found from the overdue invoices (index invoice_due), not item by item,
+# and their lines' items and types from the covering index
+# invoice_line_links (migration 8), not from the table.
 _BILLS = "l.type IN ('Hosting', 'Addon', 'Domain', 'Setup', 'Promo')"
 _OVERDUE_CTE = f"""WITH overdue (sid, due) AS (
     SELECT l.link_id, min(i.due_date) FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id
      WHERE i.status = 'Unpaid' AND i.due_date < ? AND l.link_id IS NOT NULL AND {_BILLS}
      GROUP BY l.link_id)
 """
-_OVERDUE_ITEMS_SQL = _OVERDUE_CTE + """SELECT s.client_id, s.id, s.name, s.status
+_OVERDUE_ITEMS = """SELECT s.client_id, s.id, s.name, s.status
   FROM overdue o JOIN service s ON s.id = o.sid JOIN client c ON c.id = s.client_id
  WHERE s.kind IN ('service', 'addon') AND s.status IN ({statuses}) AND s.override_suspend = 0
    AND coalesce(c.{switch}, ?) = 1
-   AND julianday(?) - julianday(o.due) >= max(coalesce(c.{days}, ?), 1)
- ORDER BY s.client_id, s.id"""
+   AND julianday(?) - julianday(o.due) >= max(coalesce(c.{days}, ?), 1)"""
+_OVERDUE_ITEMS_SQL = _OVERDUE_CTE + _OVERDUE_ITEMS + "\n ORDER BY s.client_id, s.id"
+# Step 6 in one query (the overdue items read once): 0, the Active items to
+# suspend; 1, the items the run suspended that no overdue invoice bills any
+# more (to set Active again). The two sets never meet (Active / Suspended,
+# and what is suspended now is overdue), so reading the second before the
+# first is written reads the same rows. The services are walked in id
+# order, as stored, then sorted: through service_client it is twice as slow.
+_SUSPEND_SQL = (_OVERDUE_CTE + "SELECT 0, * FROM (" + _OVERDUE_ITEMS.format(
+    statuses="'Active'", switch="auto_suspend", days="suspend_days") + """)
+UNION ALL
+SELECT 1, s.client_id, s.id, s.name, s.status FROM service s NOT INDEXED
+ WHERE s.kind IN ('service', 'addon') AND s.status = 'Suspended' AND s.suspend_reason = ?
+   AND s.id NOT IN (SELECT sid FROM overdue)
+ ORDER BY 1, 2, 3""")
 
 
 def _set_items(ctx: _Day, step: str, rows: Sequence[tuple], new: str, reason: str,
@@ -712,18 +727,16 @@ def _set_items(ctx: _Day, step: str, rows: Sequence[tuple], new: str, reason: st
 def _step_suspend(ctx: _Day) -> None:
     s = ctx.settings
     day = ctx.day.isoformat()
-    rows = database.execute_sql(
-        _OVERDUE_ITEMS_SQL.format(statuses="'Active'", switch="auto_suspend", days="suspend_days"),
-        (day, int(s.suspend), day, s.suspend_days)).fetchall()
-    _set_items(ctx, "suspended", rows, "Suspended", SUSPEND_REASON, "Suspended by the daily run")
+    rows: tuple[list[tuple], list[tuple]] = ([], [])
+    for which, *row in database.execute_sql(
+            _SUSPEND_SQL, (day, int(s.suspend), day, s.suspend_days, SUSPEND_REASON)):
+        rows[which].append(tuple(row))
+    _set_items(ctx, "suspended", rows[0], "Suspended", SUSPEND_REASON,
+               "Suspended by the daily run")
     # WHMCS unsuspends on payment: no overdue Unpaid invoice bills it any more.
-    rows = database.execute_sql(
-        _OVERDUE_CTE + "SELECT s.client_id, s.id, s.name, s.status FROM service s "
-        "WHERE s.kind IN ('service', 'addon') AND s.status = 'Suspended' AND s.suspend_reason = ? "
-        "AND s.id NOT IN (SELECT sid FROM overdue) ORDER BY s.client_id, s.id",
-        (day, SUSPEND_REASON)).fetchall()
-    ctx.unsuspended += _set_items(ctx, "unsuspended", rows, "Active", "Nothing overdue any more",
-                                  "Unsuspended by the daily run", count=False)
+    ctx.unsuspended += _set_items(ctx, "unsuspended", rows[1], "Active",
+                                  "Nothing overdue any more", "Unsuspended by the daily run",
+                                  count=False)
 
 
 def _step_terminate(ctx: _Day) -> None:
