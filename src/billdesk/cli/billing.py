@@ -133,19 +133,6 @@ def _invoice_id(value: str) -> int:
     return parse.record_id(value, "invoice")
 
 
-def _output_path(value: str) -> Path:
-    """An absolute path whose folder exists; checked before anything is done."""
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput("output", "is required")
-    path = Path(text).expanduser().resolve()
-    if path.is_dir():
-        raise InvalidInput("output", f"{str(path)!r} is a folder; name a file")
-    if not path.parent.is_dir():
-        raise InvalidInput("output", f"the folder {str(path.parent)!r} does not exist")
-    return path
-
-
 def _written(path: Path, data: Any) -> int:
     if isinstance(data, (bytes, bytearray)):
         return len(data)
@@ -338,7 +325,7 @@ def invoice_pdf(args: argparse.Namespace, out: Any) -> None:
     from billdesk.services import invoicing
 
     invoice_id = _invoice_id(args.id)
-    path = _output_path(args.output)
+    path = parse.output_path(args.output)
     inv = invoicing.get_invoice(invoice_id)
     from billdesk.services import documents
 
@@ -442,7 +429,7 @@ def statement(args: argparse.Namespace, out: Any) -> None:
     from billdesk.services import statements
 
     client_id = _client_id(args.client_id)
-    path = _output_path(args.output) if args.output is not None else None
+    path = parse.output_path(args.output) if args.output is not None else None
     if args.start is None and args.end is None:
         found = statements.all_time(client_id)
     else:

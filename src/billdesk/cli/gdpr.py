@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from billdesk.cli import parse
-from billdesk.errors import InvalidInput, NotFound
+from billdesk.errors import NotFound
 
 
 def register_client(sub: Any) -> None:
@@ -19,26 +18,13 @@ def register_client(sub: Any) -> None:
     gdpr.set_defaults(handler=client_gdpr)
 
 
-def _output(value: str) -> Path:
-    """An absolute file path in a folder that exists, checked before any work."""
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput("output", "is required")
-    path = Path(text).expanduser().resolve()
-    if path.is_dir():
-        raise InvalidInput("output", f"{str(path)!r} is a folder; name a file")
-    if not path.parent.is_dir():
-        raise InvalidInput("output", f"the folder {str(path.parent)!r} does not exist")
-    return path
-
-
 def client_gdpr(args: argparse.Namespace, out: Any) -> None:
     from billdesk.services import clients, gdpr
 
     client_id = parse.record_id(args.id)
     if not clients.exists(client_id):
         raise NotFound("id", f"no client with id {client_id}")
-    info = gdpr.export(client_id, _output(args.output))  # unwritable: error: output: …
+    info = gdpr.export(client_id, parse.output_path(args.output))  # unwritable: error: output: …
     sections = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in info.sections.items()
                          if n)
     out.emit(info.as_json(client_id),

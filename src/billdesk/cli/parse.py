@@ -5,6 +5,7 @@ strings and these helpers do the rest."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from billdesk.errors import InvalidInput
 from billdesk.models import CLIENT_STATUSES
@@ -76,3 +77,17 @@ def confirmed(yes: bool, question: str, *, details: str = "", prompt: str = "",
     answer = input(f"{prompt or question} [y/N] ").strip().lower()
     if answer not in ("y", "yes"):
         raise InvalidInput("confirmation", f"not confirmed; {refused}")
+
+
+def output_path(value: str) -> Path:
+    """``-o FILE``: an absolute path whose folder exists, checked before
+    anything is done (refused as ``output``)."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput("output", "is required")
+    path = Path(text).expanduser().resolve()
+    if path.is_dir():
+        raise InvalidInput("output", f"{str(path)!r} is a folder; name a file")
+    if not path.parent.is_dir():
+        raise InvalidInput("output", f"the folder {str(path.parent)!r} does not exist")
+    return path

@@ -9,7 +9,6 @@ is refused (exit 1)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from billdesk.cli import parse
@@ -168,11 +167,11 @@ def quote_accept(args: argparse.Namespace, out: Any) -> None:
 
 
 def quote_pdf(args: argparse.Namespace, out: Any) -> None:
-    from billdesk.cli.billing import _output_path, _written
+    from billdesk.cli.billing import _written
     from billdesk.services import quotes
 
     quote_id = _quote_id(args.id)
-    path = _output_path(args.output if args.output is not None else f"quote-{quote_id}.pdf")
+    path = parse.output_path(args.output if args.output is not None else f"quote-{quote_id}.pdf")
     quotes.get_quote(quote_id)
     from billdesk.services import quote_documents
 
