@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from billdesk.cli import parse
@@ -168,10 +169,11 @@ def client_list(args: argparse.Namespace, out: Any) -> None:
     out.emit({"clients": [r.as_json() for r in rows], "total": total}, text)
 
 
-def client_show(args: argparse.Namespace, out: Any) -> None:
+def show_document(client_id: int) -> tuple[dict[str, Any], Callable[[], str]]:
+    """The client as ``client show`` prints it (D5): the JSON document and
+    its text; other commands that change a client print the same."""
     from billdesk.services import clients, contacts, credit, invoicing, payments
 
-    client_id = parse.record_id(args.id)
     record = clients.get_client(client_id)
     people = contacts.list_contacts(client_id)
     credit_balance = credit.balance(client_id)
@@ -204,7 +206,11 @@ def client_show(args: argparse.Namespace, out: Any) -> None:
                      f"net {income.net}")
         return "\n".join(lines)
 
-    out.emit(document, text)
+    return document, text
+
+
+def client_show(args: argparse.Namespace, out: Any) -> None:
+    out.emit(*show_document(parse.record_id(args.id)))
 
 
 def client_edit(args: argparse.Namespace, out: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from billdesk.cli import clients as clients_cli
 from billdesk.cli import parse
 from billdesk.errors import InvalidInput
 
@@ -54,17 +55,12 @@ def register_client(sub: Any) -> None:
     anonymize.set_defaults(handler=client_anonymize)
 
 
-def _show_document(client_id: int) -> dict[str, Any]:
-    """The client as ``client show`` prints it."""
-    from billdesk.services import clients, contacts, credit, invoicing, payments
+def _confirmed(args: argparse.Namespace, question: str, client_id: int, action: str) -> None:
+    """D5: --yes, else ask on a terminal naming what the action touches."""
+    from billdesk.services import lifecycle
 
-    document = clients.get_client(client_id).as_json()
-    document["contacts"] = [c.as_json() for c in contacts.list_contacts(client_id)]
-    document["credit_balance"] = str(credit.balance(client_id))
-    document["invoices"] = {status: {"count": figure.count, "total": str(figure.total)}
-                            for status, figure in invoicing.summary(client_id).items()}
-    document["income"] = payments.income(client_id).as_json()
-    return document
+    parse.confirmed(args.yes, question, details=lifecycle.impact(client_id, action).text(),
+                    prompt="Go ahead? A backup is taken first.", refused="nothing changed")
 
 
 def client_currency(args: argparse.Namespace, out: Any) -> None:
@@ -73,7 +69,7 @@ def client_currency(args: argparse.Namespace, out: Any) -> None:
     client_id = parse.record_id(args.id)
     preview = lifecycle.currency_preview(client_id, args.code)
     lifecycle.change_currency(client_id, args.code, convert=args.convert)
-    document = _show_document(client_id)
+    document, _ = clients_cli.show_document(client_id)
     how = "converted" if args.convert else "code only"
     lines = [f"Client #{client_id}: currency {preview.old} → {preview.new} ({how})"]
     if args.convert:
@@ -91,10 +87,8 @@ def client_merge(args: argparse.Namespace, out: Any) -> None:
     if keep not in lifecycle.KEEP:
         raise InvalidInput("keep", f"{args.keep!r}: must be target or source")
     preview = lifecycle.merge_preview(source_id, into_id)  # unknown ids before asking
-    parse.confirmed(args.yes, f"Merge client #{source_id} {preview.source['display_name']} into "
-                    f"#{into_id} {preview.into['display_name']}?",
-                   details=lifecycle.impact(source_id, "merge").text(),
-                   prompt="Go ahead? A backup is taken first.", refused="nothing changed")
+    _confirmed(args, f"Merge client #{source_id} {preview.source['display_name']} into "
+               f"#{into_id} {preview.into['display_name']}?", source_id, "merge")
     result = lifecycle.merge_clients(source_id, into_id, keep=keep)
     out.emit(result.as_json(),
              f"Merged client #{source_id} into #{into_id}: "
@@ -106,9 +100,7 @@ def client_close(args: argparse.Namespace, out: Any) -> None:
 
     client_id = parse.record_id(args.id)
     record = clients.get_client(client_id)
-    parse.confirmed(args.yes, f"Close client #{client_id} {record.display_name}?",
-                   details=lifecycle.impact(client_id, "close").text(),
-                   prompt="Go ahead? A backup is taken first.", refused="nothing changed")
+    _confirmed(args, f"Close client #{client_id} {record.display_name}?", client_id, "close")
     result = lifecycle.close_client(client_id)
     out.emit(result.as_json(),
              f"Closed client #{client_id} {record.display_name}: "
@@ -124,9 +116,7 @@ def client_delete(args: argparse.Namespace, out: Any) -> None:
     client_id = parse.record_id(args.id)
     record = clients.get_client(client_id)
     action = "delete_with_transactions" if args.with_transactions else "delete"
-    parse.confirmed(args.yes, f"Delete client #{client_id} {record.display_name}?",
-                   details=lifecycle.impact(client_id, action).text(),
-                   prompt="Go ahead? A backup is taken first.", refused="nothing changed")
+    _confirmed(args, f"Delete client #{client_id} {record.display_name}?", client_id, action)
     result = lifecycle.delete_client(client_id, with_transactions=args.with_transactions)
     kept = (f"; {result.transactions_kept} transaction(s) kept" if result.transactions_kept
             else "")
@@ -158,9 +148,8 @@ def client_anonymize(args: argparse.Namespace, out: Any) -> None:
 
     client_id = parse.record_id(args.id)
     record = clients.get_client(client_id)
-    parse.confirmed(args.yes, f"Anonymize client #{client_id} {record.display_name}?",
-                   details=lifecycle.impact(client_id, "anonymize").text(),
-                   prompt="Go ahead? A backup is taken first.", refused="nothing changed")
+    _confirmed(args, f"Anonymize client #{client_id} {record.display_name}?", client_id,
+               "anonymize")
     result = lifecycle.anonymize_client(client_id)
     out.emit(result.as_json(),
              f"Anonymized client #{client_id}: now {result.name!r}; "
