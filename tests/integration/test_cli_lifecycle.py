@@ -139,6 +139,43 @@ def test_close(home: Path, book: tuple[Path, int, int]) -> None:
     assert ok(home, db, "client", "show", str(b))["status"] == "Active"
 
 
+def test_close_closes_the_tickets(home: Path, book: tuple[Path, int, int]) -> None:
+    db, a, b = book
+    ticket = ok(home, db, "ticket", "open", str(a), "--subject", "Login", "--message", "Help")
+    ok(home, db, "ticket", "open", str(b), "--subject", "Other", "--message", "Hello")
+    doc = ok(home, db, "client", "close", str(a), "--yes")
+    assert doc["tickets_closed"] == 1
+    assert query(db, "SELECT id, status FROM ticket WHERE client_id = ?", (a,)) == [
+        (ticket["id"], "Closed")]
+    assert query(db, "SELECT status FROM ticket WHERE client_id = ?", (b,)) == [("Open",)]
+    done = run(home, "client", "close", str(b), "--yes", "--db", str(db))
+    assert done.code == 0 and ", 1 ticket(s) closed; backup" in done.stdout
+    assert query(db, "SELECT status FROM ticket WHERE client_id = ?", (b,)) == [("Closed",)]
+
+
+def test_merge_moves_tickets_and_the_affiliate_account(home: Path,
+                                                       book: tuple[Path, int, int]) -> None:
+    """a, an affiliate who referred b, with a ticket, merged into b: the
+    ticket and the account move, the account under b's id; the referral
+    (b would refer itself) goes."""
+    db, a, b = book
+    ticket = ok(home, db, "ticket", "open", str(a), "--subject", "Login", "--message", "Help")
+    ok(home, db, "affiliate", "activate", str(a), "--percent", "10")
+    ok(home, db, "affiliate", "refer", str(a), str(b))
+    impact = run(home, "client", "merge", str(a), str(b), "--db", str(db))
+    assert impact.code == 1 and impact.stderr.startswith("error: confirmation: ")
+
+    doc = ok(home, db, "client", "merge", str(a), str(b), "--yes")
+
+    assert doc["moved"]["ticket"] == 1 and doc["moved"]["affiliate"] == 1
+    assert [t["id"] for t in ok(home, db, "ticket", "list", str(b))["tickets"]] == [ticket["id"]]
+    assert query(db, "SELECT id, client_id FROM affiliate") == [(b, b)]
+    assert query(db, "SELECT count(*) FROM affiliate_referral") == [(0,)]
+    shown = ok(home, db, "affiliate", "show", str(b))
+    assert (shown["id"], shown["signups"], shown["balance"]) == (b, 0, "0.00")
+    assert query(db, "PRAGMA foreign_key_check") == []
+
+
 def test_delete_keeps_the_transactions(home: Path, book: tuple[Path, int, int]) -> None:
     db, a, b = book
     refused(home, db, "confirmation", "client", "delete", str(a))

@@ -17,6 +17,7 @@ import pytest
 from billdesk.errors import Conflict
 from billdesk.models import Service
 from billdesk.services import (
+    affiliates,
     billable,
     billing_settings,
     catalog,
@@ -27,11 +28,14 @@ from billdesk.services import (
     lifecycle,
     mail,
     orders,
+    paymethods,
     payments,
     quotes,
     recurring,
     service_groups,
     subscriptions,
+    tickets,
+    vault,
 )
 from billdesk.services.invoicing import LineInput as L
 
@@ -45,6 +49,7 @@ def _build() -> dict[str, Any]:
     another client, not archived."""
     c = new_client(first_name="Arch", last_name="Ive")
     ids: dict[str, Any] = {"client": c, "other": new_client(first_name="Still", last_name="Here")}
+    affiliates.activate(ids["other"], percent="5")
     ids["contact"] = contacts.add_contact(c, {"first_name": "Con", "last_name": "Tact",
                                               "email": "contact@example.com"})
     ids["group"] = service_groups.create_group(c, "Web")
@@ -62,6 +67,16 @@ def _build() -> dict[str, Any]:
     ids["order"] = orders.place_order(c, ids["product"], "monthly")
     ids["paid"] = invoicing.create_invoice(c, [L("Setup", "40.00")])
     ids["payment"] = payments.add_payment(ids["paid"], "40.00", method="Card").transaction_id
+    key = vault.set_passphrase("archive passphrase", params=vault.KdfParams(1024, 1, 1))
+    ids["key"] = key
+    ids["card"] = paymethods.add_card(c, number="4111111111111111", expiry="12/39",
+                                      holder="Arch Ive", key=key).id
+    ids["token"] = paymethods.add_token(c, gateway="Stripe", token="pm_1", holder="Arch",
+                                        last_four="4242").id
+    ids["ticket"] = tickets.open_ticket(c, subject="Help", message="Please help").id
+    affiliates.activate(c, percent="10")
+    affiliates.refer(ids["other"], c)  # the other client is an affiliate who referred this one
+    ids["affiliate"] = c
     lifecycle.close_client(c)  # cancels the order's invoice and the items, stops the template
     lifecycle.archive_client(c)
     assert lifecycle.open_items(c) == [] and clients.is_archived(c)
@@ -173,6 +188,28 @@ WRITES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "adjust_balance": lambda i: credit.adjust_balance(i["client"], "7.00", "Correction"),
     # email by hand
     "queue_message": lambda i: mail.queue_message(i["client"], subject="Hello", body="Hi"),
+    # pay methods (K2)
+    "add_card": lambda i: paymethods.add_card(i["client"], number="5555555555554444",
+                                              expiry="11/38", holder="Arch Ive",
+                                              key=i["key"]),
+    "add_bank": lambda i: paymethods.add_bank(i["client"], account="GB82WEST12345698765432",
+                                              bank_name="West", holder="Arch Ive",
+                                              key=i["key"]),
+    "add_token": lambda i: paymethods.add_token(i["client"], gateway="Stripe", token="pm_2",
+                                                holder="Arch", last_four="1881"),
+    "set_default_pay_method": lambda i: paymethods.set_default(i["token"]),
+    "delete_pay_method": lambda i: paymethods.delete(i["card"]),
+    # tickets (F3)
+    "open_ticket": lambda i: tickets.open_ticket(i["client"], subject="More", message="Hi"),
+    "reply_ticket": lambda i: tickets.reply(i["ticket"], message="Answer"),
+    "set_ticket_status": lambda i: tickets.set_status(i["ticket"], "Answered"),
+    "set_ticket_priority": lambda i: tickets.set_priority(i["ticket"], "High"),
+    "delete_ticket": lambda i: tickets.delete_ticket(i["ticket"]),
+    # affiliates (F4)
+    "update_commission": lambda i: affiliates.update_commission(i["affiliate"], percent="20"),
+    "deactivate_affiliate": lambda i: affiliates.deactivate(i["affiliate"]),
+    "refer_to_archived": lambda i: affiliates.refer(i["affiliate"], i["other"]),
+    "unrefer": lambda i: affiliates.unrefer(i["client"]),
     # the profile
     "update_client": lambda i: clients.update_client(i["client"], {"city": "York"}),
 }

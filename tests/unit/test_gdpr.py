@@ -26,6 +26,7 @@ from billdesk.models import Client, database
 from billdesk.models.tables import ClientFile, ClientNote
 from billdesk.money import Money
 from billdesk.services import (
+    affiliates,
     billable,
     billing_settings,
     catalog,
@@ -39,15 +40,20 @@ from billdesk.services import (
     mail,
     orders,
     payments,
+    paymethods,
     quotes,
     recurring,
     settings,
     subscriptions,
+    tickets,
+    vault,
 )
 from billdesk.services.invoicing import LineInput
 
 LANG = "de"
 NOW = dt.datetime(2026, 11, 29, 17, 5, 0)
+CARD = "4111111111111111"
+IBAN = "DE89370400440532013000"
 
 
 def squash(text: str) -> str:
@@ -141,9 +147,34 @@ def full(company) -> dict:
     add_file(cid, "id-card.png", b"\x89PNG" + b"x" * 5000)
     add_note(cid, "Called about the invoice; will pay on Friday.", sticky=True)
     add_note(cid, "Asked for a discount on the domain.")
+    # pay methods (K2), a ticket (F3), the affiliate account and who referred her (F4)
+    key = vault.set_passphrase("correct horse", params=vault.KdfParams(1024, 1, 1))
+    paymethods.add_card(cid, number=CARD, expiry="12/30", holder="Zoë Müller", key=key,
+                        description="Company card")
+    paymethods.add_bank(cid, account=IBAN, bank_name="Stadtsparkasse München",
+                        holder="Müller & Söhne", key=key)
+    vault.forget()  # the report needs no passphrase
+    ticket = tickets.open_ticket(cid, subject="Shop is slow", author="client",
+                                 message="The shop loads slowly since Monday.")
+    tickets.reply(ticket.id, message="We moved it to a faster server.", name="Tom Support")
+    affiliates.set_delay_days(0)
+    lena = clients.add_client({"first_name": "Lena", "last_name": "Werber", "currency": "EUR",
+                               "email": "lena@example.com", "country": "DE"})
+    affiliates.activate(lena, percent="5")
+    affiliates.refer(lena, cid)
+    affiliates.activate(cid, percent="12.5")
+    max_id = clients.add_client({"first_name": "Max", "last_name": "Mustermann",
+                                 "currency": "EUR", "email": "max@example.com", "country": "DE"})
+    affiliates.refer(cid, max_id)
+    max_invoice = invoicing.create_invoice(max_id, [LineInput("Hosting", "80.00")],
+                                           date="2026-06-01")
+    payments.add_payment(max_invoice, "80.00", date="2026-06-03")
+    affiliates.record_payout(cid, amount="4.00", paid_on="2026-07-01", method="Bank transfer",
+                             notes="First payout")
     changelog.record(cid, "Profile reviewed with the client")
     return {"client": cid, "contact": contact, "order": orders.get_order(order_id),
-            "quote": quote_id, "invoices": [inv1, inv2], "transaction": tx, "sha": sha}
+            "quote": quote_id, "invoices": [inv1, inv2], "transaction": tx, "sha": sha,
+            "ticket": ticket.id, "max_invoice": max_invoice}
 
 
 def test_report_holds_every_section(full, tmp_path):
@@ -216,6 +247,28 @@ def test_report_holds_every_section(full, tmp_path):
         assert squash(part) in text, part
     assert "%PDFcontract" not in text
 
+    # pay methods: masked only, never a full number
+    for part in ("Visa ending 1111", "411111******1111", "12/2030", "Company card",
+                 "Stadtsparkasse München account ending 3000", "****3000",
+                 "Default pay method"):
+        assert squash(part) in text, part
+    assert CARD not in text and IBAN not in text and "0440532013000" not in text
+    assert CARD.encode() not in target.read_bytes()
+
+    # the ticket with every message, its author and time
+    for part in ("Shop is slow", "The shop loads slowly since Monday.", "Client: Zoë Müller",
+                 "We moved it to a faster server.", "Staff: Tom Support", "Answered"):
+        assert squash(part) in text, part
+
+    # the affiliate account and who referred her
+    max_number = invoicing.get_invoice(full["max_invoice"]).number
+    for part in ("Affiliate #", "commission 12.50 %", "Max Mustermann", max_number,
+                 "First payout", "Bank transfer", "Lena Werber"):
+        assert squash(part) in text, part
+    assert money(Money.of("10.00", "EUR")) in text  # 12.5 % of 80.00
+    assert money(Money.of("4.00", "EUR")) in text and money(Money.of("6.00", "EUR")) in text
+    assert day(dt.date(2026, 6, 3)) in text and day(dt.date(2026, 7, 1)) in text
+
     # dated notes and the change log
     for part in ("Called about the invoice; will pay on Friday.",
                  "Asked for a discount on the domain.", "Profile reviewed with the client",
@@ -237,6 +290,7 @@ def test_collect_gives_the_sections_and_json(full):
         "contacts": 1, "services": 2, "addons": 1, "domains": 1, "orders": 1, "quotes": 1,
         "invoices": 3, "transactions": 1, "credit_entries": 2, "billable_items": 1,
         "recurring_invoices": 1, "emails": len(mail.emails(cid)), "files": 2, "notes": 2,
+        "pay_methods": 2, "tickets": 1, "referrals": 1, "commissions": 1, "payouts": 1,
         "changes": len(changelog.entries(cid))}
     # invoices oldest first: the two made here after the order's
     numbers = [i["number"] for i in data["invoices"]]
@@ -253,6 +307,26 @@ def test_collect_gives_the_sections_and_json(full):
     assert paid["status"] == "Paid" and paid["balance"] == "0.00"
     assert paid["lines"][0] == {"description": "Consulting April", "type": "", "taxed": True,
                                 "amount": "200.00"}
+    card = as_json["pay_methods"][0]
+    assert (card["masked"], card["expiry"], card["holder"], card["default"]) == (
+        "411111******1111", "2030-12", "Zoë Müller", True)
+    assert CARD not in json.dumps(as_json) and IBAN not in json.dumps(as_json)
+    ticket = as_json["tickets"][0]
+    assert (ticket["subject"], ticket["status"]) == ("Shop is slow", "Answered")
+    assert [(m["author"], m["message"]) for m in ticket["messages"]] == [
+        ("client", "The shop loads slowly since Monday."),
+        ("staff", "We moved it to a faster server.")]
+    account = as_json["affiliate"]
+    assert (account["commission"], account["payable"], account["paid_out"], account["balance"]) == (
+        "12.50 %", "10.00", "4.00", "6.00")
+    assert as_json["commissions"] == [{
+        "invoice": invoicing.get_invoice(full["max_invoice"]).number, "client": "Max Mustermann",
+        "amount": "10.00", "earned_on": "2026-06-03", "payable_on": "2026-06-03",
+        "state": "payable"}]
+    assert as_json["payouts"] == [{"amount": "4.00", "paid_on": "2026-07-01",
+                                   "method": "Bank transfer", "notes": "First payout"}]
+    assert [r["name"] for r in as_json["referrals"]] == ["Max Mustermann"]
+    assert as_json["profile"]["referred_by"]["name"] == "Lena Werber"
     json.dumps(as_json)  # every value is JSON
 
 
@@ -279,8 +353,10 @@ def test_an_empty_client_says_none_stored(company, tmp_path):
     counts = gdpr.counts(data)
     assert counts.pop("changes") == 1  # "Client created"
     assert set(counts.values()) == {0}
-    assert text.count("Nonestored.") == len(counts) + 1  # each empty section, and admin notes
-    assert pages <= 3
+    # each empty section and the admin notes say it; the affiliate's three once
+    assert text.count("Nonestored") == len(counts) + 1 - 2
+    assert "Nonestored:theclientisnotanaffiliate" in text
+    assert pages <= 4  # twenty short sections
 
 
 def test_unknown_client_is_refused(db, tmp_path):

@@ -13,6 +13,10 @@ from peewee import fn
 
 from billdesk.errors import Conflict, InvalidInput, NotFound
 from billdesk.models import (
+    Affiliate,
+    AffiliateCommission,
+    AffiliatePayout,
+    AffiliateReferral,
     BillableItem,
     Client,
     ClientLog,
@@ -22,17 +26,22 @@ from billdesk.models import (
     Invoice,
     InvoiceLine,
     Order,
+    PayMethod,
     Quote,
     RecurringInvoice,
     RecurringLine,
     Service,
     ServiceGroup,
+    Ticket,
+    TicketReply,
     Transaction,
     database,
+    now,
 )
 from billdesk.models.tables import ClientFile, ClientNote
 from billdesk import paths
 from billdesk.services import (
+    affiliates,
     billable,
     billing_settings,
     catalog,
@@ -52,6 +61,9 @@ from billdesk.services import (
     recurring,
     service_groups,
     subscriptions,
+    paymethods,
+    tickets,
+    vault,
 )
 from billdesk.services.invoicing import LineInput as L
 
@@ -93,6 +105,78 @@ def populate(client_id: int, tag: str, currency: str = "GBP") -> dict[str, int]:
     upload = paths.data_dir() / f"passport-{tag}.txt"
     upload.write_text(f"passport of {tag}")
     ids["file"] = files.add_file(client_id, upload)
+    return ids
+
+
+CARD_A, CARD_B = "4111111111111111", "5555555555554444"  # test numbers (Luhn-valid)
+
+
+@pytest.fixture
+def key(db) -> vault.Key:  # noqa: ANN001
+    """The book's vault, with cheap Argon2id parameters (tests only)."""
+    return vault.set_passphrase("correct horse", params=vault.KdfParams(1024, 1, 1))
+
+
+def add_card(client_id: int, key: vault.Key, number: str) -> int:
+    """A stored card (services/paymethods.py): a client's first is its default."""
+    return paymethods.add_card(client_id, number=number, expiry="12/31", holder="Card Holder",
+                               key=key).id
+
+
+def open_ticket(client_id: int, subject: str) -> int:
+    """A ticket with the opening message and one reply (so: Answered)."""
+    ticket = tickets.open_ticket(client_id, subject=subject, message=f"{subject}: please help")
+    tickets.reply(ticket.id, message="Looking into it")
+    return ticket.id
+
+
+def activate(client_id: int, percent: str = "10") -> int:
+    return affiliates.activate(client_id, percent=percent).id
+
+
+def paid_invoice(client_id: int, amount: str) -> int:
+    invoice = invoicing.create_invoice(client_id, [L("Hosting", amount)])
+    payments.add_payment(invoice, amount)
+    return invoice
+
+
+def affiliate_figures(client_id: int) -> tuple[int, int, int]:
+    """(referrals, commissions earned, paid out) of the client's affiliate
+    account, from the rows."""
+    aff = Affiliate.select(Affiliate.id).where(Affiliate.client == client_id).scalar()
+    earned = (AffiliateCommission.select(fn.COALESCE(fn.SUM(AffiliateCommission.amount), 0))
+              .where(AffiliateCommission.affiliate == aff).scalar())
+    paid = (AffiliatePayout.select(fn.COALESCE(fn.SUM(AffiliatePayout.amount), 0))
+            .where(AffiliatePayout.affiliate == aff).scalar())
+    return (AffiliateReferral.select().where(AffiliateReferral.affiliate == aff).count(),
+            earned, paid)
+
+
+@pytest.fixture
+def family(db, key: vault.Key) -> dict[str, int]:  # noqa: ANN001
+    """``two``'s Jane (a) and John (b), and: each has a default card and a
+    ticket with two messages; Jane was referred by Rita (an affiliate at
+    10 %, who earns on Jane's paid invoices) and is an affiliate herself
+    at 10 %: she referred Carl, earned 5.00 on his paid 50.00 invoice and
+    was paid 3.00 out. Commissions are payable the day they are earned."""
+    affiliates.set_delay_days(0)
+    a = new_client(first_name="Jane", last_name="Doe", company="Doe Ltd")
+    b = new_client(first_name="John", last_name="Roe")
+    ids = {"a": a, "b": b, "rita": new_client(first_name="Rita", last_name="Referrer")}
+    activate(ids["rita"])
+    affiliates.refer(ids["rita"], a)
+    populate(a, "a")  # its paid invoices earn Rita her commissions
+    populate(b, "b")
+    ids["card_a"], ids["card_b"] = add_card(a, key, CARD_A), add_card(b, key, CARD_B)
+    ids["ticket_a"], ids["ticket_b"] = open_ticket(a, "Login"), open_ticket(b, "Invoice")
+    activate(a)
+    ids["carl"] = new_client(first_name="Carl", last_name="Customer")
+    affiliates.refer(a, ids["carl"])
+    paid_invoice(ids["carl"], "50.00")
+    affiliates.record_payout(a, amount="3.00", method="Bank transfer",
+                             notes="paid to Jane's account")
+    assert affiliate_figures(a) == (1, 500, 300)
+    assert affiliate_figures(ids["rita"])[1] > 0
     return ids
 
 
@@ -147,8 +231,10 @@ def test_the_referencing_tables_come_from_the_schema(db) -> None:  # noqa: ANN00
     tables = {r.table for r in lifecycle.references()}
     assert {"invoice", "txn", "credit_entry", "service", "contact", "client_log", "client_file",
             "client_note", "email", "quote", "billable_item", "recurring_invoice", "client_order",
-            "service_group"} <= tables
-    assert {r.on_delete for r in lifecycle.references() if r.table == "txn"} == {"SET NULL"}
+            "service_group", "pay_method", "ticket", "affiliate", "affiliate_referral",
+            "affiliate_commission"} <= tables
+    assert {r.table for r in lifecycle.references() if r.on_delete == "SET NULL"} == {
+        "txn", "affiliate_commission"}  # kept when the client is deleted
 
 
 def test_a_table_added_later_is_found_and_merged(two: tuple[int, int]) -> None:
@@ -174,14 +260,19 @@ def test_a_later_unique_index_that_would_break_is_refused(two: tuple[int, int]) 
 
 # --------------------------------------------------------------------------- C8 merge
 
-def test_merge_moves_everything_and_the_sums_add_up(two: tuple[int, int]) -> None:
-    a, b = two
+def test_merge_moves_everything_and_the_sums_add_up(family: dict[str, int],
+                                                   key: vault.Key) -> None:
+    a, b = family["a"], family["b"]
     every_kind = {r.table for r in lifecycle.references()}
     assert set(lifecycle.record_counts(a)) == every_kind  # the test covers every kind there is
     counts_a, counts_b = lifecycle.record_counts(a), lifecycle.record_counts(b)
     money_a, money_b = money_totals(a), money_totals(b)
     credit_a, credit_b = credit.balance(a), credit.balance(b)
     assert credit_a == m("5.00") == credit_b  # 10.00 added, 5.00 paid the order's invoice
+    rita = affiliate_figures(family["rita"])
+    earned_on_a = {c for c, in AffiliateCommission.select(AffiliateCommission.id)
+                   .where(AffiliateCommission.client == a).tuples()}
+    assert earned_on_a  # Rita's, on a's paid invoices
 
     preview = lifecycle.merge_preview(a, b)
     assert preview.counts == counts_a and preview.currency_conflict is None
@@ -192,7 +283,7 @@ def test_merge_moves_everything_and_the_sums_add_up(two: tuple[int, int]) -> Non
     assert result.moved == counts_a
     after = lifecycle.record_counts(b)
     for table in every_kind - {"client_log"}:
-        assert after[table] == counts_a[table] + counts_b[table], table
+        assert after[table] == counts_a[table] + counts_b.get(table, 0), table
     assert after["client_log"] >= counts_a["client_log"] + counts_b["client_log"] + 1
     assert money_totals(b) == {k: money_a[k] + money_b[k] for k in money_a}
     assert credit.balance(b) == m("10.00") == credit.ledger_sum(b)
@@ -212,6 +303,112 @@ def test_merge_moves_everything_and_the_sums_add_up(two: tuple[int, int]) -> Non
     assert "3 invoices" in message and "credit GBP 5.00" in message
     assert "service group 'Web' renamed" in message
     assert [e for e in changelog.entries(b) if e.field == "Credit balance"][0].new_value == "10.00"
+
+    # pay methods: both cards with b, b's the default; a's still decrypts
+    # (its associated data is its row id, which the merge keeps)
+    assert sorted(PayMethod.select(PayMethod.id, PayMethod.is_default)
+                  .where(PayMethod.client == b).tuples()) == sorted(
+        [(family["card_a"], False), (family["card_b"], True)])
+    assert paymethods.reveal(family["card_a"], key) == CARD_A
+    assert paymethods.reveal(family["card_b"], key) == CARD_B
+    assert [p.id for p in paymethods.list_pay_methods(b)] == [family["card_b"], family["card_a"]]
+    assert "default pay method is no longer the default" in message
+    # tickets with their messages
+    assert {t for t, in Ticket.select(Ticket.id).where(Ticket.client == b).tuples()} == {
+        family["ticket_a"], family["ticket_b"]}
+    assert TicketReply.select().where(TicketReply.ticket == family["ticket_a"]).count() == 2
+    # a's affiliate account is b's now, under b's id; Rita's referral and
+    # her commission on a's invoice follow a to b
+    assert list(Affiliate.select(Affiliate.id, Affiliate.client)
+                .where(Affiliate.client.in_([a, b])).tuples()) == [(b, b)]
+    assert affiliate_figures(b) == (1, 500, 300)
+    assert affiliates.summary(b).balance == m("2.00")  # 5.00 earned, 3.00 paid out
+    assert AffiliateReferral.get(AffiliateReferral.client == family["carl"]).affiliate_id == b
+    assert affiliates.referred_by(b) == (family["rita"], "Rita Referrer")
+    assert affiliate_figures(family["rita"]) == rita  # she keeps her referral and earnings
+    assert {c for c, in AffiliateCommission.select(AffiliateCommission.id)
+            .where(AffiliateCommission.client == b).tuples()} == earned_on_a
+    # Carl's next paid invoice earns the kept client
+    paid_invoice(family["carl"], "10.00")
+    assert affiliate_figures(b) == (1, 600, 300)
+
+
+def test_merge_of_two_affiliates_combines_them(family: dict[str, int]) -> None:
+    a, b = family["a"], family["b"]
+    activate(b, "15")
+    dora = new_client(first_name="Dora", last_name="Customer")
+    affiliates.refer(b, dora)
+    paid_invoice(dora, "20.00")
+    affiliates.record_payout(b, amount="1.00")
+    figures_a, figures_b = affiliate_figures(a), affiliate_figures(b)
+    assert figures_b == (1, 300, 100)
+    balance = affiliates.balance(a) + affiliates.balance(b)
+
+    result = lifecycle.merge_clients(a, b)
+
+    assert list(Affiliate.select(Affiliate.id, Affiliate.client, Affiliate.commission_value)
+                .where(Affiliate.client.in_([a, b])).tuples()) == [(b, b, 1500)]  # b's terms
+    assert not Affiliate.select().where(Affiliate.id == a).exists()
+    assert affiliate_figures(b) == tuple(x + y for x, y in zip(figures_a, figures_b))
+    assert affiliates.balance(b) == balance == m("4.00")  # (5.00 − 3.00) + (3.00 − 1.00)
+    assert {c for c, in AffiliateReferral.select(AffiliateReferral.client)
+            .where(AffiliateReferral.affiliate == b).tuples()} == {family["carl"], dora}
+    assert result.moved["affiliate_referral"] == 1  # a's own referral by Rita
+    assert fk_problems() == []
+
+
+def test_merge_of_two_referred_clients_keeps_the_kept_ones_referral(
+        family: dict[str, int]) -> None:
+    a, b = family["a"], family["b"]
+    ben = new_client(first_name="Ben", last_name="Referrer")
+    activate(ben)
+    affiliates.refer(ben, b)
+    rita_before = affiliate_figures(family["rita"])
+
+    lifecycle.merge_clients(a, b)
+
+    assert list(AffiliateReferral.select(AffiliateReferral.affiliate)
+                .where(AffiliateReferral.client == b).tuples()) == [(ben,)]
+    assert affiliate_figures(family["rita"]) == (0, *rita_before[1:])  # a's referral dropped
+    # Rita keeps what she earned on a's invoice: money, now with b
+    assert AffiliateCommission.get(AffiliateCommission.affiliate == family["rita"]).client_id == b
+    assert fk_problems() == []
+
+
+@pytest.mark.parametrize("referrer", ["kept", "merged"])
+def test_merge_drops_a_referral_that_would_refer_itself(db, referrer: str) -> None:  # noqa: ANN001
+    """The source referred by the kept client, or the kept client by the
+    source: after the merge the client would refer itself."""
+    a = new_client(first_name="Jane", last_name="Doe")
+    b = new_client(first_name="John", last_name="Roe")
+    affiliate, referred = (b, a) if referrer == "kept" else (a, b)
+    activate(affiliate)
+    affiliates.refer(affiliate, referred)
+    invoice = paid_invoice(referred, "30.00")
+    earned = AffiliateCommission.get(AffiliateCommission.invoice == invoice).id
+
+    lifecycle.merge_clients(a, b)
+
+    assert not AffiliateReferral.select().exists()
+    assert list(Affiliate.select(Affiliate.id, Affiliate.client).tuples()) == [(b, b)]
+    # the commission already earned is money: it stays
+    assert (AffiliateCommission.select(AffiliateCommission.affiliate, AffiliateCommission.client,
+                                       AffiliateCommission.amount)
+            .where(AffiliateCommission.id == earned).tuples().first()) == (b, b, 300)
+    assert fk_problems() == []
+
+
+def test_merge_keeps_the_sources_default_card_when_the_kept_client_has_none(
+        two: tuple[int, int], key: vault.Key) -> None:
+    a, b = two
+    card_a = add_card(a, key, CARD_A)
+    card_b = add_card(b, key, CARD_B)
+    with database.atomic():  # a book from before one default was kept per client
+        PayMethod.update(is_default=False).where(PayMethod.id == card_b).execute()
+    lifecycle.merge_clients(a, b)
+    assert dict(PayMethod.select(PayMethod.id, PayMethod.is_default)
+                .where(PayMethod.client == b).tuples()) == {card_a: True, card_b: False}
+    assert "default pay method" not in changelog.entries(b)[0].message
 
 
 def test_merge_keeping_the_source_profile_keeps_search_right(two: tuple[int, int]) -> None:
@@ -240,6 +437,10 @@ def test_merge_across_currencies_is_refused_while_the_source_has_money(db) -> No
     c = new_client(currency="EUR")  # only a contact: nothing in EUR to move
     contacts.add_contact(c, {"first_name": "X", "last_name": "Y", "email": "xy@example.com"})
     assert lifecycle.merge_clients(c, b).moved["contact"] == 1
+    d = new_client(currency="EUR")  # an affiliate: its commissions would be in EUR
+    activate(d)
+    error = refused(Conflict, "currency", lifecycle.merge_clients, d, b)
+    assert "1 affiliate record" in error.message
 
 
 def test_merge_refusals(two: tuple[int, int]) -> None:
@@ -280,9 +481,14 @@ def test_close_cancels_what_is_open_and_keeps_everything(db) -> None:  # noqa: A
     draft = invoicing.create_invoice(c, [L("Later", "5.00")], draft=True)
     template = recurring.add_recurring(c, [("Retainer", "25.00")], start_date=TODAY)
     item = billable.add_item(c, description="Call", amount="15.00", action="next")
+    answered = open_ticket(c, "Login")  # Answered
+    waiting = tickets.open_ticket(c, subject="Refund", message="Where is it?").id  # Open
+    done = open_ticket(c, "Old")
+    tickets.close(done)
     counts = lifecycle.record_counts(c)
     assert credit.balance(c) == m("0.00")
     assert "2 unpaid invoice(s) cancelled (GBP 100.00)" in lifecycle.impact(c, "close").text()
+    assert "2 open ticket(s) closed" in lifecycle.impact(c, "close").text()
 
     result = lifecycle.close_client(c)
 
@@ -299,6 +505,14 @@ def test_close_cancels_what_is_open_and_keeps_everything(db) -> None:  # noqa: A
     assert result.credit_returned == m("50.00")
     assert (len(result.invoices_cancelled), len(result.items_cancelled),
             len(result.recurring_stopped), len(result.billable_stopped)) == (3, 3, 1, 1)
+    assert result.tickets_closed == [answered, waiting]
+    assert result.as_json()["tickets_closed"] == 2
+    assert {s for s, in Ticket.select(Ticket.status).where(Ticket.client == c).tuples()} == {
+        "Closed"}
+    assert TicketReply.select().count() == 5  # the threads stay
+    logged = {(e.field, e.old_value, e.new_value) for e in changelog.entries(c)}
+    assert {(f"Ticket #{answered} status", "Answered", "Closed"),
+            (f"Ticket #{waiting} status", "Open", "Closed")} <= logged
     after = lifecycle.record_counts(c)
     assert {t: n for t, n in after.items() if t not in ("client_log", "credit_entry")} == {
         t: n for t, n in counts.items() if t not in ("client_log", "credit_entry")}  # nothing deleted
@@ -345,6 +559,49 @@ def test_delete_keeps_only_the_transactions(two: tuple[int, int]) -> None:
                        (a,)).fetchone() == ("Jane", "Doe")
     assert con.execute("SELECT count(*) FROM invoice WHERE client_id = ?", (a,)).fetchone() == (3,)
     con.close()
+
+
+def test_delete_takes_pay_methods_tickets_and_the_affiliate_account(
+        family: dict[str, int]) -> None:
+    a, b = family["a"], family["b"]
+    ritas = list(AffiliateCommission.select(AffiliateCommission.id, AffiliateCommission.amount,
+                                            AffiliateCommission.invoice_number)
+                 .where(AffiliateCommission.client == a).order_by(AffiliateCommission.id).tuples())
+    assert ritas and affiliate_figures(family["rita"]) == (1, sum(r[1] for r in ritas), 0)
+    impact = lifecycle.impact(a, "delete").text()
+    for words in ("1 pay method", "1 ticket", "1 affiliate record", "1 referral",
+                  "their affiliate account's records: 1 referral, 1 commission (GBP 5.00), "
+                  "1 payout (GBP 3.00)",
+                  f"{len(ritas)} commission(s) earned on their invoices kept for the affiliate"):
+        assert words in impact, words
+    other = lifecycle.record_counts(b)
+
+    result = lifecycle.delete_client(a)
+
+    assert {t: result.deleted[t] for t in ("pay_method", "ticket", "affiliate",
+                                           "affiliate_referral", "affiliate_commission",
+                                           "affiliate_payout")} == {
+        "pay_method": 1, "ticket": 1, "affiliate": 1,
+        "affiliate_referral": 2,  # Rita's of a, a's of Carl
+        "affiliate_commission": 1, "affiliate_payout": 1}  # a's own, on Carl's invoice
+    assert result.unlinked == {"affiliate_commission": len(ritas)}
+    assert result.as_json()["unlinked"] == {"affiliate_commission": len(ritas)}
+    assert not PayMethod.select().where(PayMethod.id == family["card_a"]).exists()
+    assert not TicketReply.select().where(TicketReply.ticket == family["ticket_a"]).exists()
+    assert not Affiliate.select().where(Affiliate.client == a).exists()
+    assert not AffiliateReferral.select().where(AffiliateReferral.client == family["carl"]).exists()
+    assert AffiliatePayout.select().count() == 0
+    # Rita's earnings on a's invoices stay, no longer linked to a (nor to
+    # the gone invoices), with the invoices' numbers
+    assert list(AffiliateCommission.select(
+        AffiliateCommission.id, AffiliateCommission.amount, AffiliateCommission.invoice_number,
+        AffiliateCommission.affiliate, AffiliateCommission.client, AffiliateCommission.invoice)
+        .where(AffiliateCommission.id.in_([r[0] for r in ritas]))
+        .order_by(AffiliateCommission.id).tuples()) == [(*r, family["rita"], None, None)
+                                                        for r in ritas]
+    assert affiliate_figures(family["rita"]) == (0, sum(r[1] for r in ritas), 0)
+    assert lifecycle.record_counts(b) == other
+    assert fk_problems() == []
 
 
 def test_delete_with_transactions(two: tuple[int, int]) -> None:
@@ -413,8 +670,8 @@ def test_archive_refusal_names_every_open_thing(db) -> None:  # noqa: ANN001
 
 # --------------------------------------------------------------------------- C11 anonymize
 
-def test_anonymize_replaces_personal_data_and_keeps_the_billing(two: tuple[int, int]) -> None:
-    a, b = two
+def test_anonymize_replaces_personal_data_and_keeps_the_billing(family: dict[str, int]) -> None:
+    a, b = family["a"], family["b"]
     clients.update_client(a, {"phone": "+44 20 7946 0000", "address1": "1 High St",
                               "city": "Leeds", "postcode": "LS1 1AA", "tax_id": "GB123",
                               "notes": "VIP", "country": "GB"})
@@ -428,6 +685,11 @@ def test_anonymize_replaces_personal_data_and_keeps_the_billing(two: tuple[int, 
                   .where(CreditEntry.client == a).tuples())
     counts = lifecycle.record_counts(a)
     other = lifecycle.record_counts(b)
+    affiliate = affiliate_figures(a), affiliate_figures(family["rita"])
+    impact = lifecycle.impact(a, "anonymize").text()
+    for words in ("1 pay method deleted", "1 ticket deleted", "1 affiliate record",
+                  "1 affiliate payout kept with their amounts, without notes"):
+        assert words in impact, words
 
     result = lifecycle.anonymize_client(a)
 
@@ -447,7 +709,16 @@ def test_anonymize_replaces_personal_data_and_keeps_the_billing(two: tuple[int, 
         assert not model.select().where(model.client == a).exists(), model
     assert [e.message for e in changelog.entries(a)] == ["Anonymized"]
     assert {k: v for k, v in result.cleared.items() if k != "client_log"} == {
-        "contact": 1, "client_note": 1, "client_file": 1, "email": counts["email"]}
+        "contact": 1, "client_note": 1, "client_file": 1, "email": counts["email"],
+        "pay_method": 1, "ticket": 1}
+    assert not PayMethod.select().where(PayMethod.client == a).exists()
+    assert not Ticket.select().where(Ticket.client == a).exists()
+    assert not TicketReply.select().where(TicketReply.ticket == family["ticket_a"]).exists()
+    # affiliate records are money: kept, the payouts without their notes
+    assert (affiliate_figures(a), affiliate_figures(family["rita"])) == affiliate
+    assert list(AffiliatePayout.select(AffiliatePayout.method, AffiliatePayout.notes)
+                .tuples()) == [("Bank transfer", "")]
+    assert AffiliateReferral.get(AffiliateReferral.client == a).affiliate_id == family["rita"]
     assert result.cleared["client_log"] >= counts["client_log"]
     assert money_totals(a) == money
     assert list(Invoice.select(Invoice.id, Invoice.number, Invoice.status, Invoice.total,
@@ -465,7 +736,8 @@ def test_anonymize_replaces_personal_data_and_keeps_the_billing(two: tuple[int, 
     assert {r.notes for r in RecurringInvoice.select().where(RecurringInvoice.client == a)} == {""}
     kept = lifecycle.record_counts(a)
     for table in ("invoice", "txn", "credit_entry", "service", "quote", "client_order",
-                  "billable_item", "recurring_invoice", "service_group"):
+                  "billable_item", "recurring_invoice", "service_group", "affiliate",
+                  "affiliate_referral", "affiliate_commission"):
         assert kept[table] == counts[table], table
     assert lifecycle.record_counts(b) == other
     check_invariants(a)
@@ -596,6 +868,35 @@ def test_code_only_keeps_the_figures(rated) -> None:  # noqa: ANN001
     check_invariants(ids["client"])
 
 
+def test_converting_converts_the_affiliate_account(rated) -> None:  # noqa: ANN001
+    affiliates.set_delay_days(0)
+    c = new_client(first_name="Aff", last_name="Iliate")
+    activate(c)
+    referred = new_client()
+    affiliates.refer(c, referred)
+    paid_invoice(referred, "33.30")  # 10 %: 3.33
+    affiliates.record_payout(c, amount="1.11")
+    fixed = new_client(first_name="Fix", last_name="Ed")
+    affiliates.activate(fixed, fixed="9.99")
+    shown = {i.label: (str(i.before), str(i.after))
+             for i in lifecycle.currency_preview(c, "EUR").items}
+    assert shown == {"Affiliate commissions earned": ("3.33", "3.83"),  # 3.8295
+                     "Affiliate payouts": ("1.11", "1.28")}  # 1.2765
+
+    lifecycle.change_currency(c, "EUR", convert=True)
+    lifecycle.change_currency(fixed, "EUR", convert=True)
+
+    summary = affiliates.summary(c)
+    assert (summary.currency, str(summary.payable), str(summary.paid_out),
+            str(summary.balance)) == ("EUR", "3.83", "1.28", "2.55")
+    assert affiliates.get(fixed).fixed == m("11.49", "EUR")  # 9.99 × 1.15 = 11.4885
+    # the referred client's next paid invoice earns in EUR, from GBP
+    paid_invoice(referred, "10.00")  # 1.00 GBP → 1.15 EUR
+    assert str(affiliates.summary(c).payable) == "4.98"
+    error = refused(Conflict, "currency", lifecycle.change_currency, c, "JPY", convert=False)
+    assert "decimals" in error.message
+
+
 def test_currency_change_refusals(rated) -> None:  # noqa: ANN001
     ids = priced_client()
     c = ids["client"]
@@ -620,6 +921,9 @@ def test_impact_names_what_will_go(two: tuple[int, int]) -> None:
     assert "2 transaction(s) deleted" in lifecycle.impact(a, "delete_with_transactions").text()
     assert "1 contact deleted" in lifecycle.impact(a, "anonymize").text()
     assert "credit GBP 5.00" in lifecycle.impact(a, "merge").text()
+    assert lifecycle.describe_counts({"pay_method": 3, "ticket": 2, "affiliate": 1,
+                                      "affiliate_referral": 1, "affiliate_commission": 2}) == (
+        "3 pay methods, 2 tickets, 1 affiliate record, 1 referral, 2 commissions")
     with pytest.raises(InvalidInput):
         lifecycle.impact(a, "explode")
 

@@ -59,6 +59,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from billdesk.cli import (
+        affiliates,
         automation,
         billable,
         billing,
@@ -66,9 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         demo,
         files,
         orders,
+        paymethods,
         products,
         quotes,
         services,
+        tickets,
     )
 
     parser = _Parser(prog="billdesk", description="Offline billing for small businesses. "
@@ -87,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     billable.register(commands)
     automation.register(commands)
     files.register(commands)
+    affiliates.register(commands)
+    paymethods.register(commands)
+    tickets.register(commands)
     return parser
 
 
@@ -131,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: one line and where the details are
-        log.exception("unexpected error in %s", args_list)
+        from billdesk.cli.paymethods import redact  # never a card or account number in the log
+
+        log.exception("unexpected error in %s", redact(args_list))
         print(f"error: internal error ({type(exc).__name__}: {exc}); details in {paths.log_file()}",
               file=sys.stderr)
         return 3

@@ -106,7 +106,8 @@ def client_close(args: argparse.Namespace, out: Any) -> None:
              f"Closed client #{client_id} {record.display_name}: "
              f"{len(result.invoices_cancelled)} invoice(s) cancelled, "
              f"{len(result.items_cancelled)} service(s) cancelled, "
-             f"{len(result.recurring_stopped)} recurring invoice(s) stopped; "
+             f"{len(result.recurring_stopped)} recurring invoice(s) stopped, "
+             f"{len(result.tickets_closed)} ticket(s) closed; "
              f"backup {result.backup}")
 
 
@@ -120,6 +121,8 @@ def client_delete(args: argparse.Namespace, out: Any) -> None:
     result = lifecycle.delete_client(client_id, with_transactions=args.with_transactions)
     kept = (f"; {result.transactions_kept} transaction(s) kept" if result.transactions_kept
             else "")
+    if result.unlinked:
+        kept += f"; kept, no longer linked: {lifecycle.describe_counts(result.unlinked)}"
     out.emit(result.as_json(),
              f"Deleted client #{client_id} {result.name}: "
              f"{lifecycle.describe_counts(result.deleted)}{kept}; backup {result.backup}")

@@ -604,6 +604,123 @@ CREATE INDEX invoice_line_links ON invoice_line (invoice_id, link_id, type)
     WHERE link_id IS NOT NULL;
 """
 
+# K2, F3, F4: the card and bank vault, support tickets, affiliates
+_M9_VAULT_TICKETS_AFFILIATES = """
+-- K2: the vault's one row. A random 256-bit data key, wrapped (AES-GCM) by a
+-- key derived from the owner's passphrase with Argon2id; the salt and the
+-- parameters are here so the book describes itself. ``verifier`` is derived
+-- with the wrapping key (never the key itself) and tells a wrong passphrase
+-- apart from a damaged wrapped key. No passphrase, no key is ever stored.
+CREATE TABLE vault (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    kdf          TEXT NOT NULL DEFAULT 'argon2id',
+    salt         BLOB NOT NULL,
+    memory_kib   INTEGER NOT NULL CHECK (memory_kib > 0),
+    iterations   INTEGER NOT NULL CHECK (iterations > 0),
+    lanes        INTEGER NOT NULL CHECK (lanes > 0),
+    verifier     BLOB NOT NULL,
+    wrapped_key  BLOB NOT NULL,                 -- 96-bit nonce + AES-GCM(data key)
+    created_at   TEXT NOT NULL,
+    changed_at   TEXT NOT NULL
+);
+
+-- K2: a client's stored pay methods. The full number is only in
+-- ``number_enc`` (96-bit nonce + AES-GCM ciphertext under the data key, the
+-- row id and column as associated data); a record bound to a remote
+-- gateway token has no number. No CVV column, ever.
+CREATE TABLE pay_method (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id     INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL CHECK (kind IN ('card', 'bank')),
+    description   TEXT NOT NULL DEFAULT '',
+    holder        TEXT NOT NULL,
+    brand         TEXT NOT NULL DEFAULT '',     -- card: Visa, Mastercard, ...
+    first_six     TEXT NOT NULL DEFAULT '',     -- card: the issuer's prefix
+    last_four     TEXT NOT NULL,
+    expiry        TEXT NOT NULL DEFAULT '',     -- card: 'YYYY-MM'
+    bank_name     TEXT NOT NULL DEFAULT '',     -- bank account
+    number_enc    BLOB,
+    gateway       TEXT NOT NULL DEFAULT '',
+    gateway_token TEXT NOT NULL DEFAULT '',
+    is_default    INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    CHECK (number_enc IS NOT NULL OR gateway_token != '')
+);
+CREATE INDEX pay_method_client ON pay_method (client_id, is_default DESC, id);
+-- one default per client (a merge keeps the kept client's)
+CREATE UNIQUE INDEX pay_method_default ON pay_method (client_id) WHERE is_default = 1;
+
+-- F3: support tickets and their messages (the first is the opening one)
+CREATE TABLE ticket (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id  INTEGER NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    subject    TEXT NOT NULL,
+    priority   TEXT NOT NULL DEFAULT 'Medium' CHECK (priority IN ('Low', 'Medium', 'High')),
+    status     TEXT NOT NULL DEFAULT 'Open'
+               CHECK (status IN ('Open', 'Answered', 'Customer reply', 'Closed')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL                    -- the last message or change
+);
+CREATE INDEX ticket_client ON ticket (client_id, status, updated_at);
+CREATE TABLE ticket_reply (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id  INTEGER NOT NULL REFERENCES ticket (id) ON DELETE CASCADE,
+    author     TEXT NOT NULL CHECK (author IN ('staff', 'client')),
+    name       TEXT NOT NULL DEFAULT '',        -- who wrote it, as shown
+    message    TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX ticket_reply_ticket ON ticket_reply (ticket_id, id);
+
+-- F4: affiliates. One row per client activated, its id the client's id
+-- (kept so through a merge: the children follow by ON UPDATE CASCADE);
+-- commission is a percent (hundredths) or a fixed amount (minor units of
+-- the affiliate's currency).
+CREATE TABLE affiliate (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id        INTEGER NOT NULL UNIQUE REFERENCES client (id) ON DELETE CASCADE,
+    commission_type  TEXT NOT NULL CHECK (commission_type IN ('percent', 'fixed')),
+    commission_value INTEGER NOT NULL CHECK (commission_value >= 0),
+    status           TEXT NOT NULL DEFAULT 'Active' CHECK (status IN ('Active', 'Inactive')),
+    activated_at     TEXT NOT NULL
+);
+-- a client is referred by one affiliate at most
+CREATE TABLE affiliate_referral (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    affiliate_id INTEGER NOT NULL REFERENCES affiliate (id) ON DELETE CASCADE ON UPDATE CASCADE,
+    client_id    INTEGER NOT NULL UNIQUE REFERENCES client (id) ON DELETE CASCADE,
+    referred_at  TEXT NOT NULL
+);
+CREATE INDEX affiliate_referral_affiliate ON affiliate_referral (affiliate_id, id);
+-- one commission per paid invoice of a referred client; pending until
+-- ``payable_on``, then payable. The invoice and the referred client may be
+-- deleted later: the commission stays, with the invoice's number.
+CREATE TABLE affiliate_commission (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    affiliate_id   INTEGER NOT NULL REFERENCES affiliate (id) ON DELETE CASCADE ON UPDATE CASCADE,
+    client_id      INTEGER REFERENCES client (id) ON DELETE SET NULL,
+    invoice_id     INTEGER UNIQUE REFERENCES invoice (id) ON DELETE SET NULL,
+    invoice_number TEXT NOT NULL DEFAULT '',
+    amount         INTEGER NOT NULL CHECK (amount >= 0),   -- minor units, affiliate's currency
+    earned_on      TEXT NOT NULL,                          -- the day the invoice was paid
+    payable_on     TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX affiliate_commission_affiliate ON affiliate_commission (affiliate_id, earned_on);
+CREATE INDEX affiliate_commission_client ON affiliate_commission (client_id);
+CREATE TABLE affiliate_payout (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    affiliate_id INTEGER NOT NULL REFERENCES affiliate (id) ON DELETE CASCADE ON UPDATE CASCADE,
+    amount       INTEGER NOT NULL CHECK (amount > 0),      -- minor units, affiliate's currency
+    paid_on      TEXT NOT NULL,
+    method       TEXT NOT NULL DEFAULT '',
+    notes        TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX affiliate_payout_affiliate ON affiliate_payout (affiliate_id, paid_on);
+"""
+
 # Kept apart so that bulk loads (the demo) can drop them, load, and rebuild.
 SEARCH_TRIGGERS = """
 CREATE TRIGGER client_search_ai AFTER INSERT ON client BEGIN
@@ -667,6 +784,7 @@ MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
      _run_script(_M7_CLIENT_LIFECYCLE)),
     ("invoice lines: an index of the items they bill, for the daily run's overdue items",
      _run_script(_M8_LINE_LINKS)),
+    ("card and bank vault, support tickets, affiliates", _run_script(_M9_VAULT_TICKETS_AFFILIATES)),
 ]
 
 

@@ -47,6 +47,12 @@ EMAIL_TEMPLATE_KINDS = ("welcome", "invoice_created", "payment_reminder", "overd
                         "statement", "general", "custom")
 EMAIL_STATUSES = ("Queued", "Sending", "Sent", "Failed")
 AUTOMATION_RUN_STATUSES = ("Running", "Completed", "Failed")
+PAY_METHOD_KINDS = ("card", "bank")
+TICKET_PRIORITIES = ("Low", "Medium", "High")
+TICKET_STATUSES = ("Open", "Answered", "Customer reply", "Closed")
+TICKET_AUTHORS = ("staff", "client")
+COMMISSION_TYPES = ("percent", "fixed")
+AFFILIATE_STATUSES = ("Active", "Inactive")
 CREDIT_KINDS = ("added", "removed", "adjustment", "overpayment", "add_funds", "refund", "applied",
                 "returned", "reversal")
 
@@ -566,8 +572,119 @@ class ClientNote(BaseModel):
         table_name = "client_note"
 
 
+class Vault(BaseModel):
+    """K2: the one row describing the book's vault (see migration 9)."""
+
+    id = IntegerField(primary_key=True)
+    kdf = CharField(default="argon2id")
+    salt = BlobField()
+    memory_kib = IntegerField()
+    iterations = IntegerField()
+    lanes = IntegerField()
+    verifier = BlobField()
+    wrapped_key = BlobField()
+    created_at = DateTimeField(default=now)
+    changed_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "vault"
+
+
+class PayMethod(BaseModel):
+    """K2: a stored card or bank account; the full number only encrypted."""
+
+    client = ForeignKeyField(Client, backref="pay_methods", on_delete="CASCADE")
+    kind = CharField()  # PAY_METHOD_KINDS
+    description = CharField(default="")
+    holder = CharField()
+    brand = CharField(default="")
+    first_six = CharField(default="")
+    last_four = CharField()
+    expiry = CharField(default="")  # 'YYYY-MM'
+    bank_name = CharField(default="")
+    number_enc = BlobField(null=True)
+    gateway = CharField(default="")
+    gateway_token = CharField(default="")
+    is_default = BooleanField(default=False)
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "pay_method"
+
+
+class Ticket(BaseModel):
+    client = ForeignKeyField(Client, backref="tickets", on_delete="CASCADE")
+    subject = CharField()
+    priority = CharField(default="Medium")  # TICKET_PRIORITIES
+    status = CharField(default="Open")  # TICKET_STATUSES
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "ticket"
+
+
+class TicketReply(BaseModel):
+    ticket = ForeignKeyField(Ticket, backref="replies", on_delete="CASCADE")
+    author = CharField()  # TICKET_AUTHORS
+    name = CharField(default="")
+    message = TextField()
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "ticket_reply"
+
+
+class Affiliate(BaseModel):
+    client = ForeignKeyField(Client, backref="affiliate", unique=True, on_delete="CASCADE")
+    commission_type = CharField()  # COMMISSION_TYPES
+    commission_value = IntegerField()  # percent: hundredths; fixed: minor units
+    status = CharField(default="Active")
+    activated_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "affiliate"
+
+
+class AffiliateReferral(BaseModel):
+    affiliate = ForeignKeyField(Affiliate, backref="referrals", on_delete="CASCADE")
+    client = ForeignKeyField(Client, backref="referral", unique=True, on_delete="CASCADE")
+    referred_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "affiliate_referral"
+
+
+class AffiliateCommission(BaseModel):
+    affiliate = ForeignKeyField(Affiliate, backref="commissions", on_delete="CASCADE")
+    client = ForeignKeyField(Client, null=True, backref="commissions_earned", on_delete="SET NULL")
+    invoice = ForeignKeyField(Invoice, null=True, unique=True, on_delete="SET NULL")
+    invoice_number = CharField(default="")
+    amount = MoneyField()  # minor units of the affiliate's currency
+    earned_on = DateField()
+    payable_on = DateField()
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "affiliate_commission"
+
+
+class AffiliatePayout(BaseModel):
+    affiliate = ForeignKeyField(Affiliate, backref="payouts", on_delete="CASCADE")
+    amount = MoneyField()  # minor units of the affiliate's currency
+    paid_on = DateField()
+    method = CharField(default="")
+    notes = TextField(default="")
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "affiliate_payout"
+
+
 ALL_MODELS = (Setting, ClientGroup, Client, Contact, ClientLog, Currency, PaymentMethod, TaxRule,
               NumberSequence, Invoice, InvoiceLine, Transaction, CreditEntry, Product, ProductPrice,
               ServiceGroup, Service, PromoCode, PromoProduct, Order, Quote, QuoteLine, BillableItem,
               RecurringInvoice, RecurringLine, EmailTemplate, Email, EmailAttachment, AutomationRun,
-              AutomationDay, ClientFile, ClientNote)
+              AutomationDay, ClientFile, ClientNote, Vault, PayMethod, Ticket, TicketReply,
+              Affiliate, AffiliateReferral, AffiliateCommission, AffiliatePayout)

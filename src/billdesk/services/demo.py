@@ -37,6 +37,7 @@ from operator import attrgetter
 
 from peewee import fn
 
+from billdesk import clock
 from billdesk.errors import BilldeskError, Conflict
 from billdesk.models import Client, Invoice, Order, Service, ServiceGroup, database
 from billdesk.models.db import PRAGMAS
@@ -140,6 +141,10 @@ class DemoResult:
     quotes: int = 0
     billable_items: int = 0
     recurring_invoices: int = 0
+    tickets: int = 0
+    affiliates: int = 0
+    referrals: int = 0
+    commissions: int = 0
 
     def as_json(self) -> dict[str, int]:
         return {"clients": self.clients, "contacts": self.contacts, "groups": self.groups,
@@ -149,7 +154,9 @@ class DemoResult:
                 "service_groups": self.service_groups, "promos": self.promos,
                 "orders": self.orders, "quotes": self.quotes,
                 "billable_items": self.billable_items,
-                "recurring_invoices": self.recurring_invoices}
+                "recurring_invoices": self.recurring_invoices, "tickets": self.tickets,
+                "affiliates": self.affiliates, "referrals": self.referrals,
+                "commissions": self.commissions}
 
 
 def _ascii(text_: str) -> str:
@@ -295,8 +302,149 @@ def _create_demo(n_clients: int, seed: int, today: datetime | None, billing: boo
                 held = holdings.write(cursor)
         if sales is not None:  # through the services: after the bulk rows, on their ids
             sold = sales.write(n_clients)
+        support = _support(cursor, seed, today, [(row[0], row[17], row[25], f"{row[1]} {row[2]}")
+                                                  for row in client_rows], actor)
+        partners = (0, 0, 0)
+        if history is not None:
+            with clock.frozen(today):  # stamped on the demo's day, as the rest
+                partners = _affiliates(seed, today, [(row[0], row[17], row[25])
+                                                     for row in client_rows], actor)
         database.obj.execute_sql(f"PRAGMA cache_size = {PRAGMAS['cache_size']}")
-    return DemoResult(n_clients, len(contact_rows), len(group_ids), *counts, *held, *sold)
+    return DemoResult(n_clients, len(contact_rows), len(group_ids), *counts, *held, *sold, support,
+                      *partners)
+
+
+# --------------------------------------------------------------------------- tickets (F3)
+
+# (subject, the client's opening message, the staff answer)
+TICKETS = [
+    ("Website down since this morning",
+     "Our website shows a 503 error since about 8 am. Can you have a look?",
+     "Thanks for letting us know. A PHP worker limit was reached on your plan; we have raised it "
+     "and the site is back. We will keep an eye on it today."),
+    ("Cannot send email from Outlook",
+     "Outlook asks for the password again and again when I send an email. Receiving works.",
+     "Please set the outgoing server to port 587 with STARTTLS and tick 'My outgoing server "
+     "requires authentication'. That should do it."),
+    ("Invoice address change",
+     "Could you put our new address on the next invoices? We moved last month.",
+     "Done: the address on your account is updated and the next invoice will show it."),
+    ("SSL certificate warning",
+     "Visitors get a certificate warning on the www address.",
+     "The certificate only covered the bare domain. We have reissued it for both names."),
+    ("Request for a backup restore",
+     "A plugin update broke the shop. Could you restore yesterday's backup?",
+     "Restored from last night's backup; the plugin is left on its previous version."),
+    ("Upgrade to a larger plan",
+     "We need more disk space. What are the options?",
+     "The Business plan doubles the space; we can switch you today and bill the difference "
+     "pro rata."),
+    ("Domain transfer out",
+     "Please send the EPP code for our domain, we are moving it to our new agency.",
+     "The EPP code has been sent to the registrant email address on the domain."),
+    ("Slow website",
+     "Pages take 6-8 seconds to load since last week.",
+     "We enabled page caching and optimised your images; load times are under 2 seconds now."),
+]
+CLIENT_FOLLOW_UPS = ["Thank you, that worked.", "It happened again this afternoon, could you check?",
+                     "Great, thanks for the quick help!", "One more question: is there a cost?"]
+TICKET_PRIORITY_WEIGHTS = (("Low", "Medium", "High"), [25, 55, 20])
+
+
+def _support(cursor, seed: int, today: datetime,  # noqa: ANN001
+             people: list[tuple[int, str, str, str]], actor: str) -> int:
+    """Support tickets for about one client in ten: an opening message
+    from the client, the staff's answer, sometimes a follow-up. Written
+    in bulk; returns how many tickets."""
+    rng = random.Random(seed * 7919 + 3)
+    tickets, replies = [], []
+    ticket_id = 0
+    for client_id, status, created, name in people:
+        if rng.random() >= (0.12 if status == "Active" else 0.04):
+            continue
+        start = datetime.fromisoformat(created)
+        for _ in range(rng.choices([1, 2, 3], [70, 22, 8])[0]):
+            ticket_id += 1
+            span = max(int((today - start).total_seconds()), 3600)
+            opened = start + timedelta(seconds=rng.randint(0, span))
+            subject, question, answer = rng.choice(TICKETS)
+            messages = [("client", question, opened)]
+            at = opened
+            fate = rng.choices(["Open", "Answered", "Customer reply", "Closed"], [8, 12, 6, 74])[0]
+            if fate != "Open":
+                at = min(at + timedelta(minutes=rng.randint(10, 600)), today)
+                messages.append(("staff", answer, at))
+            if fate == "Customer reply" or (fate == "Closed" and rng.random() < 0.4):
+                at = min(at + timedelta(minutes=rng.randint(10, 1440)), today)
+                messages.append(("client", rng.choice(CLIENT_FOLLOW_UPS), at))
+            priority = rng.choices(*TICKET_PRIORITY_WEIGHTS)[0]
+            tickets.append((ticket_id, client_id, subject, priority, fate, opened.isoformat(" "),
+                            at.isoformat(" ")))
+            replies += [(ticket_id, author, name if author == "client" else actor, text,
+                         when.isoformat(" ")) for author, text, when in messages]
+    cursor.executemany("INSERT INTO ticket (id, client_id, subject, priority, status, created_at, "
+                       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", tickets)
+    cursor.executemany("INSERT INTO ticket_reply (ticket_id, author, name, message, created_at) "
+                       "VALUES (?, ?, ?, ?, ?)", replies)
+    return len(tickets)
+
+
+# --------------------------------------------------------------------------- affiliates (F4)
+
+def _affiliates(seed: int, today: datetime, people: list[tuple[int, str, str]],
+                actor: str) -> tuple[int, int, int]:
+    """A few active clients are affiliates (10 % or a fixed amount per paid
+    invoice) who referred clients who signed up after them; the referred
+    clients' invoices paid since earn commissions (through
+    ``affiliates.accrue``, pending or payable by their dates), and some
+    affiliates have been paid part of their balance. Returns (affiliates,
+    referrals, commissions)."""
+    from billdesk.models import Affiliate, AffiliateReferral
+    from billdesk.services import affiliates
+
+    rng = random.Random(seed * 104729 + 11)
+    active = [(cid, created) for cid, status, created in people if status == "Active"]
+    chosen = sorted(rng.sample(active, min(len(active) // 60, 40)), key=lambda p: p[1])
+    if not chosen:
+        return 0, 0, 0
+    taken = {cid for cid, _ in chosen}
+    # the clients who could be referred, by signup: each affiliate's come after it
+    later = sorted((created, cid) for cid, _status, created in people if cid not in taken)
+    signups = [created for created, _ in later]
+    rows, referrals, used = [], [], set()
+    for cid, created in chosen:
+        percent = rng.random() < 0.75
+        rows.append({"id": cid, "client": cid, "commission_type": "percent" if percent else "fixed",
+                     "commission_value": rng.choice([500, 1000, 1500]) if percent
+                     else rng.choice([500, 1000, 2500]), "activated_at": created})
+        first = bisect(signups, created)
+        for _ in range(rng.choices([1, 2, 3, 5, 8], [30, 30, 20, 12, 8])[0]):
+            if first >= len(later):
+                break
+            signed, referred = later[rng.randint(first, len(later) - 1)]
+            if referred in used:
+                continue
+            used.add(referred)
+            referrals.append({"affiliate": cid, "client": referred, "referred_at": signed})
+    Affiliate.insert_many(rows).execute()
+    if referrals:
+        AffiliateReferral.insert_many(referrals).execute()
+    paid = database.execute_sql(
+        "SELECT i.id, i.paid_date FROM invoice i JOIN affiliate_referral r ON r.client_id = "
+        "i.client_id WHERE i.status = 'Paid' AND i.kind = 'standard' AND i.paid_date >= "
+        "substr(r.referred_at, 1, 10) ORDER BY i.id").fetchall()
+    earned = affiliates.accrue([(invoice_id, date.fromisoformat(str(day)[:10]))
+                                for invoice_id, day in paid], actor)
+    for cid, _created in chosen:
+        owed = affiliates.balance(cid, today.date())
+        if owed.minor_units > 0 and rng.random() < 0.6:
+            part = (owed.amount * rng.choice([Decimal("0.5"), Decimal("1")])).quantize(
+                owed.amount)
+            if part > 0:
+                affiliates.record_payout(cid, amount=str(part), paid_on=today.date() - timedelta(
+                    days=rng.randint(1, 20)), method=rng.choice(["Bank transfer", "PayPal"]),
+                    actor=actor)
+    return len(rows), len(referrals), earned
 
 
 # --------------------------------------------------------------------------- billing history

@@ -9,13 +9,18 @@ many pages and records it holds; ``write_report`` is the same, giving the
 path.
 
 What is in it: the profile (every field a person would recognise, the
-automation overrides, archived), contacts, services, addons and domains,
-orders, quotes with their lines, invoices with their lines, transactions,
-the credit ledger and balance, billable items, recurring invoices, the
-emails with their text, the files (name, size, date, admin-only, SHA-256;
-never their content), the dated notes and the change log. The company is
-named as the data controller. Nothing secret is stored per client (no
-passwords), so none can appear.
+automation overrides, archived, the affiliate who referred the client),
+contacts, pay methods (masked: brand, holder, first six / last four,
+expiry, bank name — never a full number: the report reads no encrypted
+column and needs no passphrase), services, addons and domains, orders,
+quotes with their lines, invoices with their lines, transactions, the
+credit ledger and balance, billable items, recurring invoices, the emails
+with their text, the support tickets with every message, the files (name,
+size, date, admin-only, SHA-256; never their content), the dated notes,
+the client's affiliate account (commission, referrals by name,
+commissions with their invoice numbers, payouts) and the change log. The
+company is named as the data controller. No password, card number or
+gateway token appears.
 
 The PDF is drawn with the invoice's blocks from ``documents.py`` (its
 letterhead, fonts, long-table flowable that repeats its header on every
@@ -39,10 +44,11 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
 from billdesk.errors import InvalidInput
-from billdesk.models import Client, Contact, Invoice, database, now
+from billdesk.models import AffiliateReferral, Client, Contact, Invoice, database, now
 from billdesk.models.tables import ClientFile, ClientNote
 from billdesk.money import Money
 from billdesk.services import (
+    affiliates,
     billable,
     changelog,
     clients,
@@ -52,10 +58,12 @@ from billdesk.services import (
     mail,
     orders,
     payments,
+    paymethods,
     quotes,
     recurring,
     settings,
     subscriptions,
+    tickets,
 )
 from billdesk.services import documents as doc
 
@@ -63,16 +71,20 @@ __all__ = ["SECTIONS", "ReportInfo", "as_json", "collect", "counts", "export", "
            "render", "write_report"]
 
 # The sections with records, in the report's order (the CLI counts them).
-SECTIONS = ("contacts", "services", "addons", "domains", "orders", "quotes", "invoices",
-            "transactions", "credit_entries", "billable_items", "recurring_invoices", "emails",
-            "files", "notes", "changes")
+SECTIONS = ("contacts", "pay_methods", "services", "addons", "domains", "orders", "quotes",
+            "invoices", "transactions", "credit_entries", "billable_items", "recurring_invoices",
+            "emails", "tickets", "files", "notes", "referrals", "commissions", "payouts",
+            "changes")
 
 TITLES = {
-    "profile": "Profile", "contacts": "Contacts", "services": "Services",
-    "addons": "Addons", "domains": "Domains", "orders": "Orders", "quotes": "Quotes",
-    "invoices": "Invoices", "transactions": "Transactions", "credit_entries": "Credit",
-    "billable_items": "Billable items", "recurring_invoices": "Recurring invoices",
-    "emails": "Emails", "files": "Files", "notes": "Notes", "changes": "Change log",
+    "profile": "Profile", "contacts": "Contacts", "pay_methods": "Pay methods",
+    "services": "Services", "addons": "Addons", "domains": "Domains", "orders": "Orders",
+    "quotes": "Quotes", "invoices": "Invoices", "transactions": "Transactions",
+    "credit_entries": "Credit", "billable_items": "Billable items",
+    "recurring_invoices": "Recurring invoices", "emails": "Emails", "tickets": "Tickets",
+    "files": "Files", "notes": "Notes", "referrals": "Affiliate referrals",
+    "commissions": "Affiliate commissions", "payouts": "Affiliate payouts",
+    "changes": "Change log",
 }
 
 
@@ -265,6 +277,62 @@ def _notes(client_id: int) -> list[dict[str, Any]]:
              "sticky": bool(sticky), "text": text} for i, created, updated, sticky, text in rows]
 
 
+def _pay_methods(client_id: int) -> list[dict[str, Any]]:
+    """Masked only: the encrypted number is never read."""
+    return [{"id": p.id, "kind": p.kind, "label": p.label, "description": p.description,
+             "holder": p.holder, "brand": p.brand, "first_six": p.first_six,
+             "last_four": p.last_four, "masked": p.masked, "expiry": p.expiry,
+             "bank_name": p.bank_name, "gateway": p.gateway, "default": p.is_default,
+             "created_at": _dt(p.created_at)}
+            for p in sorted(paymethods.list_pay_methods(client_id), key=lambda p: p.id)]
+
+
+def _tickets(client_id: int) -> list[dict[str, Any]]:
+    found = sorted(tickets.list_tickets(client_id), key=lambda t: (t.created_at, t.id))
+    return [{"id": t.id, "subject": t.subject, "priority": t.priority, "status": t.status,
+             "created_at": _dt(t.created_at), "updated_at": _dt(t.updated_at),
+             "messages": [{"author": r.author, "name": r.name, "message": r.message,
+                           "created_at": _dt(r.created_at)} for r in tickets.replies(t.id)]}
+            for t in found]
+
+
+def _affiliate(client_id: int) -> dict[str, Any]:
+    """The client's affiliate account: its terms and totals (None when the
+    client is not an affiliate), referrals, commissions and payouts,
+    oldest first."""
+    record = affiliates.for_client(client_id)
+    if record is None:
+        return {"affiliate": None, "referrals": [], "commissions": [], "payouts": []}
+    found = affiliates.summary(record.id)
+    names = {r.client_id: r.name for r in found.referrals}
+    return {
+        "affiliate": {"id": record.id, "commission": record.commission_text,
+                      "commission_type": record.commission_type, "status": record.status,
+                      "activated_at": _dt(record.activated_at), "pending": found.pending,
+                      "payable": found.payable, "paid_out": found.paid_out,
+                      "balance": found.balance},
+        "referrals": [{"client_id": r.client_id, "name": r.name, "referred_at": _dt(r.referred_at),
+                       "paid_invoices": r.paid_invoices} for r in found.referrals],
+        "commissions": [{"invoice": c.invoice_number,
+                         "client": (names.get(c.client_id) or f"#{c.client_id}")
+                         if c.client_id is not None else "(client deleted)",
+                         "amount": c.amount, "earned_on": c.earned_on,
+                         "payable_on": c.payable_on, "state": c.state}
+                        for c in reversed(found.commissions)],
+        "payouts": [{"amount": p.amount, "paid_on": p.paid_on, "method": p.method,
+                     "notes": p.notes} for p in reversed(found.payouts)],
+    }
+
+
+def _referred_by(client_id: int) -> dict[str, Any] | None:
+    who = affiliates.referred_by(client_id)
+    if who is None:
+        return None
+    at = (AffiliateReferral.select(AffiliateReferral.referred_at)
+          .where(AffiliateReferral.client == client_id).scalar())
+    return {"affiliate_id": who[0], "name": who[1], "referred_at": _dt(at)}
+
+
 def _changes(client_id: int) -> list[dict[str, Any]]:
     return [{"at": _dt(e.at), "actor": e.actor, "change": e.describe()}
             for e in reversed(changelog.entries(client_id))]
@@ -275,8 +343,10 @@ def collect(client_id: int) -> dict[str, Any]:
     (field "id") when there is no such client."""
     with database.atomic():
         profile = _profile(client_id)
+        profile["referred_by"] = _referred_by(client_id)
         services = _services(client_id)
         balance, credit_entries = _credit(client_id)
+        affiliate = _affiliate(client_id)
         company = settings.company()
         return {
             "client_id": client_id,
@@ -286,6 +356,7 @@ def collect(client_id: int) -> dict[str, Any]:
                            if f.name != "currency"},
             "profile": profile,
             "contacts": _contacts(client_id),
+            "pay_methods": _pay_methods(client_id),
             "services": services["service"],
             "addons": services["addon"],
             "domains": services["domain"],
@@ -298,8 +369,10 @@ def collect(client_id: int) -> dict[str, Any]:
             "billable_items": _billable(client_id),
             "recurring_invoices": _recurring(client_id),
             "emails": _emails(client_id),
+            "tickets": _tickets(client_id),
             "files": _files(client_id),
             "notes": _notes(client_id),
+            **affiliate,
             "changes": _changes(client_id),
         }
 
@@ -460,6 +533,19 @@ class _Story:
         self.items.append(flowable)
 
 
+def _referral_text(referred: dict[str, Any] | None, style: _Style) -> str:
+    if not referred:
+        return "None"
+    since = (f", since {style.date(referred['referred_at'].date())}"
+             if referred["referred_at"] else "")
+    return f"{referred['name']} (affiliate #{referred['affiliate_id']}){since}"
+
+
+def _expiry(value: str) -> str:
+    """'YYYY-MM' as 'MM/YYYY'."""
+    return f"{value[5:7]}/{value[:4]}" if len(value) == 7 else value
+
+
 def _profile_rows(p: dict[str, Any], style: _Style) -> list[tuple[str, str]]:
     address = doc._address(p, style.locale)
     return [
@@ -479,6 +565,7 @@ def _profile_rows(p: dict[str, Any], style: _Style) -> list[tuple[str, str]]:
         ("Archived", _yes(p["archived"])),
         ("Default payment method", p["payment_method"] or "None"),
         ("Default billing contact", p["billing_contact"] or "None"),
+        ("Referred by", _referral_text(p.get("referred_by"), style)),
         ("Credit balance", style.money(p["credit_balance"])),
         (clients.LABELS["tax_exempt"], _yes(p["tax_exempt"])),
         (clients.LABELS["auto_cc"], _yes(p["auto_cc"])),
@@ -511,7 +598,7 @@ def _build_story(data: dict[str, Any], style: _Style) -> list[Flowable]:
     s.heading("Contents", "Each section below lists what is stored; amounts are in "
                           f"{p['currency']}.")
     contents = [("Profile", "1")] + [
-        (TITLES[name], str(len(data[name]))) for name in SECTIONS]
+        (TITLES[name], str(n)) for name, n in counts(data).items()]
     half = (len(contents) + 1) // 2
     g = _grid(style, [("Section", 0), ("Records", 22), ("Section", 67), ("Records", 22)],
               right=(1, 3), wrap=(0, 2))
@@ -539,6 +626,19 @@ def _build_story(data: dict[str, Any], style: _Style) -> list[Flowable]:
                 ", ".join(contacts.CATEGORY_LABELS.get(k, k) for k in c["categories"]) or "None",
                 date(c["created_at"].date()) if c["created_at"] else ""))
         s.add(_table(g, rows))
+    else:
+        s.none()
+
+    s.heading("Pay methods", "Cards and bank accounts, masked: their numbers are stored "
+                             "encrypted and are not part of this report.")
+    if data["pay_methods"]:
+        g = _grid(style, [("Pay method", 0), ("Holder", 40), ("Number", 38), ("Expires", 18),
+                          ("Added", 22)], wrap=(0, 1, 2))
+        s.add(_table(g, [(_lines(m["label"], m["description"],
+                                 "Default pay method" if m["default"] else ""),
+                          m["holder"], m["masked"], _expiry(m["expiry"]),
+                          date(m["created_at"].date()) if m["created_at"] else "")
+                         for m in data["pay_methods"]]))
     else:
         s.none()
 
@@ -732,6 +832,30 @@ def _build_story(data: dict[str, Any], style: _Style) -> list[Flowable]:
     else:
         s.none()
 
+    s.heading("Tickets", "Support tickets; every message follows the list.")
+    if data["tickets"]:
+        g = _grid(style, [("Ticket", 16), ("Subject", 0), ("Priority", 18), ("Status", 24),
+                          ("Opened", 30), ("Last update", 30)], wrap=(1, 3))
+        s.add(_table(g, [(str(t["id"]), t["subject"], t["priority"], t["status"],
+                          stamp(t["created_at"]), stamp(t["updated_at"]))
+                         for t in data["tickets"]]))
+        s.subheading("Ticket messages")
+        g = _grid(style, [("Written", 30), ("By", 40), ("Message", 0)], wrap=(1, 2))
+        rows, headings = [], set()
+        for t in data["tickets"]:
+            headings.add(len(rows))
+            rows.append((f"Ticket {t['id']}: {t['subject']}  ·  {t['status']}",))
+            for msg in t["messages"]:
+                who = "Staff" if msg["author"] == "staff" else "Client"
+                rows.append((stamp(msg["created_at"]),
+                              f"{who}: {msg['name']}" if msg["name"] else who, msg["message"]))
+            if not t["messages"]:
+                rows.append(("", "", "No messages"))
+        rows = _split_long_with_headings(g, rows, headings)
+        s.add(_table(g, rows[0], frozenset(rows[1])))
+    else:
+        s.none()
+
     s.heading("Files", "The files kept for the client: name and checksum, not their content.")
     if data["files"]:
         sha_w = (doc._text_width("0" * 32, style.fonts.regular, 8.5) + 12) / mm  # 2 lines
@@ -753,6 +877,23 @@ def _build_story(data: dict[str, Any], style: _Style) -> list[Flowable]:
     else:
         s.none()
 
+    account = data["affiliate"]
+    if account:
+        s.heading("Affiliate", f"Affiliate #{account['id']} since "
+                               f"{date(account['activated_at'].date())}, {account['status']}; "
+                               f"commission {account['commission']}. Pending "
+                               f"{money(account['pending'])}, payable {money(account['payable'])}, "
+                               f"paid out {money(account['paid_out'])}, balance "
+                               f"{money(account['balance'])}.")
+    elif not (data["referrals"] or data["commissions"] or data["payouts"]):
+        s.heading("Affiliate")
+        s.none("None stored: the client is not an affiliate (no referrals, commissions or "
+               "payouts).")
+    else:  # not possible: an affiliate's records go with its row
+        s.heading("Affiliate", "The client is not an affiliate.")
+    if account or data["referrals"] or data["commissions"] or data["payouts"]:
+        _affiliate_tables(s, data, style)
+
     s.heading("Change log", "Who changed what and when, oldest first.")
     if data["changes"]:
         g = _grid(style, [("When", 30), ("By", 26), ("Change", 0)], wrap=(1, 2))
@@ -760,6 +901,37 @@ def _build_story(data: dict[str, Any], style: _Style) -> list[Flowable]:
     else:
         s.none()
     return s.items
+
+
+def _affiliate_tables(s: _Story, data: dict[str, Any], style: _Style) -> None:
+    """The affiliate account's referrals, commissions and payouts."""
+    money, date = style.money, style.date
+    s.subheading(f"Referrals ({len(data['referrals'])})")
+    if data["referrals"]:
+        g = _grid(style, [("Client", 0), ("Client number", 26), ("Referred on", 26),
+                          ("Paid invoices", 24)], right=(1, 3), wrap=(0,))
+        s.add(_table(g, [(r["name"], str(r["client_id"]), date(r["referred_at"].date()),
+                          str(r["paid_invoices"])) for r in data["referrals"]]))
+    else:
+        s.none()
+    s.subheading(f"Commissions ({len(data['commissions'])})")
+    if data["commissions"]:
+        g = _grid(style, [("Invoice", 30), ("Referred client", 0), ("Earned on", 22),
+                          ("Payable from", 22), ("State", 18), ("Amount", 24)], right=(5,),
+                  wrap=(0, 1))
+        s.add(_table(g, [(c["invoice"], c["client"], date(c["earned_on"]),
+                          date(c["payable_on"]), c["state"].capitalize(), money(c["amount"]))
+                         for c in data["commissions"]]))
+    else:
+        s.none()
+    s.subheading(f"Payouts ({len(data['payouts'])})")
+    if data["payouts"]:
+        g = _grid(style, [("Paid on", 22), ("Method", 40), ("Notes", 0), ("Amount", 24)],
+                  right=(3,), wrap=(1, 2))
+        s.add(_table(g, [(date(x["paid_on"]), x["method"], x["notes"], money(x["amount"]))
+                         for x in data["payouts"]]))
+    else:
+        s.none()
 
 
 def _split_long_with_headings(grid: doc._Grid, rows: list[tuple[str, ...]], headings: set[int]

@@ -33,7 +33,7 @@ from billdesk.models import (
     now,
 )
 from billdesk.money import Money
-from billdesk.services import billing_settings, changelog, clients, credit, cycles, taxes
+from billdesk.services import affiliates, billing_settings, changelog, clients, credit, cycles, taxes
 from billdesk.services.amounts import amount_input, date_input
 
 OPEN = ("Draft", "Unpaid", "Collections")
@@ -512,6 +512,7 @@ def set_paid(invoice_id: int, when: dt.date, actor: str | None = None) -> None:
     Invoice.update(status="Paid", paid_date=when, updated_at=now()).where(
         Invoice.id == invoice_id).execute()
     _advance_renewals(invoice_id, actor)
+    affiliates.accrue([(invoice_id, when)], actor)  # F4: a referred client's commission
 
 
 def set_paid_many(paid: Sequence[tuple[int, dt.date]], actor: str | None = None) -> None:
@@ -564,6 +565,7 @@ def set_paid_many(paid: Sequence[tuple[int, dt.date]], actor: str | None = None)
     conn.executemany("UPDATE service SET next_due = ?, expiry_date = ?, updated_at = ? "
                      "WHERE id = ? AND next_due = ?", expiring)
     changelog.record_values(logs)
+    affiliates.accrue(paid, actor)  # F4: one query for the batch
 
 
 # Every renewal line of the invoices (the item's current due date beside

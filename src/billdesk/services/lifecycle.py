@@ -13,7 +13,7 @@ migration is merged and counted without a change here."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from peewee import fn
 
 from billdesk.errors import Conflict, InvalidInput
 from billdesk.models import (
+    Affiliate,
+    AffiliatePayout,
     BillableItem,
     Client,
     ClientLog,
@@ -31,11 +33,13 @@ from billdesk.models import (
     Invoice,
     InvoiceLine,
     Order,
+    PayMethod,
     Quote,
     QuoteLine,
     RecurringInvoice,
     RecurringLine,
     Service,
+    Ticket,
     Transaction,
     database,
     now,
@@ -59,11 +63,18 @@ TABLE_LABELS = {
     "quote": ("quote", "quotes"), "billable_item": ("billable item", "billable items"),
     "recurring_invoice": ("recurring invoice", "recurring invoices"),
     "email": ("email", "emails"), "client_file": ("file", "files"), "client_note": ("note", "notes"),
+    "pay_method": ("pay method", "pay methods"), "ticket": ("ticket", "tickets"),
+    "ticket_reply": ("ticket message", "ticket messages"),
+    "affiliate": ("affiliate record", "affiliate records"),
+    "affiliate_referral": ("referral", "referrals"),
+    "affiliate_commission": ("commission", "commissions"),
+    "affiliate_payout": ("payout", "payouts"),
 }
-# Tables whose amounts are money in the client's currency: a merge across
-# currencies is refused while the source has any of them (C7 first).
+# Tables whose amounts are money in the client's currency (an affiliate's
+# commissions and payouts are in its client's): a merge across currencies
+# is refused while the source has any of them (C7 first).
 MONEY_TABLES = ("invoice", "txn", "credit_entry", "service", "quote", "billable_item",
-                "recurring_invoice", "client_order")
+                "recurring_invoice", "client_order", "affiliate")
 LIVE_ITEM_STATUSES = ("Pending", "Active", "Suspended", "Pending transfer")  # the run bills them
 OPEN_QUOTE_STAGES = ("Draft", "Delivered", "On hold")
 # Profile fields ``merge_clients(keep="source")`` copies onto the kept client.
@@ -71,6 +82,9 @@ OPEN_QUOTE_STAGES = ("Draft", "Delivered", "On hold")
 # its own action) nor two-factor (the client turns it on).
 MERGE_PROFILE = tuple(k for k in clients.EDITABLE if k not in ("currency", "status", "two_factor"))
 ANONYMIZED_FIRST = "Anonymized"
+# What anonymizing deletes (the rest stays, without notes).
+ANONYMIZE_DELETES = ("contact", "client_note", "client_file", "email", "pay_method", "ticket",
+                     "client_log")
 
 
 def _anonymous_values(client_id: int) -> dict[str, Any]:
@@ -203,6 +217,41 @@ def _open_quotes(client_id: int) -> Any:
                                         Quote.stage.in_(OPEN_QUOTE_STAGES), Quote.invoice.is_null())
 
 
+def _open_tickets(client_id: int) -> list[tuple[int, str]]:
+    """(id, status) of the client's tickets that are not Closed."""
+    return list(Ticket.select(Ticket.id, Ticket.status)
+                .where(Ticket.client == client_id, Ticket.status != "Closed")
+                .order_by(Ticket.id).tuples())
+
+
+AFFILIATE_CHILDREN = ("affiliate_referral", "affiliate_commission", "affiliate_payout")
+
+
+def _affiliate_children(client_id: int) -> dict[str, tuple[int, int]]:
+    """The client's own affiliate account's records (they refer to the
+    affiliate, not to the client, so ``record_counts`` does not see them):
+    table -> (rows, sum of amounts in minor units; 0 for referrals)."""
+    found = {}
+    for table in AFFILIATE_CHILDREN:
+        amount = "0" if table == "affiliate_referral" else "COALESCE(SUM(amount), 0)"
+        n, units = database.execute_sql(
+            f"SELECT count(*), {amount} FROM {table} WHERE affiliate_id IN "
+            "(SELECT id FROM affiliate WHERE client_id = ?)", (client_id,)).fetchone()
+        if n:
+            found[table] = (n, units)
+    return found
+
+
+def _describe_affiliate(client_id: int, currency: str) -> str:
+    """"3 referrals, 2 commissions (GBP 25.00), 1 payout (GBP 10.00)" of the
+    client's affiliate account ("" when it has none)."""
+    parts = []
+    for table, (n, units) in _affiliate_children(client_id).items():
+        money = f" ({currency} {_money(units, currency)})" if table != "affiliate_referral" else ""
+        parts.append(f"{n} {_label(table, n)}{money}")
+    return ", ".join(parts)
+
+
 # --------------------------------------------------------------------------- impact
 
 @dataclass(frozen=True)
@@ -233,6 +282,11 @@ def impact(client_id: int, action: str) -> Impact:
         lines += [f"{n} {_label(t, n)}" for t, n in counts.items()] or ["no records"]
         if credit_now:
             lines.append(f"credit {currency} {credit_now} (through the ledger)")
+        if counts.get("affiliate"):
+            account = _describe_affiliate(client_id, currency)
+            lines.append("their affiliate account" + (f" ({account})" if account else "")
+                         + " moves; if the kept client is an affiliate too, its account takes "
+                           "the referrals, commissions and payouts over")
     elif action == "close":
         lines.append(f"client #{client_id} {name}: status Closed; nothing is deleted")
         if unpaid:
@@ -252,10 +306,20 @@ def impact(client_id: int, action: str) -> Impact:
         waiting = _waiting_items(client_id).count()
         if waiting:
             lines.append(f"{waiting} billable item(s) no longer invoiced")
+        tickets = len(_open_tickets(client_id))
+        if tickets:
+            lines.append(f"{tickets} open ticket(s) closed")
     elif action in ("delete", "delete_with_transactions"):
         txns = counts.pop("txn", 0)
+        kept = counts.pop("affiliate_commission", 0)  # ON DELETE SET NULL: the affiliate's
         lines.append(f"client #{client_id} {name} is deleted with everything of theirs:")
         lines += [f"{n} {_label(t, n)}" for t, n in counts.items()]
+        account = _describe_affiliate(client_id, currency) if counts.get("affiliate") else ""
+        if account:
+            lines.append(f"their affiliate account's records: {account}")
+        if kept:
+            lines.append(f"{kept} commission(s) earned on their invoices kept for the affiliate "
+                         "who referred them, no longer linked")
         if unpaid:
             lines.append(f"({len(unpaid)} unpaid invoice(s), {currency} {unpaid_sum})")
         if credit_now:
@@ -267,13 +331,18 @@ def impact(client_id: int, action: str) -> Impact:
     else:  # anonymize
         lines.append(f"client #{client_id} {name}: name, company, email, phone, address, tax ID "
                      "and admin notes replaced; country, currency and group kept")
-        for table in ("contact", "client_note", "client_file", "email", "client_log"):
+        for table in ANONYMIZE_DELETES:
             if counts.get(table):
                 lines.append(f"{counts[table]} {_label(table, counts[table])} deleted")
         kept = {t: n for t, n in counts.items()
-                if t in ("invoice", "txn", "credit_entry", "service", "quote", "client_order")}
+                if t in ("invoice", "txn", "credit_entry", "service", "quote", "client_order",
+                         "affiliate", "affiliate_referral", "affiliate_commission")}
         if kept:
             lines.append(f"kept, without notes: {describe_counts(kept)}")
+        payouts = _affiliate_children(client_id).get("affiliate_payout")
+        if payouts:
+            lines.append(f"{payouts[0]} affiliate {_label('affiliate_payout', payouts[0])} kept "
+                         "with their amounts, without notes")
     return Impact(lines)
 
 
@@ -387,8 +456,18 @@ def currency_preview(client_id: int, code: str) -> CurrencyPreview:
                                 .order_by(Quote.id).tuples()):
         items.append(PreviewItem("quote", qid, f"Quote #{qid} {subject}".rstrip(),
                                  _money(total, old), conv(total)))
+    account = _affiliate_amounts(client_id)
+    if account is not None:
+        affiliate_id, fixed, commissions, payouts = account
+        for label, amounts in (("Affiliate commission per paid invoice", [fixed] if fixed else []),
+                               ("Affiliate commissions earned", commissions),
+                               ("Affiliate payouts", payouts)):
+            if amounts:
+                items.append(PreviewItem(
+                    "affiliate", affiliate_id, label, _money(sum(amounts), old),
+                    sum((conv(a) for a in amounts), Money.zero(new if rate else old))))
     balance = Client.select(Client.credit_balance).where(Client.id == client_id).scalar()
-    if balance:
+    if balance:  # the last item (change_currency's log reads it)
         items.append(PreviewItem("credit", None, "Credit balance", _money(balance, old),
                                  conv(balance)))
     if minor_digits(old) != minor_digits(new):
@@ -408,6 +487,8 @@ def change_currency(client_id: int, code: str, *, convert: bool,
     adjustment) — are multiplied by new rate / old rate and rounded half-up
     to the new currency. Otherwise only the code changes (the amounts keep
     their figures). Paid and cancelled invoices keep their currency.
+    The client's affiliate account (its fixed commission, commissions and
+    payouts) is in the client's currency: converting converts it too.
     Converting rewrites amounts, so a backup is taken first: its path is
     returned (None for a code-only change)."""
     clients.check_writable(client_id)
@@ -446,6 +527,24 @@ def change_currency(client_id: int, code: str, *, convert: bool,
         changelog.record(client_id, f"Currency changed, {how}", field="Currency", old=old, new=new,
                          actor=actor)
     return path
+
+
+def _affiliate_amounts(client_id: int) -> tuple[int, int, list[int], list[int]] | None:
+    """The client's affiliate account in its currency: (affiliate id, the
+    fixed commission or 0, each commission's amount, each payout's), or
+    None when the client is not an affiliate."""
+    row = (Affiliate.select(Affiliate.id, Affiliate.commission_type, Affiliate.commission_value)
+           .where(Affiliate.client == client_id).tuples().first())
+    if row is None:
+        return None
+    affiliate_id, kind, value = row
+    commissions = [a for a, in database.execute_sql(
+        "SELECT amount FROM affiliate_commission WHERE affiliate_id = ? ORDER BY id",
+        (affiliate_id,)).fetchall()]
+    payouts = [a for a, in database.execute_sql(
+        "SELECT amount FROM affiliate_payout WHERE affiliate_id = ? ORDER BY id",
+        (affiliate_id,)).fetchall()]
+    return affiliate_id, value if kind == "fixed" else 0, commissions, payouts
 
 
 def _convert_amounts(client_id: int, old: str, new: str, rate: Decimal, open_ids: list[int],
@@ -496,6 +595,18 @@ def _convert_amounts(client_id: int, old: str, new: str, rate: Decimal, open_ids
         Quote.update(subtotal=totals.subtotal.minor_units, tax1=totals.tax1.minor_units,
                      tax2=totals.tax2.minor_units, total=totals.total.minor_units,
                      updated_at=stamp).where(Quote.id == quote_id).execute()
+    # The affiliate account is in the client's currency: its fixed
+    # commission, every commission and payout (a payout stays above 0).
+    account = _affiliate_amounts(client_id)
+    if account is not None:
+        affiliate_id = account[0]
+        conn.execute("UPDATE affiliate SET commission_value = ? WHERE id = ? "
+                     "AND commission_type = 'fixed'", (conv(account[1]), affiliate_id))
+        for table, low in (("affiliate_commission", 0), ("affiliate_payout", 1)):
+            rows = conn.execute(f"SELECT id, amount FROM {table} WHERE affiliate_id = ?",
+                                (affiliate_id,)).fetchall()
+            conn.executemany(f"UPDATE {table} SET amount = ? WHERE id = ?",
+                             [(max(conv(a), low), i) for i, a in rows])
     # Credit: the ledger's entries now read in the new currency; one
     # adjustment brings the sum to the converted balance.
     units = Client.select(Client.credit_balance).where(Client.id == client_id).scalar()
@@ -613,9 +724,73 @@ def _rename_service_groups(source_id: int, into_id: int) -> list[str]:
     return renamed
 
 
+def _one_default_pay_method(source_id: int, into_id: int) -> list[str]:
+    """One default pay method per client (a partial unique index): when
+    the kept client has one, the source's cards follow, not default.
+    Called whenever both clients have pay methods (the collision check
+    does not read the index's WHERE): harmless when there is nothing to do."""
+    if not PayMethod.select().where(PayMethod.client == into_id, PayMethod.is_default).exists():
+        return []
+    cleared = (PayMethod.update(is_default=False, updated_at=now())
+               .where(PayMethod.client == source_id, PayMethod.is_default).execute())
+    return ["the merged client's default pay method is no longer the default"] if cleared else []
+
+
+def _has_affiliate_records(*client_ids: int) -> bool:
+    marks = ",".join("?" * len(client_ids))
+    return bool(database.execute_sql(
+        f"SELECT EXISTS (SELECT 1 FROM affiliate WHERE client_id IN ({marks})) "
+        f"OR EXISTS (SELECT 1 FROM affiliate_referral WHERE client_id IN ({marks}))",
+        (*client_ids, *client_ids)).fetchone()[0])
+
+
+def _resolve_affiliates(source_id: int, into_id: int) -> list[str]:
+    """Before the move (services/affiliates.py ``resolve_merge``): both
+    affiliates are combined into the kept client's, a kept client's
+    referral wins over the source's, a referral that would make the kept
+    client refer itself is dropped. Runs on every merge where either client
+    has affiliate records: a self-referral breaks no unique index."""
+    if not _has_affiliate_records(source_id, into_id):
+        return []
+    from billdesk.services import affiliates
+
+    return affiliates.resolve_merge(source_id, into_id)
+
+
+def _rekey_affiliate(source_id: int, into_id: int) -> list[str]:
+    """After the move (services/affiliates.py ``after_merge``): an
+    affiliate row that came with the source takes the kept client's id
+    (an affiliate's id is its client's id)."""
+    if not _has_affiliate_records(into_id):
+        return []
+    from billdesk.services import affiliates
+
+    return affiliates.after_merge(source_id, into_id)
+
+
 # A table whose unique index (with the client column) two merged clients
-# can break: how to make room. Others are refused, naming the table.
-RESOLVE_UNIQUE = {"service_group": _rename_service_groups}
+# can break: how to make room. Others are refused, naming the table. A
+# resolver runs at most once per merge (one may serve several tables).
+RESOLVE_UNIQUE = {"service_group": _rename_service_groups, "pay_method": _one_default_pay_method,
+                  "affiliate": _resolve_affiliates, "affiliate_referral": _resolve_affiliates}
+# Hooks that run on every merge, before the unique indexes are checked
+# (BEFORE_MOVE) and after the records moved, before the source is removed
+# (AFTER_MOVE), in the merge's transaction: (source_id, into_id) -> notes
+# for the merge's log line.
+BEFORE_MOVE = [_resolve_affiliates]
+AFTER_MOVE = [_rekey_affiliate]
+
+
+def _partial(table: str, index: str) -> bool:
+    return any(row[1] == index and row[4] for row in
+               database.execute_sql(f"PRAGMA index_list({_q(table)})").fetchall())
+
+
+def _unique_clashes(refs: list[Reference], source_id: int, into_id: int
+                    ) -> list[tuple[Reference, str]]:
+    """(reference, index) of every unique index the move would break."""
+    return [(ref, index) for ref in refs for index, others in _unique_groups(ref.table, ref.column)
+            if _collisions(ref.table, ref.column, others, source_id, into_id)]
 
 
 def merge_clients(source_id: int, into_id: int, *, keep: str = "target",
@@ -641,15 +816,23 @@ def merge_clients(source_id: int, into_id: int, *, keep: str = "target",
             raise Conflict("currency", conflict)
         refs = references()
         notes: list[str] = []
-        for ref in refs:
-            for index, others in _unique_groups(ref.table, ref.column):
-                if not _collisions(ref.table, ref.column, others, source_id, into_id):
-                    continue
-                resolve = RESOLVE_UNIQUE.get(ref.table)
-                if resolve is None:
-                    raise Conflict("client", f"both clients have {_label(ref.table)} that must "
-                                             f"stay unique ({index}); remove the duplicates first")
+        ran: set[Any] = set()
+        for hook in BEFORE_MOVE:
+            ran.add(hook)
+            notes += hook(source_id, into_id)
+        for ref, index in _unique_clashes(refs, source_id, into_id):
+            resolve = RESOLVE_UNIQUE.get(ref.table)
+            if resolve is None:
+                raise Conflict("client", f"both clients have {_label(ref.table)} that must "
+                                         f"stay unique ({index}); remove the duplicates first")
+            if resolve not in ran:
+                ran.add(resolve)
                 notes += resolve(source_id, into_id)
+        for ref, index in _unique_clashes(refs, source_id, into_id):
+            if _partial(ref.table, index):  # the check reads no WHERE: its resolver ran
+                continue
+            raise Conflict("client", f"both clients still have {_label(ref.table)} that must "
+                                     f"stay unique ({index}); remove the duplicates first")
         into_currency = clients.client_currency(into_id)
         credit_units = Client.select(Client.credit_balance).where(Client.id == source_id).scalar()
         into_before = credit.balance(into_id)
@@ -662,6 +845,8 @@ def merge_clients(source_id: int, into_id: int, *, keep: str = "target",
                 (into_id, source_id))
             if cursor.rowcount:
                 moved[ref.table] = moved.get(ref.table, 0) + cursor.rowcount
+        for hook in AFTER_MOVE:
+            notes += hook(source_id, into_id)
         # The credit moved as ledger entries: the balance is their sum again.
         ledger = (CreditEntry.select(fn.COALESCE(fn.SUM(CreditEntry.amount), 0))
                   .where(CreditEntry.client == into_id).scalar())
@@ -697,6 +882,7 @@ class CloseResult:
     billable_stopped: list[int]
     credit_returned: Money
     backup: Path
+    tickets_closed: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": "Closed", "status_was": self.status_was,
@@ -704,6 +890,7 @@ class CloseResult:
                 "items_cancelled": len(self.items_cancelled),
                 "recurring_stopped": len(self.recurring_stopped),
                 "billable_stopped": len(self.billable_stopped),
+                "tickets_closed": len(self.tickets_closed),
                 "credit_returned": str(self.credit_returned), "backup": str(self.backup)}
 
 
@@ -713,7 +900,8 @@ def close_client(client_id: int, *, actor: str | None = None) -> CloseResult:
     so credit and payments on them go to the credit balance; drafts
     likewise, they hold none); live services, addons and domains Cancelled;
     active recurring invoices Stopped; billable items waiting for an
-    invoice set to "don't invoice". Nothing is deleted."""
+    invoice set to "don't invoice"; tickets not yet closed Closed (as
+    HostBill does when an account is closed). Nothing is deleted."""
     record = clients.get_client(client_id)
     clients.check_writable(client_id)
     refunded = [_invoice_label(r[1], r[0]) for r in _open_invoices(client_id) if r[6]]
@@ -761,6 +949,13 @@ def close_client(client_id: int, *, actor: str | None = None) -> CloseResult:
         log_rows += [{"client": client_id, "at": stamp, "actor": actor, "message": "Client closed",
                       "field": f"Billable item #{b} action", "old_value": "invoice",
                       "new_value": "none"} for b in waiting]
+        tickets = _open_tickets(client_id)
+        if tickets:
+            Ticket.update(status="Closed", updated_at=stamp).where(
+                Ticket.id.in_([t for t, _ in tickets])).execute()
+        log_rows += [{"client": client_id, "at": stamp, "actor": actor, "message": "Client closed",
+                      "field": f"Ticket #{t} status", "old_value": status,
+                      "new_value": "Closed"} for t, status in tickets]
         changelog.record_many(log_rows)
         status_was = record.values["status"]
         Client.update(status="Closed", updated_at=stamp).where(Client.id == client_id).execute()
@@ -768,7 +963,7 @@ def close_client(client_id: int, *, actor: str | None = None) -> CloseResult:
                          actor=actor)
         returned = credit.balance(client_id) - before
     return CloseResult(client_id, status_was, cancelled, [i[0] for i in items], stopped, waiting,
-                       returned, path)
+                       returned, path, [t for t, _ in tickets])
 
 
 # --------------------------------------------------------------------------- C10 delete
@@ -781,21 +976,30 @@ class DeleteResult:
     transactions_kept: int
     transactions_deleted: int
     backup: Path
+    # rows kept with their link to the client cleared (ON DELETE SET NULL),
+    # other than transactions: commissions earned on the client's invoices
+    unlinked: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "deleted": self.deleted,
                 "transactions_kept": self.transactions_kept,
-                "transactions_deleted": self.transactions_deleted, "backup": str(self.backup)}
+                "transactions_deleted": self.transactions_deleted,
+                "unlinked": self.unlinked, "backup": str(self.backup)}
 
 
 def delete_client(client_id: int, *, with_transactions: bool = False,
                   actor: str | None = None) -> DeleteResult:
     """Delete the client and everything of theirs (C10), except the
     transactions: they keep their amounts and the client's name, their link
-    cleared (``with_transactions`` deletes them first). An archived client
+    cleared (``with_transactions`` deletes them first). Pay methods,
+    tickets with their messages, the client's referral and their affiliate
+    account with its referrals, commissions and payouts go too (ON DELETE
+    CASCADE); commissions another affiliate earned on the client's invoices
+    stay, their client link cleared (ON DELETE SET NULL). An archived client
     may be deleted."""
     name = _name(client_id)
     counts = record_counts(client_id)
+    account = {t: n for t, (n, _units) in _affiliate_children(client_id).items()}
     path = _backup("delete")
     with database.atomic():
         txns = Transaction.select().where(Transaction.client == client_id).count()
@@ -811,13 +1015,17 @@ def delete_client(client_id: int, *, with_transactions: bool = False,
                                      (client_id,))
         Client.delete().where(Client.id == client_id).execute()
     _purge_files()
-    deleted = {t: n for t, n in counts.items() if t != "txn"}
+    set_null = {r.table for r in references() if r.on_delete == "SET NULL"}
+    deleted = {t: n for t, n in counts.items() if t not in set_null}
+    for table, n in account.items():
+        deleted[table] = deleted.get(table, 0) + n
+    unlinked = {t: n for t, n in counts.items() if t in set_null and t != "txn"}
     if files:
         deleted["client_file"] = files
     log.info("client #%s %s deleted (%s); backup %s", client_id, name,
              describe_counts(deleted), path)
     return DeleteResult(client_id, name, deleted, 0 if with_transactions else txns,
-                        txns if with_transactions else 0, path)
+                        txns if with_transactions else 0, path, unlinked)
 
 
 # --------------------------------------------------------------------------- C11 archive
@@ -888,10 +1096,17 @@ class AnonymizeResult:
 def anonymize_client(client_id: int, *, actor: str | None = None) -> AnonymizeResult:
     """Replace the client's personal data (C11): name, company, email,
     phone, address, tax ID and admin notes; contacts, dated notes, files
-    (bytes too), emails and the change log deleted, then one log entry.
-    Country, currency and group stay (tax and totals need them); invoices,
-    lines, transactions, the credit ledger, services, quotes and orders stay,
-    without their notes. An archived client may be anonymized."""
+    (bytes too), emails, pay methods (the encrypted numbers with them),
+    tickets with their messages and the change log deleted, then one log
+    entry. Country, currency and group stay (tax and totals need them);
+    invoices, lines, transactions, the credit ledger, services, quotes and
+    orders stay, without their notes. Affiliate records are money and stay:
+    the client's affiliate account, its referrals, the commissions (its own
+    and those earned on the client's invoices) and its payouts with their
+    amounts, dates and method, the payouts' notes cleared. An archived
+    client may be anonymized."""
+    from billdesk.services import paymethods, tickets
+
     current = clients.get_values(client_id)
     path = _backup("anonymize")
     fmt = settings.display_format()
@@ -906,6 +1121,8 @@ def anonymize_client(client_id: int, *, actor: str | None = None) -> AnonymizeRe
             "client_note": _remove_notes(client_id, actor),
             "client_file": _remove_files(client_id, actor),
             "email": Email.delete().where(Email.client == client_id).execute(),
+            "pay_method": paymethods.remove_all(client_id, actor=actor),
+            "ticket": tickets.remove_all(client_id, actor=actor),  # their messages too
         }
         Client.update(**values, billing_contact=None, two_factor=False, updated_at=stamp,
                       last_activity=None,
@@ -920,6 +1137,8 @@ def anonymize_client(client_id: int, *, actor: str | None = None) -> AnonymizeRe
         Order.update(notes="").where(Order.client == client_id).execute()
         BillableItem.update(notes="").where(BillableItem.client == client_id).execute()
         RecurringInvoice.update(notes="").where(RecurringInvoice.client == client_id).execute()
+        AffiliatePayout.update(notes="").where(AffiliatePayout.affiliate.in_(
+            Affiliate.select(Affiliate.id).where(Affiliate.client == client_id))).execute()
         cleared["client_log"] = ClientLog.delete().where(ClientLog.client == client_id).execute()
         changelog.record(client_id, "Anonymized", actor=actor)
         if credit.ledger_sum(client_id) != credit.balance(client_id):  # never: nothing moved

@@ -22,7 +22,7 @@ from peewee import JOIN, fn
 from billdesk.errors import Conflict, InvalidInput, NotFound
 from billdesk.models import Client, CreditEntry, Invoice, Transaction, database, now
 from billdesk.money import Money
-from billdesk.services import billing_settings, changelog, clients, credit, invoicing
+from billdesk.services import affiliates, billing_settings, changelog, clients, credit, invoicing
 from billdesk.services.amounts import amount_input, date_input
 
 
@@ -196,6 +196,7 @@ def refund(transaction_id: int, amount: Any, *, to_credit: bool = False, date: A
         whole = inv.status == "Paid" and inv.refunded + value >= inv.paid
         if whole:
             Invoice.update(status="Refunded").where(Invoice.id == inv.id).execute()
+            affiliates.revoke([inv.id], actor=actor)  # F4: a pending commission goes with it
         changelog.record(tx.client_id, f"Refund {value} {tx.currency} of transaction #{transaction_id} "
                          + ("to credit" if to_credit else f"by {tx.method or 'original method'}")
                          + (f"; invoice {inv.label} Refunded" if whole else ""), actor=actor)
