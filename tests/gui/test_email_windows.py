@@ -112,7 +112,8 @@ def test_send_with_a_template_and_the_invoice_pdf_to_a_real_smtp_server(
     row = wait_for(qtbot, sent_row, timeout=5000)
     assert window.tabs.tabText(window.tabs.indexOf(window.emails)) == "Emails"
     assert window.tabs.indexOf(window.emails) == window.tabs.indexOf(window.transactions) + 1
-    assert window.tabs.indexOf(window.files) == window.tabs.indexOf(window.emails) + 1
+    assert window.tabs.indexOf(window.tickets) == window.tabs.indexOf(window.emails) + 1
+    assert window.tabs.indexOf(window.files) == window.tabs.indexOf(window.tickets) + 1
     assert window.tabs.indexOf(window.log) == window.tabs.indexOf(window.notes) + 1
     recent = window.summary.recent
     wait_for(qtbot, lambda: any(r.id == row.id and r.status == "Sent" for r in recent.rows))

@@ -60,6 +60,7 @@ from billdesk.services import (
 )
 from billdesk.services.clients import ClientRecord
 from billdesk.services.validate import countries, languages
+from billdesk.views.affiliate_panel import AffiliatePanel
 from billdesk.views.automation_settings_tab import add_client_overrides
 from billdesk.views.client_form import ClientForm
 from billdesk.views.contact_dialog import ContactDialog
@@ -79,9 +80,11 @@ from billdesk.views.models.simple_tables import ContactTableModel, LogTableModel
 from billdesk.views.money_dialogs import AmountDialog, RefundDialog
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.orders_tab import OrdersTab
+from billdesk.views.paymethods_panel import PayMethodsPanel
 from billdesk.views.queued_items import QueuedItems
 from billdesk.views.quotes_tab import CurrentQuotes, QuoteList
 from billdesk.views.services_tab import DOMAINS, SERVICES, ServiceCounts, ServiceList, SummaryLists
+from billdesk.views.tickets_tab import TicketsTab
 from billdesk.views.tables import setup_table
 
 TOGGLES = (
@@ -236,6 +239,7 @@ class SummaryTab(QWidget):
         self.save_notes.clicked.connect(self._save_notes)
         self.recent = RecentEmails(window)  # the last five emails (C4, E4)
         self.files_panel = SummaryFiles(window)  # the newest files, Add file… (C4, F1)
+        self.pay_methods = PayMethodsPanel(window)  # masked, the default first (C4, K2)
         notes_box = QGroupBox("Admin notes")
         nl = QVBoxLayout(notes_box)
         nl.addWidget(self.notes)
@@ -244,6 +248,7 @@ class SummaryTab(QWidget):
 
         self.billing = BillingPanel(window)
         self.counts = ServiceCounts()  # Products/Services (C4)
+        self.affiliate = AffiliatePanel(window)  # F4: loads and follows the changes itself
         self.lists = SummaryLists(window)  # services, addons, domains with bulk actions (S4–S6)
         self.current_quotes = CurrentQuotes()  # valid until today or later (B4)
         self.current_quotes.setFlat(True)  # its tab names it
@@ -262,7 +267,8 @@ class SummaryTab(QWidget):
         panels = _Panels([(5, [(info_box, 0), (contacts_box, 1), (notes_box, 1)]),
                           (5, [(self.billing, 1)]),
                           (5, [(other_box, 1), (self.counts, 0)]),
-                          (7, [(self.recent, 0), (self.files_panel, 1)])])
+                          (7, [(self.recent, 0), (self.pay_methods, 0), (self.affiliate, 0),
+                               (self.files_panel, 1)])])
         self.notes.setMinimumHeight(self.notes.fontMetrics().height() * 3 + 12)
         # the panels above at their natural height, the lists below take the rest
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -807,6 +813,7 @@ class ClientWindow(QMainWindow):
         self.quotes = QuoteList(self)
         self.transactions = TransactionsTab(self)
         self.emails = EmailsTab(self)
+        self.tickets = TicketsTab(self)
         self.files = FilesTab(self)
         self.notes = NotesTab(self)
         self.log = LogTab(self)
@@ -820,6 +827,7 @@ class ClientWindow(QMainWindow):
         self.tabs.addTab(self.quotes, "Quotes")
         self.tabs.addTab(self.transactions, "Transactions")
         self.tabs.addTab(self.emails, "Emails")
+        self.tabs.addTab(self.tickets, "Tickets")
         self.tabs.addTab(self.files, "Files")
         self.tabs.addTab(self.notes, "Notes")
         self.tabs.addTab(self.log, "Log")
@@ -873,7 +881,9 @@ class ClientWindow(QMainWindow):
         self.reload_emails()
         self.files.load()
         self.notes.load()
+        self.tickets.load()
         self.summary.files_panel.show_files(self.files.records())  # the newest few (C4, F1)
+        self.summary.pay_methods.load(self.client_id)  # (it follows its own changes: K2)
         self.summary.sticky.show_notes(self.notes.records())  # across the top (F2)
         self.show_archived(record.archived)
 
@@ -888,6 +898,7 @@ class ClientWindow(QMainWindow):
             self.summary.counts.show_others(orders.counts(self.client_id),
                                             quotes.count_current(self.client_id),
                                             quotes.count(self.client_id))
+            self.summary.counts.show_tickets(self.tickets.counts())  # active of all (F3)
         except NotFound:  # deleted elsewhere: the client's own reload closes the window
             return
 
@@ -922,6 +933,10 @@ class ClientWindow(QMainWindow):
             self.reload_services()
         if (changes.orders or changes.quotes) and changes.touches(self.client_id):
             self.reload_counts()
+        if changes.tickets and changes.touches(self.client_id):  # F3: the tab, counts, log
+            self.tickets.load()
+            self.reload_counts()
+            self.log.load()
         # mail is queued by its events too (an invoice published, a payment, a quote delivered)
         if (changes.emails or changes.billing or changes.quotes) and changes.touches(self.client_id):
             self.reload_emails()
@@ -1046,6 +1061,12 @@ class ClientWindow(QMainWindow):
                 self.client_menu.addSeparator()
             else:
                 self.client_menu.addAction(item)
+        self.open_ticket_action = action(  # F3
+            "openTicketAction", "Open ticket…", lambda: self.tickets.open_ticket(),
+            "Open a support ticket for the client, to keep the conversation on record (F3)")
+        self.client_menu.addSeparator()
+        self.client_menu.addAction(self.open_ticket_action)
+        self.summary.affiliate.add_menu_action(self.client_menu)  # F4
         self.menuBar().addMenu(self.client_menu)
         # and on the Summary tab, like WHMCS's Other Actions box
         self.other_actions = QToolButton(self.summary)
@@ -1068,7 +1089,7 @@ class ClientWindow(QMainWindow):
         self.summary.notes.setReadOnly(archived)
         if archived:
             self.summary.save_notes.setEnabled(False)
-        for tab in (self.files, self.notes):  # their own editing, when they say how
+        for tab in (self.files, self.notes, self.tickets):  # their own editing, when they say how
             set_read_only = getattr(tab, "set_read_only", None)
             if callable(set_read_only):
                 set_read_only(archived)
@@ -1085,7 +1106,7 @@ class ClientWindow(QMainWindow):
         found = []
         for index in range(self.tabs.count()):
             tab = self.tabs.widget(index)
-            if tab is self.profile or (tab in (self.files, self.notes)
+            if tab is self.profile or (tab in (self.files, self.notes, self.tickets)
                                        and hasattr(tab, "set_read_only")):
                 continue
             for button in tab.findChildren(QAbstractButton):
@@ -1106,7 +1127,7 @@ class ClientWindow(QMainWindow):
         is refused while archived; the lists that only open what they show
         (invoices, transactions, orders, emails, files, notes, log) keep it."""
         browse = (self.invoices, self.transactions, self.orders, self.emails, self.files,
-                  self.notes, self.log)
+                  self.notes, self.tickets, self.log)
         for index in range(self.tabs.count()):
             tab = self.tabs.widget(index)
             if tab in browse:
@@ -1456,6 +1477,8 @@ class ClientWindow(QMainWindow):
             found.append("changes on the Profile tab")
         if self.summary.save_notes.isEnabled():
             found.append("the admin notes")
+        if self.tickets.unsaved():
+            found.append("a ticket reply")
         return found
 
     def closeEvent(self, event) -> None:  # noqa: ANN001

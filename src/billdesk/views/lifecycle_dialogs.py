@@ -182,7 +182,8 @@ def result_lines(result: Any) -> list[str]:
         for items, what in ((result.invoices_cancelled, "invoice(s) cancelled"),
                             (result.items_cancelled, "service(s), addon(s), domain(s) cancelled"),
                             (result.recurring_stopped, "recurring invoice(s) stopped"),
-                            (result.billable_stopped, "billable item(s) no longer invoiced")):
+                            (result.billable_stopped, "billable item(s) no longer invoiced"),
+                            (result.tickets_closed, "ticket(s) closed")):
             if items:
                 lines.append(f"{len(items)} {what}.")
         if result.credit_returned:
@@ -196,6 +197,8 @@ def result_lines(result: Any) -> list[str]:
                          f"{result.name}.")
         if result.transactions_deleted:
             lines.append(f"{result.transactions_deleted} transaction(s) deleted.")
+        if result.unlinked:
+            lines.append(f"Kept, no longer linked: {lifecycle.describe_counts(result.unlinked)}.")
     elif isinstance(result, lifecycle.AnonymizeResult):
         lines.append(f"Now shown as {result.name}.")
         cleared = {t: n for t, n in result.cleared.items() if n}

@@ -29,6 +29,9 @@ class Changes:
     quotes: bool = False
     billable: bool = False  # billable items and recurring invoices
     emails: bool = False  # the outbox / email log and the email templates
+    pay_methods: bool = False  # stored cards and bank accounts, the vault (K2)
+    tickets: bool = False  # support tickets and replies (F3)
+    affiliates: bool = False  # affiliates, referrals, commissions, payouts (F4)
     client_id: int | None = None
 
     def touches(self, client_id: int) -> bool:

@@ -448,10 +448,11 @@ class ServiceList(QWidget):
 
 
 class ServiceCounts(QGroupBox):
-    """Products/Services on the Summary tab (C4): active and total per kind."""
+    """Products/Services on the Summary tab (C4): active and total per kind
+    (and the support tickets, active being not closed, F3)."""
 
     ROWS = (("service", "Services"), ("addon", "Addons"), ("domain", "Domains"),
-            ("order", "Orders"), ("quote", "Quotes (current)"))
+            ("order", "Orders"), ("quote", "Quotes (current)"), ("ticket", "Tickets"))
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Products / services", parent)
@@ -488,6 +489,13 @@ class ServiceCounts(QGroupBox):
         """Orders (active of all) and quotes (current of all) below the items."""
         self._show({"order": {"active": orders.get("Active", 0), "total": sum(orders.values())},
                     "quote": {"active": current_quotes, "total": quotes}})
+
+    def show_tickets(self, counts: dict[str, int]) -> None:
+        """Support tickets: active (not closed) of all, from the ticket
+        service's ``counts``."""
+        total = counts.get("total", sum(v for k, v in counts.items() if k[:1].isupper()))
+        active = counts.get("active", total - counts.get("Closed", 0))
+        self._show({"ticket": {"active": active, "total": total}})
 
     def _show(self, figures: dict[str, dict[str, int]]) -> None:
         for kind, numbers in figures.items():
