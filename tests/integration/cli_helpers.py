@@ -50,6 +50,20 @@ def cmd(home: Path, db: Path, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
+def refused(home: Path, db: Path, *args: str, code: int = 1) -> str:
+    """Run a command (``--db`` after it) that must be refused: exit
+    ``code``, nothing on stdout, the book unchanged, and for exit 1 exactly
+    one ``error: …`` line on stderr. That stderr, stripped."""
+    before = dump(db)
+    done = run(home, *args, "--db", str(db))
+    assert done.code == code, (done.stdout, done.stderr)
+    assert done.stdout == ""
+    if code == 1:
+        assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
+    assert dump(db) == before
+    return done.stderr.strip()
+
+
 def dump(db: Path) -> list[str]:
     """The whole book as SQL text, to show that a refusal wrote nothing."""
     con = sqlite3.connect(db)

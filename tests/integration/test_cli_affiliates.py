@@ -5,12 +5,11 @@ and refusals that print one `error: <field>: …` line and change nothing.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from cli_helpers import dump, ok, query, run
+from cli_helpers import ok, query, refused, run
 
 AFFILIATE_KEYS = {"id", "client_id", "name", "currency", "commission_type", "commission_value",
                   "status", "activated", "activated_at"}
@@ -23,24 +22,6 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
                          ("Cat", "cat@example.com")):
         ok(home, path, "client", "add", "--first", first, "--last", "Lee", "--email", email)
     return path
-
-
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copy(base_book, path)
-    return path
-
-
-def refused(home: Path, book: Path, *args: str, code: int = 1) -> str:
-    before = dump(book)
-    done = run(home, *args, "--db", str(book))
-    assert done.code == code, (done.stdout, done.stderr)
-    assert done.stdout == ""
-    assert dump(book) == before
-    if code == 1:
-        assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ")
-    return done.stderr.strip()
 
 
 def test_activate_refer_pay_then_pending_payable_and_a_payout(home, book, monkeypatch):

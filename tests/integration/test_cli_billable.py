@@ -4,7 +4,6 @@ line and change nothing, and `invoice generate` picking them up."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,6 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
     path = tmp_path_factory.mktemp("base") / "book.sqlite3"
     assert ok(home, path, "client", "add", "--first", "Ann", "--last", "Lee", "--email",
               "ann@example.com", "--currency", "USD")["id"] == 1
-    return path
-
-
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copyfile(base_book, path)
     return path
 
 

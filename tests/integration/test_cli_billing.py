@@ -57,13 +57,6 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copy(base_book, path)
-    return path
-
-
 # --------------------------------------------------------------------------- invoices
 
 def test_invoice_create_show_list_publish(home, book):

@@ -5,7 +5,6 @@ refusals that print one `error: <field>: …` line and change nothing."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,6 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
     path = tmp_path_factory.mktemp("base") / "book.sqlite3"
     assert ok(home, path, "client", "add", "--first", "Ann", "--last", "Lee", "--email",
               "ann@example.com")["id"] == 1
-    return path
-
-
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copy(base_book, path)
     return path
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -55,13 +54,6 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
                     "VALUES (1, '2026-11-02 10:00:00', '2026-11-02 10:00:00', "
                     "'Wants paper invoices from January', 1)")
     con.close()
-    return path
-
-
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copy(base_book, path)
     return path
 
 

@@ -5,7 +5,6 @@ the JSON lists, and promotion refusals that print one
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,13 +24,6 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
     ok(home, path, "product", "add", "--name", "Web S", "--monthly", "10", "--setup-fee", "5",
        "--annually", "100", "--currency", "GBP", "--taxed")
     ok(home, path, "product", "add", "--name", "VPS", "--monthly", "20", "--currency", "GBP")
-    return path
-
-
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copy(base_book, path)
     return path
 
 

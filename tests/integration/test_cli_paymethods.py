@@ -10,7 +10,6 @@ commands that set or change the passphrase use the real default cost."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +19,8 @@ from billdesk.models import close_database, init_db
 from billdesk.services import backup, vault
 from billdesk.services.vault import KdfParams
 
-from cli_helpers import cmd, dump, ok, query, run
+from cli_helpers import cmd, ok, query, refused, run
+from leak_helpers import book_files, leaks
 
 CHEAP = KdfParams(1024, 1, 1)
 PHRASE = "correct horse battery"
@@ -32,7 +32,7 @@ ACCOUNT = "31926819"
 RECORD_KEYS = {"id", "client_id", "kind", "brand", "holder", "first_six", "last_four", "expiry",
                "bank_name", "description", "is_default", "gateway", "masked", "expired",
                "has_number", "label"}
-SECURITY_CODE = "error: cvv: billdesk never stores a card's security code\n"
+SECURITY_CODE = "error: cvv: billdesk never stores a card's security code"
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +40,6 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
     path = tmp_path_factory.mktemp("base") / "book.sqlite3"
     assert ok(home, path, "client", "add", "--first", "Ann", "--last", "Lee", "--email",
               "ann@example.com")["id"] == 1
-    return path
-
-
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copy(base_book, path)
     return path
 
 
@@ -67,17 +60,6 @@ def vault_book(book: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return book
 
 
-def refused(home: Path, book: Path, *args: str) -> str:
-    """Exit 1, one `error:` line, nothing on stdout, nothing written."""
-    before = dump(book)
-    done = run(home, *args, "--db", str(book))
-    assert done.code == 1, (done.stdout, done.stderr)
-    assert done.stdout == ""
-    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
-    assert dump(book) == before
-    return done.stderr
-
-
 def add_card(home: Path, book: Path, number: str = VISA, *extra: str) -> dict:
     return ok(home, book, "paymethod", "add", "1", "--card", number, "--expiry", "12/39",
               "--holder", "Ann Lee", *extra)
@@ -87,13 +69,13 @@ def test_add_needs_a_vault_and_a_passphrase(home, book, monkeypatch):
     monkeypatch.delenv("BILLDESK_PASSPHRASE", raising=False)
     card = ("paymethod", "add", "1", "--card", VISA, "--expiry", "12/39", "--holder", "Ann Lee")
     assert refused(home, book, *card) == (
-        "error: passphrase: no vault passphrase is set yet: run billdesk vault passphrase set\n")
+        "error: passphrase: no vault passphrase is set yet: run billdesk vault passphrase set")
     assert refused(home, book, "paymethod", "reveal", "1").startswith("error: pay_method: ")
     in_process(book, lambda: vault.set_passphrase(PHRASE, params=CHEAP))
     assert refused(home, book, *card) == (
-        "error: passphrase: set BILLDESK_PASSPHRASE or run in a terminal\n")
+        "error: passphrase: set BILLDESK_PASSPHRASE or run in a terminal")
     monkeypatch.setenv("BILLDESK_PASSPHRASE", "correct horse batterY")
-    assert refused(home, book, *card) == "error: passphrase: wrong passphrase\n"
+    assert refused(home, book, *card) == "error: passphrase: wrong passphrase"
     monkeypatch.setenv("BILLDESK_PASSPHRASE", PHRASE)
     assert add_card(home, book)["id"] == 1
 
@@ -129,14 +111,14 @@ def test_add_list_reveal_delete(home, vault_book):
     plain = run(home, "paymethod", "reveal", str(bank["id"]), "--db", str(book))
     assert (plain.code, plain.stdout) == (0, IBAN + "\n")
     assert refused(home, book, "paymethod", "reveal", str(token["id"])) == (
-        f"error: pay_method: #{token['id']} is a gateway token: the number is held by Stripe\n")
+        f"error: pay_method: #{token['id']} is a gateway token: the number is held by Stripe")
     assert refused(home, book, "paymethod", "reveal", "99") == (
-        "error: pay_method: no pay method with id 99\n")
+        "error: pay_method: no pay method with id 99")
     assert refused(home, book, "paymethod", "reveal", "x").startswith("error: id: ")
 
     assert refused(home, book, "paymethod", "delete", str(token["id"])) == (
         f"error: pay_method: #{token['id']} is stored at Stripe as a token: billdesk cannot "
-        "remove it there; force-delete removes only this record\n")
+        "remove it there; force-delete removes only this record")
     gone = ok(home, book, "paymethod", "delete", str(token["id"]), "--force")
     assert (gone["id"], gone["deleted"]) == (token["id"], True)
     gone = ok(home, book, "paymethod", "delete", str(bank["id"]))  # no --yes needed
@@ -187,7 +169,7 @@ def test_unknown_or_archived_client(home, vault_book):
         lifecycle.archive_client(1)
 
     in_process(vault_book, archive)
-    archived = "error: client: #1 is archived: unarchive it to change it\n"
+    archived = "error: client: #1 is archived: unarchive it to change it"
     assert refused(home, vault_book, "paymethod", "add", "1", "--card", MASTERCARD, "--expiry",
                    "12/39", "--holder", "A") == archived
     assert refused(home, vault_book, "paymethod", "delete", "1") == archived
@@ -235,7 +217,7 @@ def test_vault_passphrase_set_change_status_and_reset(home, book, monkeypatch, t
     assert ok(home, book, "vault", "status") == {"set": False}
     assert refused(home, book, "vault", "passphrase", "set").startswith("error: passphrase: set ")
     assert refused(home, book, "vault", "passphrase", "change") == (
-        "error: passphrase: no vault passphrase is set yet: run billdesk vault passphrase set\n")
+        "error: passphrase: no vault passphrase is set yet: run billdesk vault passphrase set")
     monkeypatch.setenv("BILLDESK_PASSPHRASE", "short")
     assert refused(home, book, "vault", "passphrase", "set").startswith(
         "error: passphrase: is too short")
@@ -253,12 +235,12 @@ def test_vault_passphrase_set_change_status_and_reset(home, book, monkeypatch, t
     monkeypatch.setenv("BILLDESK_NEW_PASSPHRASE", "a brand new passphrase")
     monkeypatch.setenv("BILLDESK_PASSPHRASE", "not the passphrase")
     assert refused(home, book, "vault", "passphrase", "change") == (
-        "error: passphrase: wrong passphrase\n")
+        "error: passphrase: wrong passphrase")
     monkeypatch.setenv("BILLDESK_PASSPHRASE", PHRASE)
     changed = ok(home, book, "vault", "passphrase", "change")
     assert changed["changed_at"] >= changed["created_at"]
     assert refused(home, book, "paymethod", "reveal", str(card)) == (
-        "error: passphrase: wrong passphrase\n")
+        "error: passphrase: wrong passphrase")
     monkeypatch.setenv("BILLDESK_PASSPHRASE", "a brand new passphrase")
     assert ok(home, book, "paymethod", "reveal", str(card))["number"] == VISA
 
@@ -270,17 +252,6 @@ def test_vault_passphrase_set_change_status_and_reset(home, book, monkeypatch, t
     assert (listed["masked"], listed["has_number"]) == ("411111******1111", False)
     assert refused(home, book, "paymethod", "reveal", str(card)).startswith(
         f"error: pay_method: #{card}: its number was erased")
-
-
-def _leaks(files: list[Path], secrets: list[str]) -> list[str]:
-    found = []
-    for path in files:
-        raw = path.read_bytes()
-        for secret in secrets:
-            for encoding in ("ascii", "utf-16-le", "utf-16-be"):
-                if secret.encode(encoding) in raw:
-                    found.append(f"…{secret[-4:]} ({encoding}) in {path}")
-    return found
 
 
 @pytest.mark.slow
@@ -317,13 +288,13 @@ def test_no_full_number_on_disk_after_the_commands(tmp_path, monkeypatch):
     with monkeypatch.context() as inner:
         inner.setenv("BILLDESK_HOME", str(home))  # the backup beside the CLI's data
         in_process(book, lambda: backup.backup(reason="leak-test", automatic=False))
-    files = [p for p in [book, Path(f"{book}-wal"), *home.rglob("*")] if p.is_file()]
+    files = book_files(book, home)
     names = {p.name for p in files}
     assert any(n.endswith(".manual.sqlite3") for n in names) and "billdesk.log" in names
     secrets = cards + accounts + ["4111111111111112", "4000056655665556", PHRASE,
                                   "another long passphrase"]
-    assert _leaks(files, secrets) == []
-    control = _leaks(files, ["411111", "Bo Ng"])  # what is kept in clear is found
+    assert leaks(files, secrets) == []
+    control = leaks(files, ["411111", "Bo Ng"])  # what is kept in clear is found
     assert any("manual" in hit for hit in control) and any("leak.sqlite3" in hit for hit in control)
 
 

@@ -5,7 +5,6 @@ shapes, text output, exit codes 0/1/2, and refusals that print one
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,6 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
        "--annually", "50", "--setup-fee", "10")
     ok(home, path, "product", "add", "--name", "Big server", "--type", "server", "--onetime",
        "1000", "--currency", "eur", "--hidden", "--taxed")
-    return path
-
-
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copy(base_book, path)
     return path
 
 

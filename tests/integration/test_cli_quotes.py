@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -34,13 +33,6 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
         con.execute("INSERT INTO tax_rule (level, name, rate, country, state) "
                     "VALUES (1, 'VAT', '17.5', '', '')")
     con.close()
-    return path
-
-
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copy(base_book, path)
     return path
 
 

@@ -39,13 +39,6 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copy(base_book, path)
-    return path
-
-
 # --------------------------------------------------------------------------- services
 
 def test_service_add_show_and_list_agree(home, book):

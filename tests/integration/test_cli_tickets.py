@@ -5,12 +5,12 @@ the statuses replies leave, exit codes, and refusals that print one
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from cli_helpers import cmd, dump, ok, query, run
+import cli_helpers
+from cli_helpers import cmd, ok, query, run
 
 TICKET_KEYS = {"id", "client_id", "subject", "priority", "status", "date", "created_at",
                "updated_at", "replies_count", "last_reply_by"}
@@ -27,22 +27,10 @@ def base_book(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def book(base_book: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "book.sqlite3"
-    shutil.copy(base_book, path)
-    return path
-
-
 def refused(home: Path, book: Path, *args: str) -> str:
-    """Run a command that must be refused: exit 1, one `error:` line,
-    nothing on stdout, the book unchanged. The line."""
-    before = dump(book)
-    done = run(home, *args, "--db", str(book), "--json")
-    assert (done.code, done.stdout) == (1, ""), done.stderr
-    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
-    assert dump(book) == before
-    return done.stderr.strip()
+    """``cli_helpers.refused`` with ``--json``: a refusal is still one
+    `error:` line on stderr and nothing on stdout."""
+    return cli_helpers.refused(home, book, *args, "--json")
 
 
 def test_open_reply_and_show_a_ticket(home, book):

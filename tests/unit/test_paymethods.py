@@ -21,6 +21,7 @@ from billdesk.services import backup, changelog, lifecycle, paymethods, vault
 from billdesk.services.vault import KdfParams, VaultDamaged
 
 from billing_helpers import dump, new_client
+from leak_helpers import book_files, leaks
 
 CHEAP = KdfParams(1024, 1, 1)
 PHRASE = "correct horse battery"
@@ -425,23 +426,6 @@ def test_an_archived_clients_pay_methods_are_read_only(client, key):
 # -- nothing in clear on disk --------------------------------------------------------------
 
 
-def _files(db_path: Path, home: Path) -> list[Path]:
-    candidates = [db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")]
-    candidates += sorted(home.rglob("*"))
-    return [p for p in candidates if p.is_file()]
-
-
-def _leaks(files: list[Path], secrets: list[str]) -> list[str]:
-    found = []
-    for path in files:
-        raw = path.read_bytes()
-        for secret in secrets:
-            for encoding in ("ascii", "utf-16-le", "utf-16-be"):
-                if secret.encode(encoding) in raw:
-                    found.append(f"{secret[-4:]} ({encoding}) in {path.name}")
-    return found
-
-
 def test_no_full_number_on_disk(db, db_path, billdesk_home, client, key, tmp_path):
     log_file = tmp_path / "home" / "logs" / "everything.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -477,17 +461,17 @@ def test_no_full_number_on_disk(db, db_path, billdesk_home, client, key, tmp_pat
         root.setLevel(level)
     assert log_file.stat().st_size > 0  # the queries were logged
     secrets = cards + accounts + ["4111111111111112", PHRASE, "another long passphrase"]
-    files = _files(db_path, billdesk_home)
+    files = book_files(db_path, billdesk_home)
     assert any(p.name.endswith(".manual.sqlite3") for p in files)
     assert Path(f"{db_path}-wal").exists()
-    assert _leaks(files, secrets) == []
+    assert leaks(files, secrets) == []
     # the search does read what is stored: the first six are kept in clear
-    control = _leaks(files, ["Ann Lee", "601111"])
+    control = leaks(files, ["Ann Lee", "601111"])
     assert any(".manual.sqlite3" in hit for hit in control), control
     assert any("book.sqlite3" in hit for hit in control), control
     # and after a checkpoint folds the WAL into the file
     close_database()
-    assert _leaks(_files(db_path, billdesk_home), secrets) == []
+    assert leaks(book_files(db_path, billdesk_home), secrets) == []
     init_db(db_path)
 
 

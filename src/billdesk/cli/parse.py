@@ -63,6 +63,11 @@ def items(values: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def terminal() -> bool:
+    """Whether there is a terminal to ask on (stdin is one)."""
+    return bool(sys.stdin) and sys.stdin.isatty()
+
+
 def confirmed(yes: bool, question: str, *, details: str = "", prompt: str = "",
               refused: str = "nothing deleted") -> None:
     """The D5 rule for destructive commands: ``--yes`` goes ahead; without
@@ -70,7 +75,7 @@ def confirmed(yes: bool, question: str, *, details: str = "", prompt: str = "",
     terminal to ask on, refuse (exit 1, ``error: confirmation: …``)."""
     if yes:
         return
-    if not sys.stdin or not sys.stdin.isatty():
+    if not terminal():
         raise InvalidInput("confirmation", "add --yes to confirm (no terminal to ask on)")
     if details:
         print(f"{question}\n{details}", file=sys.stderr)

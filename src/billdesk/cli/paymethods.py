@@ -15,7 +15,6 @@ import argparse
 import getpass
 import os
 import re
-import sys
 from typing import Any
 
 from billdesk.cli import parse
@@ -120,10 +119,6 @@ def redact(argv: list[str]) -> list[str]:
 # -- passphrases -----------------------------------------------------------------------
 
 
-def _terminal() -> bool:
-    return bool(sys.stdin) and sys.stdin.isatty()
-
-
 def _ask(prompt: str) -> str:
     try:
         return getpass.getpass(prompt)
@@ -136,7 +131,7 @@ def passphrase(prompt: str = "Vault passphrase: ") -> str:
     value = os.environ.get(PASSPHRASE_ENV)
     if value:
         return value
-    if not _terminal():
+    if not parse.terminal():
         raise InvalidInput("passphrase", f"set {PASSPHRASE_ENV} or run in a terminal")
     return _ask(prompt)
 
@@ -146,7 +141,7 @@ def new_passphrase(env: str) -> str:
     value = os.environ.get(env)
     if value:
         return value
-    if not _terminal():
+    if not parse.terminal():
         raise InvalidInput("passphrase", f"set {env} to the new passphrase or run in a terminal")
     first = _ask("New vault passphrase: ")
     from billdesk.services import vault

@@ -404,6 +404,14 @@ def exists(client_id: int) -> bool:
     return Client.select().where(Client.id == client_id).exists()
 
 
+def require(client_id: int) -> None:
+    """NotFound (field "client_id") when there is no such client: for the
+    services that keep a client's own records (contacts, files, notes,
+    tickets, pay methods)."""
+    if not exists(client_id):
+        raise NotFound("client_id", f"no client with id {client_id}")
+
+
 def is_archived(client_id: int) -> bool:
     """Whether the client is archived (C11); NotFound when there is none."""
     archived = Client.select(Client.archived).where(Client.id == client_id).scalar()
@@ -418,6 +426,13 @@ def check_writable(client_id: int) -> None:
     an archived client has nothing open for it)."""
     if is_archived(client_id):
         raise Conflict("client", f"#{client_id} is archived: unarchive it to change it")
+
+
+def require_writable(client_id: int) -> None:
+    """NotFound for no such client (as ``require``); refused for an
+    archived one (C11, as ``check_writable``)."""
+    require(client_id)
+    check_writable(client_id)
 
 
 @dataclass(frozen=True, slots=True)

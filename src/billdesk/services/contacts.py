@@ -93,11 +93,6 @@ def problems(values: dict[str, Any], client_id: int, contact_id: int | None = No
     return found
 
 
-def _client_exists(client_id: int) -> None:
-    if not Client.select().where(Client.id == client_id).exists():
-        raise NotFound("client_id", f"no client with id {client_id}")
-
-
 def _defaults() -> dict[str, Any]:
     """A new contact gets general emails unless told otherwise (as in the dialog)."""
     return {k: ("" if k != "categories" else ("general",)) for k in FIELDS}
@@ -105,7 +100,7 @@ def _defaults() -> dict[str, Any]:
 
 def add_contact(client_id: int, values: dict[str, Any], *, billing: bool = False,
                 actor: str | None = None) -> int:
-    _client_exists(client_id)
+    clients.require(client_id)
     clients.check_writable(client_id)  # C11: an archived client is read-only
     merged = _defaults()
     merged.update(normalise(values))
@@ -167,7 +162,7 @@ def delete_contact(contact_id: int, *, actor: str | None = None) -> None:
 
 
 def set_billing_contact(client_id: int, contact_id: int | None, *, actor: str | None = None) -> None:
-    _client_exists(client_id)
+    clients.require(client_id)
     clients.check_writable(client_id)
     if contact_id is not None:
         owner = Contact.select(Contact.client).where(Contact.id == contact_id).scalar()
@@ -207,7 +202,7 @@ def _record(row: tuple, billing_id: int | None) -> ContactRecord:
 
 
 def list_contacts(client_id: int) -> list[ContactRecord]:
-    _client_exists(client_id)
+    clients.require(client_id)
     billing_id = Client.select(Client.billing_contact).where(Client.id == client_id).scalar()
     rows = (Contact.select(Contact.id, Contact.client, *_COLS)
             .where(Contact.client == client_id).order_by(Contact.id).tuples())

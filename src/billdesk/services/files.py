@@ -34,9 +34,9 @@ from typing import Any
 
 from billdesk import paths
 from billdesk.errors import Conflict, InvalidInput, NotFound
-from billdesk.models import Client, Setting, database, now
+from billdesk.models import Setting, database, now
 from billdesk.models.tables import ClientFile
-from billdesk.services import changelog
+from billdesk.services import changelog, clients
 
 BOOK_ID_KEY = "book_id"  # the settings row naming this book's folder under data/files
 NAME_LIMIT = 255
@@ -120,19 +120,6 @@ def stored_path(sha256: str) -> Path:
     return files_root() / sha256[:2] / sha256
 
 
-# --- checks
-
-def _client_writable(client_id: int) -> None:
-    """NotFound for no such client; refused for an archived one (C11)."""
-    if not Client.select().where(Client.id == client_id).exists():
-        raise NotFound("client_id", f"no client with id {client_id}")
-    from billdesk.services import clients
-
-    check = getattr(clients, "check_writable", None)  # C11, being added beside this
-    if check is not None:
-        check(client_id)
-
-
 def clean_name(name: str | None, field: str = "name") -> str:
     """A file name as shown and offered when opening: one line, no folder."""
     text = (name or "").strip()
@@ -168,7 +155,7 @@ def add_file(client_id: int, source: str | os.PathLike[str], *, name: str | None
     name defaults to the file's own."""
     path = _source(source)
     name = clean_name(path.name if name is None else name)
-    _client_writable(client_id)  # before copying a big file for nothing
+    clients.require_writable(client_id)  # before copying a big file for nothing
     root = files_root()
     fd, temp_name = tempfile.mkstemp(prefix=_INCOMING, dir=root)
     temp = Path(temp_name)
@@ -189,7 +176,7 @@ def add_file(client_id: int, source: str | os.PathLike[str], *, name: str | None
         sha = digest.hexdigest()
         target = root / sha[:2] / sha
         with database.atomic():
-            _client_writable(client_id)
+            clients.require_writable(client_id)
             placed = False
             if not target.is_file():
                 target.parent.mkdir(exist_ok=True)
@@ -230,8 +217,7 @@ def get_file(file_id: int) -> FileRecord:
 
 def list_files(client_id: int, *, include_admin_only: bool = True) -> list[FileRecord]:
     """The client's files, newest first."""
-    if not Client.select().where(Client.id == client_id).exists():
-        raise NotFound("client_id", f"no client with id {client_id}")
+    clients.require(client_id)
     query = (ClientFile.select(ClientFile.id, ClientFile.client, ClientFile.name, ClientFile.sha256,
                                ClientFile.size, ClientFile.admin_only, ClientFile.added_at)
              .where(ClientFile.client == client_id))
@@ -245,7 +231,7 @@ def rename_file(file_id: int, name: str, *, actor: str | None = None) -> None:
     new = clean_name(name)
     with database.atomic():
         current = _get_row(file_id)
-        _client_writable(current.client_id)
+        clients.require_writable(current.client_id)
         if new == current.name:
             return
         ClientFile.update(name=new).where(ClientFile.id == file_id).execute()
@@ -257,7 +243,7 @@ def set_admin_only(file_id: int, admin_only: bool, *, actor: str | None = None) 
     flag = bool(admin_only)
     with database.atomic():
         current = _get_row(file_id)
-        _client_writable(current.client_id)
+        clients.require_writable(current.client_id)
         if flag == current.admin_only:
             return
         ClientFile.update(admin_only=flag).where(ClientFile.id == file_id).execute()
@@ -272,7 +258,7 @@ def remove_file(file_id: int, *, actor: str | None = None) -> None:
     outer = database.in_transaction()
     with database.atomic():
         current = _get_row(file_id)
-        _client_writable(current.client_id)
+        clients.require_writable(current.client_id)
         ClientFile.delete().where(ClientFile.id == file_id).execute()
         changelog.record(current.client_id, f"File removed: {current.name} "
                          f"({human_size(current.size)})", actor=actor)
@@ -287,8 +273,7 @@ def remove_all(client_id: int, *, actor: str | None = None) -> int:
     runs after the commit; called alone, they go at once."""
     outer = database.in_transaction()
     with database.atomic():
-        if not Client.select().where(Client.id == client_id).exists():
-            raise NotFound("client_id", f"no client with id {client_id}")
+        clients.require(client_id)
         hashes = [h for (h,) in ClientFile.select(ClientFile.sha256)
                   .where(ClientFile.client == client_id).tuples()]
         if not hashes:

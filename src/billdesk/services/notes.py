@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from billdesk.errors import InvalidInput, NotFound
-from billdesk.models import Client, database, now
+from billdesk.models import database, now
 from billdesk.models.tables import ClientNote
-from billdesk.services import changelog
+from billdesk.services import changelog, clients
 
 TEXT_LIMIT = 20000
 GIST_LENGTH = 60
@@ -61,17 +61,6 @@ def clean_text(text: str | None) -> str:
     return value
 
 
-def _client_writable(client_id: int) -> None:
-    """NotFound for no such client; refused for an archived one (C11)."""
-    if not Client.select().where(Client.id == client_id).exists():
-        raise NotFound("client_id", f"no client with id {client_id}")
-    from billdesk.services import clients
-
-    check = getattr(clients, "check_writable", None)  # C11, being added beside this
-    if check is not None:
-        check(client_id)
-
-
 _COLUMNS = (ClientNote.id, ClientNote.client, ClientNote.created_at, ClientNote.updated_at,
             ClientNote.text, ClientNote.sticky)
 
@@ -94,8 +83,7 @@ def get_note(note_id: int) -> NoteRecord:
 
 def list_notes(client_id: int) -> list[NoteRecord]:
     """Sticky notes first, then the newest first."""
-    if not Client.select().where(Client.id == client_id).exists():
-        raise NotFound("client_id", f"no client with id {client_id}")
+    clients.require(client_id)
     rows = (ClientNote.select(*_COLUMNS).where(ClientNote.client == client_id)
             .order_by(ClientNote.sticky.desc(), ClientNote.created_at.desc(), ClientNote.id.desc())
             .tuples())
@@ -105,7 +93,7 @@ def list_notes(client_id: int) -> list[NoteRecord]:
 def add_note(client_id: int, text: str, *, sticky: bool = False, actor: str | None = None) -> int:
     value = clean_text(text)
     with database.atomic():
-        _client_writable(client_id)
+        clients.require_writable(client_id)
         stamp = now()
         note_id = ClientNote.insert(client=client_id, created_at=stamp, updated_at=stamp,
                                     text=value, sticky=bool(sticky)).execute()
@@ -121,7 +109,7 @@ def update_note(note_id: int, *, text: str | None = None, sticky: bool | None = 
     value = None if text is None else clean_text(text)
     with database.atomic():
         current = get_note(note_id)
-        _client_writable(current.client_id)
+        clients.require_writable(current.client_id)
         row: dict[str, Any] = {}
         entries = []
         label = f"Note of {current.created_at:%Y-%m-%d}"
@@ -145,7 +133,7 @@ def update_note(note_id: int, *, text: str | None = None, sticky: bool | None = 
 def delete_note(note_id: int, *, actor: str | None = None) -> None:
     with database.atomic():
         current = get_note(note_id)
-        _client_writable(current.client_id)
+        clients.require_writable(current.client_id)
         ClientNote.delete().where(ClientNote.id == note_id).execute()
         changelog.record(current.client_id, f"Note deleted: {gist(current.text)}", actor=actor)
 
@@ -154,8 +142,7 @@ def remove_all(client_id: int, *, actor: str | None = None) -> int:
     """Delete every dated note of the client (anonymize); how many. Not
     refused for an archived client: its caller decides."""
     with database.atomic():
-        if not Client.select().where(Client.id == client_id).exists():
-            raise NotFound("client_id", f"no client with id {client_id}")
+        clients.require(client_id)
         count = ClientNote.delete().where(ClientNote.client == client_id).execute()
         if count:
             changelog.record(client_id, f"All notes deleted ({count})", actor=actor)

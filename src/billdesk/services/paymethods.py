@@ -29,9 +29,9 @@ from typing import Any
 
 from billdesk import clock
 from billdesk.errors import Conflict, InvalidInput, NotFound, Problem, ValidationFailed
-from billdesk.models import Client, database, now
+from billdesk.models import database, now
 from billdesk.models.tables import PayMethod
-from billdesk.services import changelog, vault
+from billdesk.services import changelog, clients, vault
 
 TABLE = "pay_method"
 COLUMN = "number_enc"
@@ -331,22 +331,9 @@ def get(pay_method_id: int) -> PayMethodRecord:
     return _record(row)
 
 
-def _client_exists(client_id: int) -> None:
-    if not Client.select().where(Client.id == client_id).exists():
-        raise NotFound("client_id", f"no client with id {client_id}")
-
-
-def _client_writable(client_id: int) -> None:
-    """NotFound for no such client; refused for an archived one (C11)."""
-    from billdesk.services import clients
-
-    _client_exists(client_id)
-    clients.check_writable(client_id)
-
-
 def list_pay_methods(client_id: int) -> list[PayMethodRecord]:
     """The client's pay methods, the default first, then by id."""
-    _client_exists(client_id)
+    clients.require(client_id)
     today = clock.today()
     rows = (PayMethod.select(*_COLUMNS).where(PayMethod.client == client_id)
             .order_by(PayMethod.is_default.desc(), PayMethod.id).tuples())
@@ -397,7 +384,7 @@ def add_card(client_id: int, *, number: str, expiry: str | date, holder: str, ke
     brand = card_brand(digits)
     shown = max(0, min(6, len(digits) - 4 - 5))  # at least five digits stay hidden
     with database.atomic():
-        _client_writable(client_id)
+        clients.require_writable(client_id)
         vault.check_key(key)
         # The row needs its id before the number is encrypted (the id is
         # associated data): an empty placeholder, replaced in this transaction.
@@ -425,7 +412,7 @@ def add_bank(client_id: int, *, account: str, bank_name: str, holder: str, key: 
     bank = _text(bank_name, "bank_name", required=True)[0]
     name = _text(holder, "holder", required=True)[0]
     with database.atomic():
-        _client_writable(client_id)
+        clients.require_writable(client_id)
         vault.check_key(key)
         new_id = _insert(client_id, make_default, kind="bank", description=desc, holder=name,
                          bank_name=bank, last_four=number[-4:], number_enc=b"")
@@ -471,7 +458,7 @@ def add_token(client_id: int, *, gateway: str, token: str, holder: str, brand: s
         problems.append(Problem("description", problem))
     _raise(problems)
     with database.atomic():
-        _client_writable(client_id)
+        clients.require_writable(client_id)
         new_id = _insert(client_id, make_default, kind=kind, description=desc, holder=name,
                          brand=(brand_name or "Card") if kind == "card" else "",
                          last_four=last.upper(), expiry=month if kind == "card" else "",
@@ -508,7 +495,7 @@ def set_default(pay_method_id: int) -> PayMethodRecord:
     """Make this the client's default (one transaction: the others cleared)."""
     with database.atomic():
         record = get(pay_method_id)
-        _client_writable(record.client_id)
+        clients.require_writable(record.client_id)
         if record.is_default:
             return record
         PayMethod.update(is_default=False).where(
@@ -527,7 +514,7 @@ def delete(pay_method_id: int, *, force: bool = False) -> PayMethodRecord:
     goes, the client's lowest remaining id becomes the default."""
     with database.atomic():
         record = get(pay_method_id)
-        _client_writable(record.client_id)
+        clients.require_writable(record.client_id)
         if record.is_token and not force:
             raise Conflict("pay_method", f"#{record.id} is stored at {record.gateway} as a token: "
                                          "billdesk cannot remove it there; force-delete removes "
@@ -550,7 +537,7 @@ def remove_all(client_id: int, *, actor: str | None = None) -> int:
     (anonymize, GDPR); how many. Not refused for an archived client: its
     caller decides. Nothing is run at any gateway."""
     with database.atomic():
-        _client_exists(client_id)
+        clients.require(client_id)
         count = PayMethod.delete().where(PayMethod.client == client_id).execute()
         if count:
             changelog.record(client_id, f"All stored pay methods deleted ({count})", actor=actor)

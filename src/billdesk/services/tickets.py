@@ -28,7 +28,7 @@ from billdesk.models import (
     database,
     now,
 )
-from billdesk.services import changelog
+from billdesk.services import changelog, clients
 
 SUBJECT_LIMIT = 250
 MESSAGE_LIMIT = 50000
@@ -183,18 +183,6 @@ def _statuses(status: None | str | Iterable[str]) -> tuple[str, ...] | None:
 
 # --------------------------------------------------------------------------- reading
 
-def _client_exists(client_id: int) -> None:
-    if not Client.select().where(Client.id == client_id).exists():
-        raise NotFound("client_id", f"no client with id {client_id}")
-
-
-def _client_writable(client_id: int) -> None:
-    """NotFound for no such client; refused for an archived one (C11)."""
-    from billdesk.services import clients
-
-    _client_exists(client_id)
-    clients.check_writable(client_id)
-
 
 def _client_name(client_id: int) -> str:
     row = (Client.select(Client.first_name, Client.last_name, Client.company)
@@ -253,7 +241,7 @@ def list_tickets(client_id: int, *, status: None | str | Iterable[str] = None
     """The client's tickets, the latest activity first; ``status`` keeps
     only those in that status or statuses ("Active": all but Closed)."""
     wanted = _statuses(status)
-    _client_exists(client_id)
+    clients.require(client_id)
     query = _query().where(Ticket.client == client_id)
     if wanted is not None:
         query = query.where(Ticket.status.in_(wanted))
@@ -264,7 +252,7 @@ def list_tickets(client_id: int, *, status: None | str | Iterable[str] = None
 def counts(client_id: int) -> dict[str, int]:
     """How many of the client's tickets are in each status (all four,
     zeros included), plus "active" (not Closed) and "total"."""
-    _client_exists(client_id)
+    clients.require(client_id)
     found = dict.fromkeys(TICKET_STATUSES, 0)
     rows = (Ticket.select(Ticket.status, fn.COUNT(Ticket.id)).where(Ticket.client == client_id)
             .group_by(Ticket.status).tuples())
@@ -295,7 +283,7 @@ def open_ticket(client_id: int, *, subject: str, message: str, priority: str = "
     author = author_of(author)
     name = _clean_name(name)
     with database.atomic():
-        _client_writable(client_id)
+        clients.require_writable(client_id)
         stamp = now()
         ticket_id = Ticket.insert(client=client_id, subject=subject, priority=priority,
                                   status="Open", created_at=stamp, updated_at=stamp).execute()
@@ -316,7 +304,7 @@ def reply(ticket_id: int, *, message: str, author: str = "staff", name: str = ""
     new_status = REPLY_STATUS[author] if status is None else status_of(status)
     with database.atomic():
         current = _ticket(ticket_id)
-        _client_writable(current.client_id)
+        clients.require_writable(current.client_id)
         stamp = now()
         _add_reply(ticket_id, current.client_id, author, name, text, stamp, actor)
         Ticket.update(status=new_status, updated_at=stamp).where(Ticket.id == ticket_id).execute()
@@ -333,7 +321,7 @@ def reply(ticket_id: int, *, message: str, author: str = "staff", name: str = ""
 def _change(ticket_id: int, column: str, value: str, actor: str | None) -> TicketRecord:
     with database.atomic():
         current = _ticket(ticket_id)
-        _client_writable(current.client_id)
+        clients.require_writable(current.client_id)
         old = getattr(current, column)
         if old == value:
             return current
@@ -362,7 +350,7 @@ def delete_ticket(ticket_id: int, *, actor: str | None = None) -> None:
     """Remove the ticket and its thread."""
     with database.atomic():
         current = _ticket(ticket_id)
-        _client_writable(current.client_id)
+        clients.require_writable(current.client_id)
         TicketReply.delete().where(TicketReply.ticket == ticket_id).execute()
         Ticket.delete().where(Ticket.id == ticket_id).execute()
         n = current.replies_count
@@ -374,7 +362,7 @@ def remove_all(client_id: int, *, actor: str | None = None) -> int:
     """Delete every ticket of the client and their threads (anonymize);
     how many. Not refused for an archived client: its caller decides."""
     with database.atomic():
-        _client_exists(client_id)
+        clients.require(client_id)
         ids = Ticket.select(Ticket.id).where(Ticket.client == client_id)
         TicketReply.delete().where(TicketReply.ticket.in_(ids)).execute()
         count = Ticket.delete().where(Ticket.client == client_id).execute()

@@ -14,7 +14,7 @@ from enum import IntEnum
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -34,7 +33,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -47,10 +45,10 @@ from billdesk.views import fmt
 from billdesk.views.errors import show_error
 from billdesk.views.forms import Form, date_edit, line, save_cancel
 from billdesk.views.models import IdRole, SortRole
+from billdesk.views.models.simple_tables import RIGHT, Index, _ListModel
 from billdesk.views.ops import Changes
+from billdesk.views.tables import record_view
 
-Index = QModelIndex | QPersistentModelIndex
-RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 MUTED = "color: palette(mid);"
 
 
@@ -513,39 +511,9 @@ class ReferrerDialog(QDialog):
 
 # --------------------------------------------------------------------------- details
 
-class _Model(QAbstractTableModel):
-    """A small whole list: rows of records, columns by an IntEnum."""
-
-    HEADERS: dict[int, str] = {}
-    RIGHT_COLUMNS: frozenset[int] = frozenset()
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return list(self.HEADERS.values())[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in self.RIGHT_COLUMNS:
-            return RIGHT
-        return None
-
-    def set_rows(self, rows: list[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row(self, index: int) -> Any:
-        return self._rows[index] if 0 <= index < len(self._rows) else None
+class _Model(_ListModel):
+    """A small whole list: rows of records, columns by an IntEnum, each
+    cell's text and sort value from ``cell``."""
 
     def cell(self, record: Any, column: int) -> tuple[str, Any]:
         raise NotImplementedError
@@ -559,7 +527,7 @@ class _Model(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, SortRole):
             text, raw = self.cell(record, index.column())
             return text if role == Qt.ItemDataRole.DisplayRole else raw
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self.RIGHT_COLUMNS:
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self.MONEY_COLUMNS:
             return RIGHT
         return None
 
@@ -573,7 +541,7 @@ class ReferralColumn(IntEnum):
 class ReferralTableModel(_Model):
     HEADERS = {ReferralColumn.CLIENT: "Client", ReferralColumn.REFERRED: "Referred",
                ReferralColumn.PAID: "Paid invoices"}
-    RIGHT_COLUMNS = frozenset({ReferralColumn.PAID})
+    MONEY_COLUMNS = frozenset({ReferralColumn.PAID})
 
     def cell(self, r: affiliates.ReferralRecord, column: int) -> tuple[str, Any]:
         if column == ReferralColumn.CLIENT:
@@ -596,7 +564,7 @@ class CommissionTableModel(_Model):
     HEADERS = {CommissionColumn.EARNED: "Earned", CommissionColumn.INVOICE: "Invoice",
                CommissionColumn.CLIENT: "Client", CommissionColumn.AMOUNT: "Amount",
                CommissionColumn.PAYABLE: "Payable from", CommissionColumn.STATE: "State"}
-    RIGHT_COLUMNS = frozenset({CommissionColumn.AMOUNT})
+    MONEY_COLUMNS = frozenset({CommissionColumn.AMOUNT})
 
     def cell(self, c: affiliates.CommissionRecord, column: int) -> tuple[str, Any]:
         if column == CommissionColumn.EARNED:
@@ -624,7 +592,7 @@ class PayoutColumn(IntEnum):
 class PayoutTableModel(_Model):
     HEADERS = {PayoutColumn.DATE: "Paid on", PayoutColumn.AMOUNT: "Amount",
                PayoutColumn.METHOD: "Method", PayoutColumn.NOTES: "Notes"}
-    RIGHT_COLUMNS = frozenset({PayoutColumn.AMOUNT})
+    MONEY_COLUMNS = frozenset({PayoutColumn.AMOUNT})
 
     def cell(self, p: affiliates.PayoutRecord, column: int) -> tuple[str, Any]:
         if column == PayoutColumn.DATE:
@@ -634,25 +602,6 @@ class PayoutTableModel(_Model):
         if column == PayoutColumn.METHOD:
             return p.method, p.method.casefold()
         return p.notes, p.notes.casefold()
-
-
-def _view(model: QAbstractTableModel, name: str, stretch: int | None = None) -> QTableView:
-    """A read-only list; ``stretch`` takes the room left (else the last column)."""
-    view = QTableView()
-    view.setObjectName(name)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    if stretch is None:
-        header.setStretchLastSection(True)
-    else:
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return view
 
 
 class DetailsDialog(QDialog):
@@ -671,10 +620,12 @@ class DetailsDialog(QDialog):
         self.commissions = CommissionTableModel(self)
         self.payouts = PayoutTableModel(self)
         self.tabs = QTabWidget()
-        self.tabs.addTab(_view(self.referrals, "referralsView", ReferralColumn.CLIENT), "Referred clients")
-        self.tabs.addTab(_view(self.commissions, "commissionsView", CommissionColumn.CLIENT), "Commissions")
+        self.tabs.addTab(record_view(self.referrals, "referralsView", ReferralColumn.CLIENT),
+                         "Referred clients")
+        self.tabs.addTab(record_view(self.commissions, "commissionsView", CommissionColumn.CLIENT),
+                         "Commissions")
         payouts = QWidget()
-        self.payouts_view = _view(self.payouts, "payoutsView")
+        self.payouts_view = record_view(self.payouts, "payoutsView", None)
         self.delete_payout = QPushButton("Delete payout…")
         self.delete_payout.setObjectName("deletePayout")
         self.delete_payout.setEnabled(False)
