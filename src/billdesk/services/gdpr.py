@@ -510,7 +510,7 @@ class _Story:
 
     def subheading(self, title: str) -> None:
         f = self.style.fonts
-        self.items.append(CondPageBreak(25 * mm))
+        self.items.append(CondPageBreak(40 * mm))
         self.items.append(doc._TextBlock([doc._Text(title, f.bold, 10, doc.INK, space_after=2)],
                                          space_before=4 * mm))
 
