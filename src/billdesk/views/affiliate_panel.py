@@ -17,7 +17,6 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QComboBox,
     QDialog,
@@ -27,9 +26,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -39,9 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from billdesk.errors import NotFound
-from billdesk.services import affiliates, clientlist, clients
-from billdesk.services import settings as base_settings
+from billdesk.services import affiliates, clients
 from billdesk.views import fmt
+from billdesk.views.client_search import ClientSearch
 from billdesk.views.errors import show_error
 from billdesk.views.forms import Form, date_edit, line, save_cancel
 from billdesk.views.models import IdRole, SortRole
@@ -406,21 +402,13 @@ class ClientPicker(QDialog):
         self.exclude = exclude
         text = QLabel(intro)
         text.setWordWrap(True)
-        self.search = QLineEdit()
-        self.search.setObjectName("pickerSearch")
-        self.search.setPlaceholderText("Name, company, email or id")
-        self.search.setClearButtonEnabled(True)
-        self.results = QListWidget()
-        self.results.setObjectName("pickerResults")
-        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self._soon = QTimer(self)
-        self._soon.setSingleShot(True)
-        self._soon.setInterval(150)
-        self._soon.timeout.connect(self.find)
-        self.search.textChanged.connect(lambda _t: self._soon.start())
+        self.finder = ClientSearch(self, name="picker", exclude=exclude, select_single=True,
+                                   placeholder="Name, company, email or id",
+                                   empty="No client matches “{text}”.")
+        self.search, self.results = self.finder.search, self.finder.results
         self.results.itemDoubleClicked.connect(lambda _item: self._accept())
         self.results.currentItemChanged.connect(
-            lambda item, _old: self.ok.setEnabled(self._picked(item) is not None))
+            lambda item, _old: self.ok.setEnabled(ClientSearch.picked(item) is not None))
         self.buttons = QDialogButtonBox()
         self.ok = self.buttons.addButton("Choose", QDialogButtonBox.ButtonRole.AcceptRole)
         self.ok.setObjectName("choose")
@@ -435,33 +423,8 @@ class ClientPicker(QDialog):
         layout.addWidget(self.buttons)
         self.resize(480, 360)
 
-    def find(self) -> None:
-        self._soon.stop()
-        text = self.search.text().strip()
-        self.results.clear()
-        if not text:
-            return
-        style = base_settings.display_format()
-        for row in clientlist.page(clientlist.ClientQuery(search=text), limit=50):
-            if row.id == self.exclude:
-                continue
-            name = clients.display_name(row.first_name, row.last_name, row.company, style)
-            item = QListWidgetItem(f"#{row.id} {name} — {row.email}")
-            item.setData(Qt.ItemDataRole.UserRole, row.id)
-            self.results.addItem(item)
-        if self.results.count() == 0:
-            item = QListWidgetItem(f"No client matches “{text}”.")
-            item.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.results.addItem(item)
-        elif self.results.count() == 1:
-            self.results.setCurrentRow(0)
-
-    @staticmethod
-    def _picked(item: QListWidgetItem | None) -> int | None:
-        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
-
     def _accept(self) -> None:
-        picked = self._picked(self.results.currentItem())
+        picked = ClientSearch.picked(self.results.currentItem())
         if picked is None:
             return
         self.accept()

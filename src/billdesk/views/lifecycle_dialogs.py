@@ -11,9 +11,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -25,8 +24,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
@@ -38,8 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from billdesk.errors import BilldeskError
-from billdesk.services import backup, billing_settings, clientlist, clients, lifecycle, validate
+from billdesk.services import backup, billing_settings, clients, lifecycle, validate
 from billdesk.views import fmt
+from billdesk.views.client_search import ClientSearch
 from billdesk.views.errors import message_for, show_error
 from billdesk.views.ops import Changes, Operations
 
@@ -422,19 +420,11 @@ class MergeDialog(QDialog):
                        f"<b>#{client_id} {html.escape(record.display_name)}</b>, and the other "
                        "client is removed.")
         intro.setWordWrap(True)
-        self.search = QLineEdit()
-        self.search.setObjectName("mergeSearch")
-        self.search.setPlaceholderText("Name, company or email of the other client")
-        self.search.setClearButtonEnabled(True)
-        self.results = QListWidget()
-        self.results.setObjectName("mergeResults")
-        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.finder = ClientSearch(self, name="merge", exclude=client_id,
+                                   placeholder="Name, company or email of the other client",
+                                   empty="No other client matches “{text}”.")
+        self.search, self.results = self.finder.search, self.finder.results
         self.results.setMaximumHeight(self.results.fontMetrics().height() * 7 + 8)
-        self._search_soon = QTimer(self)
-        self._search_soon.setSingleShot(True)
-        self._search_soon.setInterval(150)
-        self._search_soon.timeout.connect(self._find)
-        self.search.textChanged.connect(lambda _t: self._search_soon.start())
         self.results.currentItemChanged.connect(lambda item, _old: self._pick(item))
 
         self.compare = QGroupBox("Profiles")
@@ -485,34 +475,7 @@ class MergeDialog(QDialog):
         self.search.setFocus(Qt.FocusReason.OtherFocusReason)
         self._show(None)
 
-    # --- finding the other client
-    def _find(self) -> None:
-        self._search_soon.stop()
-        text = self.search.text().strip()
-        self.results.clear()
-        if not text:
-            return
-        rows = clientlist.page(clientlist.ClientQuery(search=text), limit=50)
-        fmt_name = clients.display_name
-        from billdesk.services import settings
-
-        style = settings.display_format()
-        for row in rows:
-            if row.id == self.client_id:
-                continue
-            name = fmt_name(row.first_name, row.last_name, row.company, style)
-            parts = [f"#{row.id} {name}"]
-            if row.company and row.company not in name:
-                parts.append(row.company)
-            parts.append(row.email)
-            item = QListWidgetItem(" — ".join(parts))
-            item.setData(Qt.ItemDataRole.UserRole, row.id)
-            self.results.addItem(item)
-        if self.results.count() == 0:
-            item = QListWidgetItem(f"No other client matches “{text}”.")
-            item.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.results.addItem(item)
-
+    # --- the other client
     def choose(self, other_id: int) -> None:
         """Compare with ``other_id`` (what picking it in the results does)."""
         try:
@@ -528,7 +491,7 @@ class MergeDialog(QDialog):
         self._show(self.preview)
 
     def _pick(self, item: QListWidgetItem | None) -> None:
-        other = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        other = ClientSearch.picked(item)
         if other is not None:
             self.choose(int(other))
 
