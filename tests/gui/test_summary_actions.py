@@ -161,3 +161,22 @@ def test_orders_and_quotes_tabs_are_in_the_tab_bar(qtbot, window) -> None:  # no
         assert window.tabs.widget(index) is tab
         qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
         assert window.tabs.currentWidget() is tab and tab.isVisible()
+
+
+def test_the_window_fits_a_laptop_screen_and_the_summary_scrolls(qtbot, window) -> None:  # noqa: ANN001
+    """A 768-pixel screen leaves about 700 pixels for a window: the client
+    window goes that short, and the Summary tab then scrolls to its bulk
+    actions instead of the window running off the screen."""
+    from PySide6.QtWidgets import QScrollArea
+
+    assert window.minimumSizeHint().height() <= 600
+    scroll = window.summary.findChild(QScrollArea, "summaryScroll")
+    window.resize(1120, 1000)
+    wait_for(qtbot, lambda: window.height() == 1000)
+    assert scroll.verticalScrollBar().maximum() == 0  # room enough: nothing to scroll
+    window.resize(1120, 600)
+    wait_for(qtbot, lambda: window.height() == 600 and scroll.verticalScrollBar().maximum() > 0)
+    bulk = window.summary.lists
+    scroll.ensureWidgetVisible(bulk, 0, 0)
+    top = bulk.mapTo(scroll.widget(), bulk.rect().bottomLeft()).y() - scroll.verticalScrollBar().value()
+    assert top <= scroll.viewport().height()  # the lists' bottom (bulk actions) is in view

@@ -281,11 +281,23 @@ class SummaryTab(QWidget):
             "client/summarySplitter", self.splitter.saveState()))
         self._split = False
 
-        layout = QVBoxLayout(self)
+        # The tab scrolls as a whole on a screen shorter than its panels and
+        # a few rows of the lists (a 768-pixel laptop), rather than making
+        # the window taller than the screen; elsewhere it just fills it.
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(self.sticky)
         layout.addLayout(self.title_row)
         layout.addLayout(toggles)
         layout.addWidget(self.splitter, 1)
+        scroll = QScrollArea()
+        scroll.setObjectName("summaryScroll")
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     def showEvent(self, event) -> None:  # noqa: ANN001
         super().showEvent(event)
@@ -849,7 +861,10 @@ class ClientWindow(QMainWindow):
         self._services_soon.setSingleShot(True)
         self._services_soon.setInterval(0)
         self._services_soon.timeout.connect(self.reload_services)
-        self.resize(1120, 700)
+        # tall enough for the Summary's panels and a few rows of the lists
+        # below them where the screen has the room (the tab scrolls where not)
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        self.resize(1120, 840 if screen is None else max(480, min(840, screen.height() - 40)))
         geometry = QSettings().value("client/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
