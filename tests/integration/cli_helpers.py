@@ -23,12 +23,14 @@ class Done:
     stderr: str
 
 
-def run(home: Path, *args: str) -> Done:
+def run(home: Path, *args: str, stdin: str | None = None) -> Done:
+    """The command, with ``stdin`` as its standard input (else none)."""
     env = {k: v for k, v in os.environ.items() if k not in ("BILLDESK_DB", "BILLDESK_HOME")}
     env["BILLDESK_HOME"] = str(home)
     env["QT_QPA_PLATFORM"] = "offscreen"
+    feed = {"stdin": subprocess.DEVNULL} if stdin is None else {"input": stdin}
     done = subprocess.run([str(BILLDESK), *args], capture_output=True, text=True, encoding="utf-8",
-                          env=env, timeout=60, stdin=subprocess.DEVNULL)
+                          env=env, timeout=60, **feed)
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
     return Done(done.returncode, done.stdout, done.stderr)
 

@@ -10,6 +10,7 @@ commands that set or change the passphrase use the real default cost."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -354,6 +355,36 @@ def test_the_passphrase_is_asked_on_a_terminal_and_never_echoed(home, book):
     assert code == 1 and "error: passphrase: wrong passphrase" in text
     code, text = _on_a_terminal(home, ["paymethod", "reveal", "1", *db], ["correct horse"])
     assert code == 0 and VISA in text
+
+
+def test_a_number_given_as_dash_is_read_from_standard_input(home, vault_book):
+    """``--card -`` / ``--bank -`` keep the number out of the command line
+    (and so out of the process list): read from a pipe, or asked without
+    echo on a terminal; nothing given is refused naming the field."""
+    book = vault_book
+    done = run(home, "paymethod", "add", "1", "--card", "-", "--expiry", "12/39", "--holder",
+               "Ann Lee", "--db", str(book), "--json", stdin="4111 1111 1111 1111\n")
+    assert done.code == 0, done.stderr
+    card = json.loads(done.stdout)
+    assert (card["masked"], card["brand"]) == ("411111******1111", "Visa")
+    assert ok(home, book, "paymethod", "reveal", str(card["id"]))["number"] == VISA
+    done = run(home, "paymethod", "add", "1", "--bank", "-", "--bank-name", "Barclays",
+               "--holder", "Ann Lee", "--db", str(book), "--json", stdin=IBAN + "\n")
+    assert done.code == 0 and json.loads(done.stdout)["masked"] == "****5432", done.stderr
+    assert refused(home, book, "paymethod", "add", "1", "--card", "-", "--expiry", "12/39",
+                   "--holder", "Ann") == "error: card: none given on standard input"
+    bad = run(home, "paymethod", "add", "1", "--card", "-", "--expiry", "12/39", "--holder",
+              "Ann", "--db", str(book), stdin="4111 1111 1111 1112\n")
+    assert bad.code == 1 and bad.stderr.startswith("error: card") and "1112" not in bad.stderr
+
+
+def test_a_number_given_as_dash_is_asked_without_echo_on_a_terminal(home, book):
+    in_process(book, lambda: vault.set_passphrase(PHRASE, params=CHEAP))
+    code, text = _on_a_terminal(home, ["paymethod", "add", "1", "--card", "-", "--expiry",
+                                       "12/39", "--holder", "Ann", "--db", str(book)],
+                                [MASTERCARD, PHRASE])
+    assert code == 0 and "Card number:" in text and "Vault passphrase:" in text, text
+    assert "555555******4444" in text and MASTERCARD not in text  # typed without echo
 
 
 def test_the_command_line_is_redacted_for_the_log():

@@ -15,6 +15,7 @@ import argparse
 import getpass
 import os
 import re
+import sys
 from typing import Any
 
 from billdesk.cli import parse
@@ -38,8 +39,12 @@ def register(commands: Any) -> None:
                                      "code (CVV) is ever stored.")
     add.add_argument("client_id")
     what = add.add_mutually_exclusive_group(required=True)
-    what.add_argument("--card", metavar="NUMBER", help="card number (spaces or dashes allowed)")
-    what.add_argument("--bank", metavar="ACCOUNT", help="account number or IBAN")
+    what.add_argument("--card", metavar="NUMBER",
+                      help="card number (spaces or dashes allowed); - reads it from standard "
+                           "input, or asks without showing it on a terminal, so that it is not "
+                           "in the process list")
+    what.add_argument("--bank", metavar="ACCOUNT",
+                      help="account number or IBAN; - reads it as --card - does")
     what.add_argument("--token", metavar="TOKEN",
                       help="a token held by a payment gateway (no number stored here)")
     add.add_argument("--expiry", metavar="MM/YY", help="card expiry")
@@ -186,6 +191,20 @@ def _check_options(args: argparse.Namespace) -> None:
             raise InvalidInput(dest, f"{option} goes with {allowed}, not --{kind}")
 
 
+def _number_from_input(field: str, prompt: str) -> str:
+    """``--card -`` / ``--bank -``: the number asked without echo on a
+    terminal, else the first line of standard input (a pipe, a file)."""
+    if parse.terminal():
+        try:
+            return getpass.getpass(prompt)
+        except EOFError:
+            raise InvalidInput(field, "none given") from None
+    line = sys.stdin.readline() if sys.stdin else ""
+    if not line.strip():
+        raise InvalidInput(field, "none given on standard input")
+    return line.strip()
+
+
 def paymethod_add(args: argparse.Namespace, out: Any) -> None:
     from billdesk.services import clients, paymethods
 
@@ -193,6 +212,10 @@ def paymethod_add(args: argparse.Namespace, out: Any) -> None:
         raise InvalidInput("cvv", paymethods.SECURITY_CODE_REFUSAL)
     client_id = parse.record_id(args.client_id, "client_id")
     _check_options(args)
+    if args.card == "-":
+        args.card = _number_from_input("card", "Card number: ")
+    elif args.bank == "-":
+        args.bank = _number_from_input("bank", "Account number or IBAN: ")
     # Everything that can be checked is checked before the passphrase is asked.
     if args.card is not None:
         problems = paymethods.card_problems(args.card, args.expiry or "", args.holder or "")
