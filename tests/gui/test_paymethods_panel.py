@@ -315,6 +315,29 @@ def test_expired_cards_are_marked(qtbot, with_vault, window) -> None:  # noqa: A
     assert "color:#c62828'>Expired" in panel.list.text().replace('"', "'")
 
 
+def test_the_panel_is_under_contacts_and_whole_in_the_left_column(qtbot, with_vault,  # noqa: ANN001
+                                                                  window) -> None:
+    """JOURNEYS 3: the left column holds Client information, Contacts and
+    Pay methods. Narrow as it is, the panel shows each number, its expiry
+    (or bank) and both Add buttons whole."""
+    panel = window.summary.pay_methods
+    key = vault.unlock(PASSPHRASE)
+    paymethods.add_card(window.client_id, number="4111 1111 1111 1111", expiry="12/39",
+                        holder="Grace Hopper", key=key)
+    paymethods.add_bank(window.client_id, account="GB29 NWBK 6016 1331 9268 19",
+                        bank_name="NatWest", holder="Grace Hopper", key=key)
+    window.reload()
+    contacts = window.summary.contact_list.parentWidget()
+    wait_for(qtbot, lambda: panel.isVisible() and panel.width() > 0)
+    assert panel.x() == contacts.x() and panel.y() > contacts.y()  # under Contacts
+    assert panel.x() < window.summary.billing.x()  # left of the billing panel
+    assert rows(panel) == ["★ | Visa 411111******1111expires 12/39",
+                           "Account ****6819NatWest"]
+    for button in (panel.add_card_button, panel.add_bank_button):
+        assert button.width() >= button.sizeHint().width()  # its text whole
+        assert button.geometry().right() <= panel.contentsRect().right()
+
+
 def test_an_archived_clients_panel_shows_but_does_not_change(qtbot, with_vault, window,  # noqa: ANN001
                                                             answers) -> None:
     from billdesk.models import Client

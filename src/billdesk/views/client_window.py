@@ -264,11 +264,11 @@ class SummaryTab(QWidget):
         # no taller than the billing panel, so the lists below keep their
         # room; the widths by what each holds (the billing panel takes what
         # its buttons need, the emails and files a little more than the rest)
-        panels = _Panels([(5, [(info_box, 0), (contacts_box, 1), (notes_box, 1)]),
+        panels = _Panels([(5, [(info_box, 0), (contacts_box, 1), (self.pay_methods, 0)]),
                           (5, [(self.billing, 1)]),
                           (5, [(other_box, 1), (self.counts, 0)]),
-                          (7, [(self.recent, 0), (self.pay_methods, 0), (self.affiliate, 0),
-                               (self.files_panel, 1)])])
+                          (7, [(self.recent, 0), (self.affiliate, 0), (self.files_panel, 0),
+                               (notes_box, 1)])])
         self.notes.setMinimumHeight(self.notes.fontMetrics().height() * 3 + 12)
         # the panels above at their natural height, the lists below take the rest
         self.splitter = QSplitter(Qt.Orientation.Vertical)

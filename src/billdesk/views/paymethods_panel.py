@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -425,14 +426,13 @@ class PayMethodsPanel(QGroupBox):
         self.vault_status.setTextFormat(Qt.TextFormat.RichText)
         self.vault_status.linkActivated.connect(self._vault_link)
         self.vault_menu: QMenu | None = None
-        for button in (self.add_card_button, self.add_bank_button):
-            # (a narrow window cuts the text rather than the Summary growing wider)
-            button.setMinimumWidth(button.fontMetrics().horizontalAdvance("Add card…") // 2)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_card_button)
-        buttons.addWidget(self.add_bank_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.vault_status)
+        # one button a row (the Summary's left column is narrow), the vault's
+        # state beside the first
+        buttons = QGridLayout()
+        buttons.addWidget(self.add_card_button, 0, 0)
+        buttons.addWidget(self.vault_status, 0, 2, Qt.AlignmentFlag.AlignRight)
+        buttons.addWidget(self.add_bank_button, 1, 0)
+        buttons.setColumnStretch(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list)
         layout.addStretch(1)
@@ -468,15 +468,19 @@ class PayMethodsPanel(QGroupBox):
             name = html.escape(f"{record.brand or 'Card'} {record.masked}"
                                if record.kind == "card" else f"Account {record.masked}")
             hint = f" <span style='{MUTED_HTML}'>token</span>" if record.is_token else ""
+            # the expiry (or the bank) under the number: the panel sits in
+            # the Summary's narrow left column
             if record.kind == "card":
-                when = record.expiry_short
+                when = f"expires {record.expiry_short}" if record.expiry_short else ""
                 if record.expired:
                     when = (f"<span style='color:{EXPIRED_COLOUR}'>Expired"
-                            + (f" {when}" if when else "") + "</span>")
+                            + (f" {record.expiry_short}" if record.expiry_short else "")
+                            + "</span>")
             else:
                 when = html.escape(record.bank_name)
-            lines.append(f"<tr>{mark}<td style='padding-right:8px; white-space:nowrap'>"
-                         f"<a href='{record.id}'>{name}</a>{hint}</td><td>{when}</td></tr>")
+            when = f"<br><span style='{MUTED_HTML}'>{when}</span>" if when else ""
+            lines.append(f"<tr>{mark}<td style='padding-bottom:3px'>"
+                         f"<a href='{record.id}'>{name}</a>{hint}{when}</td></tr>")
         self.list.setText("<table>" + "".join(lines) + "</table>")
         self.list.setToolTip("\n".join(self._tip(r) for r in self.records)
                              + "\n\nClick one to show its full number, make it the default "
