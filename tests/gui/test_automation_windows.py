@@ -246,6 +246,19 @@ def test_run_now_from_the_window_shows_the_report(qtbot, main_window):  # noqa: 
     assert details.fields["trigger"].text() == "Command line"
 
 
+def test_an_empty_run_log_says_when_the_run_happens(qtbot, main_window):  # noqa: ANN001
+    main_window.run_log_action.trigger()
+    window = main_window.automation_window
+    qtbot.waitExposed(window)
+    assert window.model.rowCount() == 0
+    assert window.view.placeholder.startswith("No runs yet.")
+    assert "billdesk automation run" in window.view.placeholder
+    # it is painted in the empty list (and nowhere once there is a run)
+    shot = window.view.viewport().grab().toImage()
+    assert any(shot.pixelColor(x, y) != shot.pixelColor(0, 0)
+               for x in range(0, shot.width(), 4) for y in range(30, 80, 2))
+
+
 def test_run_now_with_several_days_lists_them_first(qtbot, main_window, answers):  # noqa: ANN001
     seed_run(DAY - dt.timedelta(days=3))
     main_window.scheduler.clock = FakeClock(dt.datetime.combine(DAY, dt.time(11)))

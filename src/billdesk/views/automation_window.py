@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -43,7 +42,7 @@ from billdesk.views.models.automation_tables import (
     summary,
 )
 from billdesk.views.scheduler import Scheduler
-from billdesk.views.tables import setup_table
+from billdesk.views.tables import PlaceholderTable, setup_table
 
 OK_STYLE = "color: #2e7d32;"
 
@@ -195,8 +194,12 @@ class AutomationWindow(QWidget):
         self.report.hide()
 
         self.model = RunTableModel(self)
-        self.view = QTableView()
+        self.view = PlaceholderTable()
         self.view.setObjectName("runLog")
+        self.view.placeholder = (
+            "No runs yet. The daily run starts on its own at the hour set in Settings → "
+            "Automation while billdesk is open (or from cron: billdesk automation run); "
+            "Run now runs it at once.")
         self.view.setModel(self.model)
         setup_table(self.view, RunColumn.DID)
         widths = {RunColumn.STARTED: 140, RunColumn.TRIGGER: 100, RunColumn.DAYS: 225,

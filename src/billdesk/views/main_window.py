@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QAction, QBrush, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QProgressBar,
-    QTableView,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -32,6 +31,7 @@ from billdesk.views.client_window import ClientWindow
 from billdesk.views.models.client_table import Column, ClientTableModel
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.scheduler import Scheduler
+from billdesk.views.tables import PlaceholderTable
 
 
 class ClientListModel(ClientTableModel):
@@ -58,7 +58,7 @@ class ClientListModel(ClientTableModel):
         return 0 <= row < len(rows) and bool(getattr(rows[row], "archived", False))
 
 
-class ClientTableView(QTableView):
+class ClientTableView(PlaceholderTable):
     """Fixed row heights and no per-row sizing: cheap with 100k rows."""
 
     painted = Signal()
@@ -82,17 +82,8 @@ class ClientTableView(QTableView):
         header.setStretchLastSection(True)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
-        self.placeholder = ""
-
     def paintEvent(self, event: QEvent) -> None:  # type: ignore[override]
         super().paintEvent(event)
-        if self.placeholder and self.model() is not None and self.model().rowCount() == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(self.viewport().rect().adjusted(20, 40, -20, 0),
-                             int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
-                                 | Qt.TextFlag.TextWordWrap), self.placeholder)
-            painter.end()
         self.painted.emit()
 
 

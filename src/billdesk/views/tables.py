@@ -6,10 +6,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QAbstractItemModel, QObject, QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyledItemDelegate, QTableView
+from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLineEdit,
+    QStyledItemDelegate,
+    QTableView,
+    QWidget,
+)
 
 from billdesk.views.models import SortRole
+
+
+class PlaceholderTable(QTableView):
+    """A table that says, while it has no rows, why and what to do
+    (``placeholder``), in the viewport's placeholder colour."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.placeholder = ""
+
+    def paintEvent(self, event: QEvent) -> None:  # type: ignore[override]  # noqa: N802
+        super().paintEvent(event)
+        if self.placeholder and self.model() is not None and self.model().rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.viewport().rect().adjusted(20, 40, -20, 0),
+                             int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+                                 | Qt.TextFlag.TextWordWrap), self.placeholder)
+            painter.end()
 
 
 def setup_table(view: QTableView, stretch: int | None = None, *, editable: bool = False,
