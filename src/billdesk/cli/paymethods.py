@@ -124,11 +124,12 @@ def redact(argv: list[str]) -> list[str]:
 # -- passphrases -----------------------------------------------------------------------
 
 
-def _ask(prompt: str) -> str:
+def _ask(prompt: str, field: str = "passphrase") -> str:
+    """Asked on the terminal, not echoed."""
     try:
         return getpass.getpass(prompt)
     except EOFError:
-        raise InvalidInput("passphrase", "none given") from None
+        raise InvalidInput(field, "none given") from None
 
 
 def passphrase(prompt: str = "Vault passphrase: ") -> str:
@@ -195,10 +196,7 @@ def _number_from_input(field: str, prompt: str) -> str:
     """``--card -`` / ``--bank -``: the number asked without echo on a
     terminal, else the first line of standard input (a pipe, a file)."""
     if parse.terminal():
-        try:
-            return getpass.getpass(prompt)
-        except EOFError:
-            raise InvalidInput(field, "none given") from None
+        return _ask(prompt, field)
     line = sys.stdin.readline() if sys.stdin else ""
     if not line.strip():
         raise InvalidInput(field, "none given on standard input")

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from billdesk.errors import InvalidInput, NotFound
+from billdesk.errors import NotFound
 from billdesk.models import database, now
 from billdesk.models.tables import ClientNote
-from billdesk.services import changelog, clients
+from billdesk.services import changelog, clients, validate
 
 TEXT_LIMIT = 20000
 GIST_LENGTH = 60
@@ -53,12 +53,7 @@ def gist(text: str, length: int = GIST_LENGTH) -> str:
 
 
 def clean_text(text: str | None) -> str:
-    value = (text or "").strip()
-    if not value:
-        raise InvalidInput("text", "is empty; write the note")
-    if len(value) > TEXT_LIMIT:
-        raise InvalidInput("text", f"is too long (at most {TEXT_LIMIT} characters)")
-    return value
+    return validate.bounded_text(text, "text", TEXT_LIMIT, empty="is empty; write the note")
 
 
 _COLUMNS = (ClientNote.id, ClientNote.client, ClientNote.created_at, ClientNote.updated_at,

@@ -28,7 +28,7 @@ from billdesk.models import (
     database,
     now,
 )
-from billdesk.services import changelog, clients
+from billdesk.services import changelog, clients, validate
 
 SUBJECT_LIMIT = 250
 MESSAGE_LIMIT = 50000
@@ -142,28 +142,17 @@ def author_of(value: Any) -> str:
 
 
 def clean_subject(subject: str | None) -> str:
-    value = " ".join((subject or "").split())
-    if not value:
-        raise InvalidInput("subject", "is empty; say what the ticket is about")
-    if len(value) > SUBJECT_LIMIT:
-        raise InvalidInput("subject", f"is too long (at most {SUBJECT_LIMIT} characters)")
-    return value
+    return validate.bounded_text(subject, "subject", SUBJECT_LIMIT, one_line=True,
+                                 empty="is empty; say what the ticket is about")
 
 
 def clean_message(message: str | None) -> str:
-    value = (message or "").strip()
-    if not value:
-        raise InvalidInput("message", "is empty; write the message")
-    if len(value) > MESSAGE_LIMIT:
-        raise InvalidInput("message", f"is too long (at most {MESSAGE_LIMIT} characters)")
-    return value
+    return validate.bounded_text(message, "message", MESSAGE_LIMIT,
+                                 empty="is empty; write the message")
 
 
 def _clean_name(name: str | None) -> str:
-    value = " ".join((name or "").split())
-    if len(value) > NAME_LIMIT:
-        raise InvalidInput("name", f"is too long (at most {NAME_LIMIT} characters)")
-    return value
+    return validate.bounded_text(name, "name", NAME_LIMIT, one_line=True)
 
 
 def _statuses(status: None | str | Iterable[str]) -> tuple[str, ...] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from billdesk.errors import Problem
+from billdesk.errors import InvalidInput, Problem
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\u00a0-\uffff-]+"
@@ -84,3 +84,16 @@ def max_length(value: str, field: str, limit: int) -> list[Problem]:
     if value and len(value) > limit:
         return [Problem(field, f"is longer than {limit} characters")]
     return []
+
+
+def bounded_text(value: str | None, field: str, limit: int, *, empty: str = "",
+                 one_line: bool = False) -> str:
+    """``value`` stripped (``one_line``: each run of white space one space),
+    or InvalidInput naming ``field`` when it is longer than ``limit`` or,
+    with ``empty`` (why it may not be), when nothing is left."""
+    text = " ".join((value or "").split()) if one_line else (value or "").strip()
+    if empty and not text:
+        raise InvalidInput(field, empty)
+    if len(text) > limit:
+        raise InvalidInput(field, f"is too long (at most {limit} characters)")
+    return text
