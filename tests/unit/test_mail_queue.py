@@ -346,6 +346,34 @@ def test_log_newest_first_and_recent_five(client: int) -> None:
     assert mail.emails(client)[0].as_json()["to"] == "ada@example.com"
 
 
+def test_every_clients_log_by_status_a_page_at_a_time(client: int) -> None:
+    other = new_client(first_name="Bo", last_name="Brown", company="Brown Ltd",
+                       email="bo@example.com")
+    ids = [mail.queue_message(c, subject=f"Message {n}", body="b")
+           for n, c in enumerate([client, other] * 3)]
+    Email.update(status="Sent").where(Email.id == ids[0]).execute()
+    Email.update(status="Failed", error="550 no such user").where(Email.id == ids[1]).execute()
+    newest_first = ids[::-1]
+    assert [r.id for r in mail.log()] == newest_first
+    assert [r.id for r in mail.log(show="waiting")] == newest_first[:4]
+    assert [r.id for r in mail.log(show="failed")] == [ids[1]]
+    assert [r.id for r in mail.log(show="sent")] == [ids[0]]
+    # pages: each starts below the last id of the one before
+    first = mail.log(limit=4)
+    assert [r.id for r in first + mail.log(before=first[-1].id, limit=4)] == newest_first
+    assert mail.log(before=ids[0]) == []
+    # the list needs no bodies; get_email reads one whole
+    assert {r.body for r in mail.log()} == {""} and mail.get_email(ids[0]).body == "b"
+    with pytest.raises(InvalidInput) as refused:
+        mail.log(show="queued")
+    assert refused.value.field == "show"
+    # names as the client list shows them (C14)
+    assert mail.client_names([client, other, None]) == {client: "Ada Lovelace",
+                                                        other: "Bo Brown"}
+    settings.set_display_format("company_or_name")
+    assert mail.client_names([other])[other] == "Brown Ltd"
+
+
 def test_suppressed_queues_nothing(client: int) -> None:
     with mail.suppressed():
         invoice_for(client)

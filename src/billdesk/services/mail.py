@@ -933,3 +933,47 @@ def count(client_id: int | None = None) -> int:
         return database.execute_sql("SELECT count(*) FROM email").fetchone()[0]
     return database.execute_sql("SELECT count(*) FROM email WHERE client_id = ?",
                                 (client_id,)).fetchone()[0]
+
+
+# --- every client's emails: the Email log window (E3, E4) ------------------------
+
+# What the log shows: the messages waiting in the outbox (to be sent, or
+# being sent), those that failed, those sent, or all.
+LOG_SHOWS = {"waiting": ("Queued", "Sending"), "failed": ("Failed",), "sent": ("Sent",),
+             "all": None}
+_LOG_COLUMNS = _EMAIL_COLUMNS.replace("body", "'' AS body")  # the list needs no bodies
+
+
+def log(*, show: str = "all", before: int | None = None, limit: int = 500) -> list[EmailRow]:
+    """Every client's emails, newest first, a page at a time, without
+    their bodies or attachments (``get_email`` reads one whole): ``show``
+    one of LOG_SHOWS; ``before`` an email id — the page after one that
+    ended there."""
+    if show not in LOG_SHOWS:
+        raise InvalidInput("show", f"must be one of {', '.join(LOG_SHOWS)}")
+    where, params = [], []
+    statuses = LOG_SHOWS[show]
+    if statuses:
+        where.append(f"status IN ({', '.join('?' * len(statuses))})")
+        params += statuses
+    if before is not None:
+        where.append("id < ?")
+        params.append(int(before))
+    sql = (f"SELECT {_LOG_COLUMNS} FROM email"
+           + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id DESC LIMIT ?")
+    rows = database.execute_sql(sql, [*params, max(int(limit), 1)]).fetchall()
+    return [_email_row(row, []) for row in rows]
+
+
+def client_names(client_ids: Sequence[int | None]) -> dict[int, str]:
+    """The clients' names as the list of clients shows them (C14)."""
+    from billdesk.services import settings
+
+    ids = sorted({i for i in client_ids if i is not None})
+    if not ids:
+        return {}
+    fmt = settings.display_format()
+    return {cid: clients.display_name(first, last, company or "", fmt)
+            for cid, first, last, company in database.execute_sql(
+                "SELECT id, first_name, last_name, company FROM client "
+                "WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))}

@@ -71,6 +71,31 @@ def deliver(ops: Operations, *, parent: QWidget | None = None, quiet: bool = Tru
             on_error=failed)
 
 
+def resend(parent: QWidget, ops: Operations, row: Any,
+           on_error: Callable[[], None] | None = None) -> bool:
+    """Put a failed or sent message back in the outbox (a sent one after
+    asking: the recipients get a second copy) and deliver. Returns whether
+    it went ahead."""
+    from billdesk.services import outbox
+
+    if row.status == "Sent" and QMessageBox.question(
+            parent, "Send again",
+            f"“{row.subject}” was sent on {row.sent_at or row.created_at:%Y-%m-%d %H:%M}. "
+            "Send it again? The recipients get a second copy.") != QMessageBox.StandardButton.Yes:
+        return False
+    email_id = row.id
+
+    def failed(exc: BaseException) -> None:
+        show_error(parent, exc)
+        if on_error is not None:
+            on_error()
+
+    ops.run(lambda: outbox.resend(email_id),
+            changes=Changes(emails=True, client_id=row.client_id),
+            on_done=lambda _r: deliver(ops, parent=parent), on_error=failed)
+    return True
+
+
 def _attachment_name(attachment: Any) -> str:
     name = getattr(attachment, "filename", None) or str(attachment)
     kind = getattr(attachment, "kind", "")
@@ -92,29 +117,12 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
-class EmailsTab(RecordTab):
-    """Every email of one client (E4)."""
+class EmailView(QWidget):
+    """One message as sent: date, to, cc, subject, status (with its error
+    and attempts), the text, and the attachments."""
 
-    NOUN = "email"
-    SELECT_FIRST = True  # the newest, to read at once
-
-    def __init__(self, window: Any) -> None:
-        super().__init__(window, window)
-        self.window_ = window
-        self._table(EmailTableModel(self), "emailsTable", EmailColumn.SUBJECT,
-                    ((EmailColumn.DATE, 120), (EmailColumn.TO, 190), (EmailColumn.CC, 170),
-                     (EmailColumn.STATUS, 170)))
-        bar = self._button_bar((
-            ("sendEmail", "Send email…", lambda: self.window_.send_email()),
-            ("resendEmail", "Resend", self._resend,
-             "Put the message back in the outbox and send it again"),
-            ("sendNow", "Send now", self._send_now, "Send what waits in the outbox now")),
-            "emailCount")
-        self.compose = self.buttons["sendEmail"]
-        self.resend = self.buttons["resendEmail"]
-        self.send_now = self.buttons["sendNow"]
-
-        # the selected message
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
         self.heading = QFormLayout()
         self.heading.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.fields: dict[str, QLabel] = {}
@@ -133,45 +141,13 @@ class EmailsTab(RecordTab):
         self.body.setPlaceholderText("Select a message to read it.")
         self.attachments = QListWidget()
         self.attachments.setObjectName("emailAttachments")
-        self.attachments.setMaximumHeight(self.fontMetrics().height() * 4 + 12)
-        detail = QWidget()
-        dl = QVBoxLayout(detail)
-        dl.setContentsMargins(4, 6, 0, 0)
-        dl.addLayout(self.heading)
-        dl.addWidget(self.body, 1)
-        self.attachments_label = QLabel("Attachments:")
-        dl.addWidget(self.attachments_label)
-        dl.addWidget(self.attachments)
-
-        self.splitter = kept_splitter("emailsSplitter", "client/emailsSplitter", self.view, detail,
-                                      [260, 320])
-
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(self.splitter, 1)
-        self._follow_selection(self._selection)
-
-    # --- reading
-
-    def count_text(self, records: list[Any]) -> str:
-        queued = sum(1 for row in records if row.status in ("Queued", "Sending"))
-        return super().count_text(records) + (f", {queued} waiting in the outbox"
-                                              if queued else "")
-
-    def _selection(self) -> None:
-        email_id = self.selected_id()
-        row = None
-        if email_id is not None:
-            from billdesk.services import mail
-
-            try:
-                row = mail.get_email(email_id)
-            except NotFound:
-                row = None
-        self.show_email(row)
-        self.resend.setEnabled(row is not None and row.status in ("Failed", "Sent"))
-        self.send_now.setEnabled(any(self.model.row(n).status == "Queued"
-                                     for n in range(self.model.rowCount())))
+        layout.setContentsMargins(4, 6, 0, 0)
+        layout.addLayout(self.heading)
+        layout.addWidget(self.body, 1)
+        self.attachments_label = QLabel("Attachments:")
+        layout.addWidget(self.attachments_label)
+        layout.addWidget(self.attachments)
 
     def show_email(self, row: Any) -> None:
         f = self.fields
@@ -205,30 +181,80 @@ class EmailsTab(RecordTab):
         attached = list(getattr(row, "attachments", None) or ())
         for attachment in attached:
             self.attachments.addItem(_attachment_name(attachment))
+        if attached:  # as tall as its rows (up to four): the text keeps the room
+            line = self.attachments.sizeHintForRow(0)
+            self.attachments.setFixedHeight(min(len(attached), 4) * line
+                                            + 2 * self.attachments.frameWidth() + 4)
         self.attachments.setVisible(bool(attached))
         self.attachments_label.setVisible(bool(attached))
+
+
+class EmailsTab(RecordTab):
+    """Every email of one client (E4)."""
+
+    NOUN = "email"
+    SELECT_FIRST = True  # the newest, to read at once
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window, window)
+        self.window_ = window
+        self._table(EmailTableModel(self), "emailsTable", EmailColumn.SUBJECT,
+                    ((EmailColumn.DATE, 120), (EmailColumn.TO, 190), (EmailColumn.CC, 170),
+                     (EmailColumn.STATUS, 170)))
+        bar = self._button_bar((
+            ("sendEmail", "Send email…", lambda: self.window_.send_email()),
+            ("resendEmail", "Resend", self._resend,
+             "Put the message back in the outbox and send it again"),
+            ("sendNow", "Send now", self._send_now, "Send what waits in the outbox now")),
+            "emailCount")
+        self.compose = self.buttons["sendEmail"]
+        self.resend = self.buttons["resendEmail"]
+        self.send_now = self.buttons["sendNow"]
+
+        # the selected message
+        self.detail = EmailView(self)
+        self.fields, self.body, self.attachments = (self.detail.fields, self.detail.body,
+                                                    self.detail.attachments)
+
+        self.splitter = kept_splitter("emailsSplitter", "client/emailsSplitter", self.view,
+                                      self.detail, [260, 320])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+        self._follow_selection(self._selection)
+
+    # --- reading
+
+    def count_text(self, records: list[Any]) -> str:
+        queued = sum(1 for row in records if row.status in ("Queued", "Sending"))
+        return super().count_text(records) + (f", {queued} waiting in the outbox"
+                                              if queued else "")
+
+    def _selection(self) -> None:
+        email_id = self.selected_id()
+        row = None
+        if email_id is not None:
+            from billdesk.services import mail
+
+            try:
+                row = mail.get_email(email_id)
+            except NotFound:
+                row = None
+        self.show_email(row)
+        self.resend.setEnabled(row is not None and row.status in ("Failed", "Sent"))
+        self.send_now.setEnabled(any(self.model.row(n).status == "Queued"
+                                     for n in range(self.model.rowCount())))
+
+    def show_email(self, row: Any) -> None:
+        self.detail.show_email(row)
 
     # --- writing
 
     def _resend(self) -> None:
-        email_id = self.selected_id()
-        if email_id is None:
-            return
-        from billdesk.services import outbox
-
         row = self.selected()
-        if row.status == "Sent" and QMessageBox.question(
-                self, "Send again",
-                f"“{row.subject}” was sent on {row.sent_at or row.created_at:%Y-%m-%d %H:%M}. "
-                "Send it again? The recipients get a second copy.") != QMessageBox.StandardButton.Yes:
-            return
-        self.resend.setEnabled(False)
-        ops = self.window_.ops
-        client_id = self.window_.client_id
-        ops.run(lambda: outbox.resend(email_id),
-                changes=Changes(emails=True, client_id=client_id),
-                on_done=lambda _r: deliver(ops, parent=self),
-                on_error=lambda exc: (show_error(self, exc), self._selection()))
+        if row is not None and resend(self, self.window_.ops, row, self._selection):
+            self.resend.setEnabled(False)
 
     def _send_now(self) -> None:
         self.send_now.setEnabled(False)

@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.db_path = db_path
         self.client_windows: dict[int, ClientWindow] = {}
         self.automation_window = None  # AutomationWindow, made when first opened
+        self.email_log_window = None  # EmailLogWindow, made when first opened
         self.catch_up_box: QMessageBox | None = None
         # The daily run (A1); the app starts it (tests drive it themselves).
         self.scheduler = Scheduler(ops, parent=self)
@@ -153,8 +154,13 @@ class MainWindow(QMainWindow):
         self.automation_progress.hide()
         self.automation_label = QLabel(self)
         self.automation_label.setObjectName("automationStatus")
+        self.outbox_label = QLabel(self)  # "2,113 emails waiting", a link to the Email log
+        self.outbox_label.setObjectName("outboxWaiting")
+        self.outbox_label.setToolTip("Emails in the outbox, not sent yet: open the Email log")
+        self.outbox_label.linkActivated.connect(lambda _link: self.open_email_log())
         self.statusBar().addPermanentWidget(self.automation_progress)
         self.statusBar().addPermanentWidget(self.automation_label)
+        self.statusBar().addPermanentWidget(self.outbox_label)
         self.statusBar().addPermanentWidget(self.count_label)
         self._connect_scheduler()
         self._make_actions()
@@ -166,6 +172,7 @@ class MainWindow(QMainWindow):
         self._restore_view()
         ops.changed.connect(self._changed)
         self._show_next_run()
+        self._show_outbox()
 
     # --- actions --------------------------------------------------------------
     def _make_actions(self) -> None:
@@ -204,6 +211,10 @@ class MainWindow(QMainWindow):
         self.run_now_action.triggered.connect(self.run_automation_now)
         self.run_log_action = QAction("Run log…", self)
         self.run_log_action.triggered.connect(self.open_automation)
+        self.email_log_action = QAction("Email log…", self)
+        self.email_log_action.setToolTip("Every client's emails: what waits in the outbox, "
+                                         "what failed, what was sent")
+        self.email_log_action.triggered.connect(self.open_email_log)
 
         for action in (self.new_client_action, self.new_invoice_action, self.search_action,
                        self.run_automation_action, self.groups_action, self.settings_action):
@@ -220,6 +231,7 @@ class MainWindow(QMainWindow):
         automation_menu = self.menuBar().addMenu("&Automation")
         automation_menu.addAction(self.run_now_action)
         automation_menu.addAction(self.run_log_action)
+        automation_menu.addAction(self.email_log_action)
         help_menu = self.menuBar().addMenu("&Help")
         log_action = QAction("Where is the log file?", self)
         log_action.triggered.connect(self._show_log_location)
@@ -299,6 +311,27 @@ class MainWindow(QMainWindow):
         self.automation_window.activateWindow()
         return self.automation_window
 
+    def open_email_log(self):  # noqa: ANN201 (EmailLogWindow)
+        from billdesk.views.email_log_window import EmailLogWindow
+
+        if self.email_log_window is None:
+            self.email_log_window = EmailLogWindow(self.ops, self.open_client, self)
+        self.email_log_window.show()
+        self.email_log_window.raise_()
+        self.email_log_window.activateWindow()
+        return self.email_log_window
+
+    def _show_outbox(self) -> None:
+        from billdesk.services import outbox
+        from billdesk.views.email_log_window import waiting_text
+
+        try:
+            text = waiting_text(outbox.waiting_count(), outbox.is_configured())
+        except Exception:  # a book without the tables yet: say nothing rather than fail
+            text = ""
+        self.outbox_label.setText(f'<a href="log">{text}</a>' if text else "")
+        self.outbox_label.setVisible(bool(text))
+
     def run_automation_now(self) -> None:
         """Open the run log and run (several pending days are shown first)."""
         self.open_automation().run_now()
@@ -365,6 +398,7 @@ class MainWindow(QMainWindow):
                 + (f" — {errors} error(s), see Automation → Run log" if errors else ""))
         self.statusBar().showMessage(text, 30_000)
         self._show_next_run()
+        self._show_outbox()
 
     def _automation_failed(self, exc: BaseException) -> None:
         from billdesk.errors import BilldeskError
@@ -470,6 +504,7 @@ class MainWindow(QMainWindow):
     def _changed(self, changes: Changes) -> None:
         if changes.settings:
             self._show_next_run()
+        self._show_outbox()  # (most writes queue an email: an indexed count)
         if changes.groups:
             self._fill_groups()
         if changes.clients or changes.groups or changes.settings:

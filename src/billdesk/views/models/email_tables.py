@@ -1,13 +1,15 @@
-"""The email lists: a client's email log (E4) and the email templates (E1).
+"""The email lists: a client's email log (E4), every client's (the Email
+log window) and the email templates (E1).
 Rows are the services' plain records (``mail.EmailRow``,
-``templates.TemplateInfo``), loaded whole."""
+``templates.TemplateInfo``), loaded whole — every client's a page at a
+time."""
 
 from __future__ import annotations
 
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
 from billdesk.views.models import IdRole, SortRole
@@ -72,6 +74,88 @@ class EmailTableModel(_ListModel):
                 return status_text(row)
             if column in (EmailColumn.TO, EmailColumn.CC, EmailColumn.SUBJECT):
                 return self.data(index)
+        return None
+
+
+class LogColumn(IntEnum):
+    DATE = 0
+    CLIENT = 1
+    TO = 2
+    SUBJECT = 3
+    STATUS = 4
+
+
+class EmailLogModel(_ListModel):
+    """Every client's emails, newest first (the Email log window), read a
+    page at a time as the list is scrolled (``canFetchMore``)."""
+
+    PAGE = 500
+    HEADERS = {LogColumn.DATE: "Date", LogColumn.CLIENT: "Client", LogColumn.TO: "To",
+               LogColumn.SUBJECT: "Subject", LogColumn.STATUS: "Status"}
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.show = "waiting"
+        self._more = False
+        self._names: dict[int, str] = {}
+
+    def load(self, show: str | None = None) -> None:
+        from billdesk.services import mail
+
+        self.show = show or self.show
+        rows = mail.log(show=self.show, limit=self.PAGE)
+        self._names = mail.client_names([row.client_id for row in rows])
+        self._more = len(rows) == self.PAGE
+        self.set_rows(rows)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802 (Qt)
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802 (Qt)
+        from billdesk.services import mail
+
+        if parent.isValid() or not self._more or not self._rows:
+            return
+        rows = mail.log(show=self.show, before=self._rows[-1].id, limit=self.PAGE)
+        self._more = len(rows) == self.PAGE
+        if not rows:
+            return
+        self._names.update(mail.client_names([row.client_id for row in rows]))
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
+        self._rows += rows
+        self.endInsertRows()
+
+    def row_of(self, email_id: int) -> int | None:
+        for n, row in enumerate(self._rows):
+            if row.id == email_id:
+                return n
+        return None
+
+    def client_name(self, row: Any) -> str:
+        if row.client_id is None:
+            return "—"
+        return self._names.get(row.client_id) or f"#{row.client_id}"
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = LogColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return {
+                LogColumn.DATE: f"{row.created_at:%Y-%m-%d %H:%M}",
+                LogColumn.CLIENT: self.client_name(row),
+                LogColumn.TO: row.to_addr if not row.cc else f"{row.to_addr}, cc {row.cc}",
+                LogColumn.SUBJECT: row.subject,
+                LogColumn.STATUS: status_text(row),
+            }[column]
+        if role == IdRole:
+            return row.id
+        if role == Qt.ItemDataRole.ForegroundRole and column == LogColumn.STATUS:
+            colour = STATUS_COLOURS.get(row.status)
+            return QColor(colour) if colour else None
+        if role == Qt.ItemDataRole.ToolTipRole and column != LogColumn.DATE:
+            return self.data(index)
         return None
 
 

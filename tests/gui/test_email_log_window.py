@@ -1,0 +1,135 @@
+"""The Email log window (E3, E4 for every client): the status bar counts
+the messages waiting in the outbox and opens the log; the log lists every
+client's messages newest first — by default those waiting — shows the
+selected one whole, sends the outbox to a real SMTP server (aiosmtpd on
+127.0.0.1) with Send now, puts a failed one back with Resend, opens the
+client on the message, and reads a long log a page at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from billdesk.services import clients, mail
+
+from gui_helpers import click, wait_for
+
+
+@pytest.fixture
+def two_clients(client_book: int) -> tuple[int, int]:
+    """Grace Hopper and Alan Turing, each with a message waiting."""
+    alan = clients.add_client({"first_name": "Alan", "last_name": "Turing",
+                               "email": "alan@example.com", "currency": "GBP", "country": "GB"})
+    mail.queue_message(client_book, subject="Hello Grace", body="Dear {{ client.first_name }},")
+    mail.queue_message(alan, subject="Hello Alan", body="Dear {{ client.first_name }},")
+    return client_book, alan
+
+
+@pytest.fixture
+def main_window(qtbot, client_ops, db_path: Path, two_clients):  # noqa: ANN001, ANN201
+    from billdesk.views.main_window import MainWindow
+
+    window = MainWindow(client_ops, db_path)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.close()
+
+
+def subjects(log) -> list[str]:  # noqa: ANN001
+    return [log.model.row(n).subject for n in range(log.model.rowCount())]
+
+
+def test_the_status_bar_counts_the_outbox_and_opens_the_log(qtbot, main_window) -> None:  # noqa: ANN001
+    label = main_window.outbox_label
+    assert label.isVisible()
+    assert "2 emails waiting (mail is not set up)" in label.text()
+    main_window.outbox_label.linkActivated.emit("log")
+    log = main_window.email_log_window
+    assert log is not None and log.isVisible()
+    assert log.show_key == "waiting"
+    assert subjects(log) == ["Hello Alan", "Hello Grace"]  # newest first
+    assert [log.model.client_name(log.model.row(n)) for n in range(2)] == ["Alan Turing",
+                                                                            "Grace Hopper"]
+    # the newest is selected and shown whole
+    assert log.detail.fields["subject"].text() == "Hello Alan"
+    assert log.detail.body.toPlainText().startswith("Dear Alan,")
+    assert "mail is not set up" in log.state.text() and "Settings → Mail" in log.state.text()
+    assert not log.send_now.isEnabled()  # nowhere to send it yet
+    assert not log.resend_button.isEnabled()  # (it has not been sent nor failed)
+    # the same window again from the Automation menu
+    main_window.email_log_action.trigger()
+    assert main_window.email_log_window is log
+
+
+def test_send_now_delivers_the_outbox_to_a_real_smtp_server(
+        qtbot, main_window, smtp_server) -> None:  # noqa: ANN001
+    smtp_server.configure()
+    log = main_window.open_email_log()
+    log.reload()  # (the settings were saved outside the windows)
+    assert log.state.text() == "2 emails waiting"
+    assert log.send_now.isEnabled()
+    click(qtbot, log.send_now)
+    received = smtp_server.wait_for(2)
+    assert sorted(m.message["Subject"] for m in received) == ["Hello Alan", "Hello Grace"]
+    wait_for(qtbot, lambda: log.model.rowCount() == 0)
+    assert log.view.placeholder.startswith("Nothing waits in the outbox")
+    assert log.state.text() == "The outbox is empty."
+    wait_for(qtbot, lambda: not main_window.outbox_label.isVisible())
+    log.set_show("sent")
+    assert subjects(log) == ["Hello Alan", "Hello Grace"]
+    assert log.detail.fields["status"].text().find("Sent") >= 0
+    assert log.resend_button.isEnabled()
+
+
+def test_a_failed_message_shows_its_error_and_resend_puts_it_back(
+        qtbot, main_window, two_clients) -> None:  # noqa: ANN001
+    from billdesk.models import Email
+
+    grace, _alan = two_clients
+    failed = mail.queue_message(grace, subject="Bounced", body="Hi")
+    Email.update(status="Failed", error="550 5.1.1 No such user here",
+                 attempts=1).where(Email.id == failed).execute()
+    log = main_window.open_email_log()
+    log.set_show("failed")
+    assert subjects(log) == ["Bounced"]
+    assert "Failed: 550 5.1.1 No such user here" in log.model.index(0, 4).data()
+    assert "550 5.1.1" in log.detail.fields["status"].text()
+    assert log.resend_button.isEnabled()
+    click(qtbot, log.resend_button)
+    wait_for(qtbot, lambda: mail.get_email(failed).status == "Queued")
+    wait_for(qtbot, lambda: log.model.rowCount() == 0)  # no longer among the failed
+    log.set_show("waiting")
+    assert "Bounced" in subjects(log)
+    wait_for(qtbot, lambda: "3 emails waiting" in main_window.outbox_label.text())
+
+
+def test_open_client_shows_the_message_in_the_clients_emails_tab(
+        qtbot, main_window, two_clients) -> None:  # noqa: ANN001
+    _grace, alan = two_clients
+    log = main_window.open_email_log()
+    assert log.selected().client_id == alan
+    click(qtbot, log.client_button)
+    window = wait_for(qtbot, lambda: main_window.client_windows.get(alan))
+    assert window.tabs.currentWidget() is window.emails
+    assert window.emails.selected_id() == log.selected_id()
+    window.close()
+
+
+def test_a_long_log_is_read_a_page_at_a_time(qtbot, main_window, two_clients,
+                                             monkeypatch) -> None:  # noqa: ANN001
+    from billdesk.views.models.email_tables import EmailLogModel
+
+    grace, _alan = two_clients
+    for n in range(5):
+        mail.queue_message(grace, subject=f"Note {n}", body="Hi")
+    monkeypatch.setattr(EmailLogModel, "PAGE", 3)
+    log = main_window.open_email_log()
+    log.set_show("all")
+    model = log.model
+    while model.canFetchMore():
+        model.fetchMore()
+    assert subjects(log) == ["Note 4", "Note 3", "Note 2", "Note 1", "Note 0", "Hello Alan",
+                             "Hello Grace"]
+    assert not model.canFetchMore()
