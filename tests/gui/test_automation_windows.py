@@ -230,6 +230,11 @@ def test_run_now_from_the_window_shows_the_report(qtbot, main_window):  # noqa: 
     wait_for(qtbot, lambda: window.report.isVisible(), timeout=20_000)
     report = window.report.text()
     assert "Run finished" in report and "2027-03-10" in report and "2 invoices" in report
+    # what the run queued waits for a mail server, and the report says where to see it
+    assert "2 emails wait in the outbox (mail is not set up: Settings → Mail)" in report
+    window.report.linkActivated.emit("emails")
+    assert main_window.email_log_window is not None and main_window.email_log_window.isVisible()
+    assert main_window.email_log_window.model.rowCount() == 2
     assert window.model.rowCount() == 2
     details = window.details
     assert details.fields["days"].text() == "2027-03-10"

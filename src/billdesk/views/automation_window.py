@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -150,6 +150,8 @@ class RunDetails(QGroupBox):
 class AutomationWindow(QWidget):
     """The run log, the selected run, Run now and the run's report."""
 
+    email_log_requested = Signal()  # the report's link to the Email log
+
     def __init__(self, scheduler: Scheduler, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("automationWindow")
@@ -190,7 +192,9 @@ class AutomationWindow(QWidget):
         self.report.setWordWrap(True)
         self.report.setFrameShape(QFrame.Shape.StyledPanel)
         self.report.setMargin(6)
-        self.report.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.report.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                            | Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.report.linkActivated.connect(lambda _link: self.email_log_requested.emit())
         self.report.hide()
 
         self.model = RunTableModel(self)
@@ -326,10 +330,26 @@ class AutomationWindow(QWidget):
                      f"{'s' if len(errors) != 1 else ''}, listed below.</span>")
         if not completed:
             text += " The days it did not finish run again next time; nothing is done twice."
+        text += self._outbox_text()
         self.report.setText(text)
         self.report.setStyleSheet(OK_STYLE if completed and not errors else "")
         self.report.show()
         self.reload(select=getattr(report, "run_id", None))
+
+    def _outbox_text(self) -> str:
+        """What waits in the outbox after the run, with a link to the log."""
+        from billdesk.services import outbox
+
+        try:
+            waiting, configured = outbox.waiting_count(), outbox.is_configured()
+        except Exception:  # (the report matters more than this line)
+            return ""
+        if not waiting:
+            return ""
+        return (f" {waiting:,} email{'s' if waiting != 1 else ''} "
+                f"wait{'s' if waiting == 1 else ''} in the outbox"
+                + ("" if configured else " (mail is not set up: Settings → Mail)")
+                + ": <a href='emails'>Email log</a>.")
 
     def _run_failed(self, exc: BaseException) -> None:
         self.progress_row.hide()

@@ -306,6 +306,7 @@ class MainWindow(QMainWindow):
 
         if self.automation_window is None:
             self.automation_window = AutomationWindow(self.scheduler, self)
+            self.automation_window.email_log_requested.connect(self.open_email_log)
         self.automation_window.show()
         self.automation_window.raise_()
         self.automation_window.activateWindow()
