@@ -578,6 +578,19 @@ def _due(now: dt.datetime, limit: int | None) -> list[int]:
     return [i for (i,) in query.tuples()]
 
 
+def due(now: dt.datetime | None = None) -> bool:
+    """Whether a message's time has come: queued with no back-off left (or
+    one still to be written), or one a crash left 'Sending' — what the
+    window's courier asks each minute before it delivers. Read from the
+    partial index ``email_outbox`` (statuses written out, see
+    ``waiting_count``)."""
+    now = (now or stamp_now()).replace(microsecond=0)
+    return database.execute_sql(
+        "SELECT EXISTS (SELECT 1 FROM email WHERE status IN ('Queued', 'Sending') "
+        "AND (status = 'Sending' OR next_attempt IS NULL OR next_attempt <= ?))",
+        (now.isoformat(sep=" "),)).fetchone()[0] == 1
+
+
 def waiting_count() -> int:
     """Messages in the outbox (queued or being sent). The statuses are
     written out, not bound: then the partial index ``email_outbox``, whose

@@ -8,7 +8,15 @@ scheduled day runs by itself; days missed while billdesk was closed (or
 the machine slept) are first shown — ``catch_up_pending(days)`` — and run
 only once the window confirms them (``confirm_catch_up``). The work runs
 on the single database worker (``Operations``); its progress crosses to
-the GUI thread by a queued signal, at most ten times a second."""
+the GUI thread by a queued signal, at most ten times a second.
+
+It also carries the mail (E3): once started, each minute — and a moment
+after any write that may have queued a message (a payment, a quote
+delivered…) — it sends what waits in the outbox whose time has come
+(``outbox.due``), on the same worker, ``COURIER_BATCH`` messages at a
+time. A server that cannot be reached puts them back with their back-off,
+so the next tries come at 1, 5, 15 and 60 minutes, then every 4 hours,
+not every minute."""
 
 from __future__ import annotations
 
@@ -29,6 +37,8 @@ from billdesk.views.ops import Changes, Operations
 log = logging.getLogger("billdesk.scheduler")
 
 CHECK_INTERVAL_MS = 60_000
+COURIER_DELAY_MS = 2_000  # after a write, before delivering what it queued
+COURIER_BATCH = 50  # messages per delivery on the worker (then the next batch)
 PROGRESS_INTERVAL = 0.1  # seconds between two progress signals (the last one always goes)
 
 # What a run may touch: every open window refreshes its part.
@@ -108,6 +118,13 @@ class Scheduler(QObject):
         self._held_until: dt.date | None = None
         self._next_run: dt.datetime | None = None
         self._worker_progress.connect(self._relay_progress)
+        self.delivering = False
+        self.courier = QTimer(self)
+        self.courier.setObjectName("courierTimer")
+        self.courier.setSingleShot(True)
+        self.courier.setInterval(COURIER_DELAY_MS)
+        self.courier.timeout.connect(self.deliver_due)
+        ops.changed.connect(self._written)
 
     # --- the clock and the settings -------------------------------------------
     def now(self) -> dt.datetime:
@@ -146,10 +163,16 @@ class Scheduler(QObject):
 
     def stop(self) -> None:
         self.timer.stop()
+        self.courier.stop()
 
     @Slot()
     def check(self) -> None:
-        """The timer's slot: run what is due (ask first for missed days)."""
+        """The timer's slot: run what is due (ask first for missed days),
+        and deliver the mail whose time has come."""
+        self._check_run()
+        self.deliver_due()
+
+    def _check_run(self) -> None:
         if self.running or self.waiting:
             return
         at_start = not self.started
@@ -240,6 +263,51 @@ class Scheduler(QObject):
 
         self.run_started.emit(list(days))
         self.ops.run(work, changes=RUN_CHANGES, on_done=done, on_error=failed)
+
+    # --- the mail ---------------------------------------------------------------
+    @Slot()
+    def deliver_due(self) -> bool:
+        """Send the outbox's messages whose time has come, on the worker,
+        when the scheduler is started, mail is set up and neither a run nor
+        another delivery is going (the run delivers at its end). Returns
+        whether it asked the worker."""
+        from billdesk.services import outbox
+
+        if not self.timer.isActive() or self.running or self.delivering:
+            return False
+        now = self.now()
+        try:
+            if not outbox.is_configured() or not outbox.due(now):
+                return False
+        except Exception:  # never let a timer slot raise: try again next minute
+            log.exception("could not read the outbox")
+            return False
+        self.delivering = True
+
+        def done(result: Any) -> None:
+            self.delivering = False
+            if getattr(result, "reason", ""):
+                log.info("delivery: %s", result.reason)
+            elif getattr(result, "sent", 0) + getattr(result, "failed", 0) >= COURIER_BATCH:
+                self.courier.start(0)  # more may wait: the next batch, after what queued
+
+        def failed(exc: BaseException) -> None:
+            self.delivering = False
+            log.warning("delivery did not run: %s", exc)
+
+        self.ops.run(lambda: outbox.deliver(now=now, limit=COURIER_BATCH),
+                     changes=Changes(emails=True), on_done=done, on_error=failed)
+        return True
+
+    def _written(self, changes: Changes) -> None:
+        """A write may have queued mail: deliver it in a moment (a
+        delivery's own report, emails alone, does not count)."""
+        if not self.timer.isActive():
+            return
+        if any(getattr(changes, name) for name in ("clients", "billing", "services", "orders",
+                                                   "quotes", "billable", "tickets",
+                                                   "affiliates")):
+            self.courier.start(COURIER_DELAY_MS)
 
     @Slot(int, int, str)
     def _relay_progress(self, done: int, total: int, text: str) -> None:
