@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billdesk.errors import NotFound
 from billdesk.views.emails_tab import EmailView, deliver, resend
 from billdesk.views.models import IdRole
 from billdesk.views.models.email_tables import EmailLogModel, LogColumn
@@ -153,16 +152,7 @@ class EmailLogWindow(QWidget):
         return self.model.row(rows[0].row()) if rows else None
 
     def _selection(self, *_: object) -> None:
-        from billdesk.services import mail
-
-        email_id = self.selected_id()
-        row = None
-        if email_id is not None:
-            try:
-                row = mail.get_email(email_id)
-            except NotFound:
-                row = None
-        self.detail.show_email(row)
+        row = self.detail.show_id(self.selected_id())
         self.resend_button.setEnabled(row is not None and row.status in ("Failed", "Sent"))
         self.client_button.setEnabled(row is not None and row.client_id is not None)
 

@@ -149,6 +149,20 @@ class EmailView(QWidget):
         layout.addWidget(self.attachments_label)
         layout.addWidget(self.attachments)
 
+    def show_id(self, email_id: int | None) -> Any:
+        """Read that message whole and show it (nothing for None or one
+        gone meanwhile); returns it (``mail.EmailRow``) or None."""
+        from billdesk.services import mail
+
+        row = None
+        if email_id is not None:
+            try:
+                row = mail.get_email(email_id)
+            except NotFound:
+                row = None
+        self.show_email(row)
+        return row
+
     def show_email(self, row: Any) -> None:
         f = self.fields
         if row is None:
@@ -232,16 +246,7 @@ class EmailsTab(RecordTab):
                                               if queued else "")
 
     def _selection(self) -> None:
-        email_id = self.selected_id()
-        row = None
-        if email_id is not None:
-            from billdesk.services import mail
-
-            try:
-                row = mail.get_email(email_id)
-            except NotFound:
-                row = None
-        self.show_email(row)
+        row = self.detail.show_id(self.selected_id())
         self.resend.setEnabled(row is not None and row.status in ("Failed", "Sent"))
         self.send_now.setEnabled(any(self.model.row(n).status == "Queued"
                                      for n in range(self.model.rowCount())))
