@@ -1,9 +1,11 @@
 """The window carries the mail while billdesk is open (E3, JOURNEYS 5): a
 message queued by a write (a payment's receipt…) goes out a moment later
-through a real SMTP server (aiosmtpd on 127.0.0.1); while the server is
-down it waits with its back-off, is not tried again before its time, and
-goes once the server is back and the time has come; nothing is tried
-while mail is not set up, or before the scheduler is started."""
+through a real SMTP server (aiosmtpd on 127.0.0.1), a long outbox in
+batches; while the server is down the message waits with its back-off and
+the courier with it (new mail does not make it try again before its
+time), and both go once the server is back and the time has come;
+nothing is tried while mail is not set up, or before the scheduler is
+started."""
 
 from __future__ import annotations
 
@@ -11,14 +13,17 @@ import datetime as dt
 
 import pytest
 
-from billdesk.services import mail
+from billdesk import clock
+from billdesk.services import mail, outbox
 from billdesk.views import scheduler as scheduler_module
 from billdesk.views.ops import Changes
 from billdesk.views.scheduler import Scheduler
 
 from gui_helpers import wait_for
 
-NOW = dt.datetime(2027, 3, 10, 11, 0)
+# The scheduler's clock, a little after the one that stamps the messages
+# (models.now: the system clock), so that what is queued is due.
+NOW = clock.now().replace(microsecond=0) + dt.timedelta(minutes=5)
 
 
 class FakeClock:
@@ -30,11 +35,25 @@ class FakeClock:
 
 
 @pytest.fixture
-def courier(qtbot, client_ops, monkeypatch):  # noqa: ANN001, ANN201
+def deliveries(monkeypatch) -> list:  # noqa: ANN001
+    """Each outbox.deliver the courier asks for (as it was asked), then done."""
+    calls = []
+    real = outbox.deliver
+
+    def deliver(**kwargs):  # noqa: ANN003, ANN202
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(outbox, "deliver", deliver)
+    return calls
+
+
+@pytest.fixture
+def courier(qtbot, client_ops, monkeypatch, deliveries):  # noqa: ANN001, ANN201
     monkeypatch.setattr(scheduler_module, "COURIER_DELAY_MS", 50)
-    clock = FakeClock(NOW)
-    scheduler = Scheduler(client_ops, clock)
-    scheduler.clock_ = clock
+    fake = FakeClock(NOW)
+    scheduler = Scheduler(client_ops, fake)
+    scheduler.clock_ = fake
     yield scheduler
     scheduler.stop()
     wait_for(qtbot, lambda: not scheduler.delivering)
@@ -60,8 +79,23 @@ def test_a_message_queued_by_a_write_goes_out_a_moment_later(
     wait_for(qtbot, lambda: mail.get_email(email_id).status == "Sent")
 
 
+def test_a_long_outbox_goes_in_batches_each_message_once(
+        qtbot, courier, client_book, smtp_server, monkeypatch, deliveries) -> None:  # noqa: ANN001
+    monkeypatch.setattr(scheduler_module, "COURIER_BATCH", 2)
+    smtp_server.configure()
+    for n in range(5):
+        mail.queue_message(client_book, subject=f"Message {n}", body="Hi")
+    courier.start()
+    wait_for(qtbot, lambda: len(smtp_server.messages) == 5)
+    wait_for(qtbot, lambda: not courier.delivering)
+    qtbot.wait(200)
+    assert sorted(m.message["Subject"] for m in smtp_server.messages) == [
+        f"Message {n}" for n in range(5)]
+    assert [call["limit"] for call in deliveries] == [2, 2, 2]  # 2 + 2 + 1, then nothing due
+
+
 def test_while_the_server_is_down_the_message_waits_its_back_off_then_goes(
-        qtbot, courier, client_book, smtp_server) -> None:  # noqa: ANN001
+        qtbot, courier, client_ops, client_book, smtp_server, deliveries) -> None:  # noqa: ANN001
     smtp_server.configure()
     smtp_server.stop()
     email_id = mail.queue_message(client_book, subject="Your invoice", body="Hi")
@@ -71,25 +105,32 @@ def test_while_the_server_is_down_the_message_waits_its_back_off_then_goes(
     row = mail.get_email(email_id)
     assert row.status == "Queued" and row.error
     assert row.next_attempt == NOW + dt.timedelta(minutes=1)  # the first back-off
-    # the next minute's check before its time: not tried again
+    # new mail meanwhile, and the next minute's check before the time: no try
+    later = queue_by_a_write(qtbot, client_ops, client_book, "Payment received")
     courier.clock_.at = NOW + dt.timedelta(seconds=30)
-    assert not courier.deliver_due()
-    assert mail.get_email(email_id).attempts == 1
-    # the server is back and the time has come
+    courier.check()
+    qtbot.wait(200)
+    assert len(deliveries) == 1
+    assert mail.get_email(email_id).attempts == 1 and mail.get_email(later).attempts == 0
+    # the server is back and the time has come: both go
     smtp_server.start()
     courier.clock_.at = NOW + dt.timedelta(minutes=1)
     courier.check()
-    wait_for(qtbot, lambda: smtp_server.messages)
-    assert smtp_server.messages[0].message["Subject"] == "Your invoice"
+    wait_for(qtbot, lambda: len(smtp_server.messages) == 2)
+    assert sorted(m.message["Subject"] for m in smtp_server.messages) == ["Payment received",
+                                                                          "Your invoice"]
     wait_for(qtbot, lambda: mail.get_email(email_id).status == "Sent")
 
 
 def test_nothing_is_tried_before_start_or_without_mail_set_up(
-        qtbot, courier, client_ops, client_book) -> None:  # noqa: ANN001
+        qtbot, courier, client_ops, client_book, deliveries) -> None:  # noqa: ANN001
     email_id = queue_by_a_write(qtbot, client_ops, client_book, "Hello")
-    assert not courier.deliver_due()  # not started
+    qtbot.wait(200)  # (the write's moment passes: not started, nothing armed)
+    assert not courier.deliver_due()
     courier.start()
-    assert not courier.deliver_due()  # mail is not set up
-    qtbot.wait(200)  # (the write's moment passes)
+    queue_by_a_write(qtbot, client_ops, client_book, "Hello again")
+    qtbot.wait(300)  # the write's moment passes: mail is not set up
+    assert not courier.deliver_due()
+    assert deliveries == []
     row = mail.get_email(email_id)
     assert row.status == "Queued" and row.attempts == 0 and not row.error

@@ -3,7 +3,9 @@ the messages waiting in the outbox and opens the log; the log lists every
 client's messages newest first — by default those waiting — shows the
 selected one whole, sends the outbox to a real SMTP server (aiosmtpd on
 127.0.0.1) with Send now, puts a failed one back with Resend, opens the
-client on the message, and reads a long log a page at a time."""
+client on the message, and reads a long log a page at a time — a refresh
+keeping the rows read, the scroll and the selection. Any write that queues
+mail shows in it at once; it closes with the main window."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from billdesk.services import clients, mail
+from billdesk.views.ops import Changes
 
 from gui_helpers import click, wait_for
 
@@ -133,3 +136,56 @@ def test_a_long_log_is_read_a_page_at_a_time(qtbot, main_window, two_clients,
     assert subjects(log) == ["Note 4", "Note 3", "Note 2", "Note 1", "Note 0", "Hello Alan",
                              "Hello Grace"]
     assert not model.canFetchMore()
+
+
+def test_a_write_that_queues_mail_shows_in_the_open_log(qtbot, main_window,
+                                                       two_clients) -> None:  # noqa: ANN001
+    grace, _alan = two_clients
+    log = main_window.open_email_log()
+    assert log.model.rowCount() == 2
+    done = []
+    main_window.ops.run(lambda: mail.queue_message(grace, subject="Receipt", body="Thanks"),
+                        changes=Changes(billing=True, client_id=grace), on_done=done.append)
+    wait_for(qtbot, lambda: done)
+    assert subjects(log)[0] == "Receipt"
+    assert log.state.text().startswith("3 emails waiting")
+    assert "3 emails waiting" in main_window.outbox_label.text()
+    # the status bar's link opens it on what waits, whatever it showed
+    log.set_show("sent")
+    main_window.outbox_label.linkActivated.emit("log")
+    assert log.show_key == "waiting" and log.model.rowCount() == 3
+
+
+def test_a_refresh_keeps_the_rows_read_and_the_selection(qtbot, main_window, two_clients,
+                                                         monkeypatch) -> None:  # noqa: ANN001
+    from billdesk.views.models.email_tables import EmailLogModel
+
+    grace, _alan = two_clients
+    for n in range(7):
+        mail.queue_message(grace, subject=f"Note {n}", body="Hi")
+    monkeypatch.setattr(EmailLogModel, "PAGE", 3)
+    log = main_window.open_email_log()
+    log.reload()
+    model = log.model
+    while model.canFetchMore():
+        model.fetchMore()
+    assert model.rowCount() == 9
+    log.view.selectRow(8)  # the oldest, on the last page read
+    oldest = log.selected_id()
+    assert log.detail.fields["subject"].text() == "Hello Grace"
+    log.ops.changed.emit(Changes(emails=True))  # any write: the list is read again
+    assert model.rowCount() == 9 and log.selected_id() == oldest
+    assert log.detail.fields["subject"].text() == "Hello Grace"
+    # the selected one leaves the view: the one now in its place is selected
+    from billdesk.models import Email
+
+    Email.update(status="Sent").where(Email.id == oldest).execute()
+    log.reload()
+    assert model.rowCount() == 8 and log.selected_id() == model.row(7).id
+
+
+def test_the_log_closes_with_the_main_window(qtbot, main_window) -> None:  # noqa: ANN001
+    log = main_window.open_email_log()
+    assert log.isVisible()
+    main_window.close()
+    assert not log.isVisible()

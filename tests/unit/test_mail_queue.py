@@ -361,6 +361,9 @@ def test_every_clients_log_by_status_a_page_at_a_time(client: int) -> None:
     # pages: each starts below the last id of the one before
     first = mail.log(limit=4)
     assert [r.id for r in first + mail.log(before=first[-1].id, limit=4)] == newest_first
+    waiting = mail.log(show="waiting", limit=3)
+    assert [r.id for r in waiting + mail.log(show="waiting", before=waiting[-1].id)] == (
+        newest_first[:4])
     assert mail.log(before=ids[0]) == []
     # the list needs no bodies; get_email reads one whole
     assert {r.body for r in mail.log()} == {""} and mail.get_email(ids[0]).body == "b"

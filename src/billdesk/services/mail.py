@@ -938,9 +938,13 @@ def count(client_id: int | None = None) -> int:
 # --- every client's emails: the Email log window (E3, E4) ------------------------
 
 # What the log shows: the messages waiting in the outbox (to be sent, or
-# being sent), those that failed, those sent, or all.
-LOG_SHOWS = {"waiting": ("Queued", "Sending"), "failed": ("Failed",), "sent": ("Sent",),
-             "all": None}
+# being sent), those that failed, those sent, or all — each read newest
+# first from an index where most of the log is not what it shows (the
+# statuses written out, so that the partial indexes apply).
+LOG_SHOWS = {"waiting": ("email_outbox", "status IN ('Queued', 'Sending')"),
+             "failed": ("email_failed", "status = 'Failed'"),
+             "sent": (None, "status = 'Sent'"),
+             "all": (None, None)}
 _LOG_COLUMNS = _EMAIL_COLUMNS.replace("body", "'' AS body")  # the list needs no bodies
 
 
@@ -951,17 +955,18 @@ def log(*, show: str = "all", before: int | None = None, limit: int = 500) -> li
     ended there."""
     if show not in LOG_SHOWS:
         raise InvalidInput("show", f"must be one of {', '.join(LOG_SHOWS)}")
-    where, params = [], []
-    statuses = LOG_SHOWS[show]
-    if statuses:
-        where.append(f"status IN ({', '.join('?' * len(statuses))})")
-        params += statuses
+    index, condition = LOG_SHOWS[show]
+    where = [condition] if condition else []
+    params: list[Any] = []
     if before is not None:
         where.append("id < ?")
         params.append(int(before))
-    sql = (f"SELECT {_LOG_COLUMNS} FROM email"
+    # the page's ids first (from the index alone where there is one), then their rows
+    ids = (f"SELECT id FROM email" + (f" INDEXED BY {index}" if index else "")
            + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id DESC LIMIT ?")
-    rows = database.execute_sql(sql, [*params, max(int(limit), 1)]).fetchall()
+    rows = database.execute_sql(
+        f"SELECT {_LOG_COLUMNS} FROM email WHERE id IN ({ids}) ORDER BY id DESC",
+        [*params, max(int(limit), 1)]).fetchall()
     return [_email_row(row, []) for row in rows]
 
 

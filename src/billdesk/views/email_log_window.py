@@ -116,12 +116,24 @@ class EmailLogWindow(QWidget):
         return self.show_box.currentData()
 
     def set_show(self, key: str) -> None:
-        self.show_box.setCurrentIndex(next(n for n, (k, _l) in enumerate(SHOWS) if k == key))
+        """Show that view (``SHOWS``' keys); the list is read again."""
+        n = next(n for n, (k, _l) in enumerate(SHOWS) if k == key)
+        if n == self.show_box.currentIndex():
+            self.reload()
+        else:
+            self.show_box.setCurrentIndex(n)  # (reloads)
 
     def reload(self) -> None:
+        """Read the list again: a refresh of the same view keeps the rows
+        read so far, the scroll position and the selected message (or, when
+        it has left the view, the one now in its place)."""
         from billdesk.services import outbox
 
-        current = self.selected_id()
+        same = self.model.show == self.show_key
+        current = self.selected_id() if same else None
+        old_row = self.view.selectionModel().selectedRows()
+        old_row = old_row[0].row() if old_row else 0
+        scrolled = self.view.verticalScrollBar().value() if same else 0
         self.model.load(self.show_key)
         self.view.placeholder = EMPTY[self.show_key]
         waiting, configured = outbox.waiting_count(), outbox.is_configured()
@@ -130,9 +142,10 @@ class EmailLogWindow(QWidget):
                                                  " — they go once it is, in Settings → Mail")
             if waiting else "The outbox is empty.")
         self.send_now.setEnabled(waiting > 0 and configured)
+        count = self.model.rowCount()
         row = self.model.row_of(current) if current is not None else None
-        if row is None and self.model.rowCount():
-            row = 0
+        if row is None and count:
+            row = min(old_row, count - 1)
         if row is None:
             self.view.clearSelection()
             self._selection()
@@ -142,6 +155,7 @@ class EmailLogWindow(QWidget):
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect
                 | QItemSelectionModel.SelectionFlag.Rows)
             self.view.setCurrentIndex(index)
+        self.view.verticalScrollBar().setValue(scrolled)
 
     def selected_id(self) -> int | None:
         rows = self.view.selectionModel().selectedRows()
@@ -157,8 +171,9 @@ class EmailLogWindow(QWidget):
         self.client_button.setEnabled(row is not None and row.client_id is not None)
 
     def _changed(self, changes: Changes) -> None:
-        if changes.emails or changes.clients:
-            self.reload()
+        # (any write may queue a message — a payment its receipt, a quote
+        # its delivery — or rename a client: the list is read from indexes)
+        self.reload()
 
     # --- acting -------------------------------------------------------------------
     def _send_now(self) -> None:

@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         self.outbox_label = QLabel(self)  # "2,113 emails waiting", a link to the Email log
         self.outbox_label.setObjectName("outboxWaiting")
         self.outbox_label.setToolTip("Emails in the outbox, not sent yet: open the Email log")
-        self.outbox_label.linkActivated.connect(lambda _link: self.open_email_log())
+        self.outbox_label.linkActivated.connect(lambda _link: self.open_email_log("waiting"))
         self.statusBar().addPermanentWidget(self.automation_progress)
         self.statusBar().addPermanentWidget(self.automation_label)
         self.statusBar().addPermanentWidget(self.outbox_label)
@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
         self.email_log_action = QAction("Email log…", self)
         self.email_log_action.setToolTip("Every client's emails: what waits in the outbox, "
                                          "what failed, what was sent")
-        self.email_log_action.triggered.connect(self.open_email_log)
+        self.email_log_action.triggered.connect(lambda: self.open_email_log())
 
         for action in (self.new_client_action, self.new_invoice_action, self.search_action,
                        self.run_automation_action, self.groups_action, self.settings_action):
@@ -306,17 +306,23 @@ class MainWindow(QMainWindow):
 
         if self.automation_window is None:
             self.automation_window = AutomationWindow(self.scheduler, self)
-            self.automation_window.email_log_requested.connect(self.open_email_log)
+            self.automation_window.email_log_requested.connect(
+                lambda: self.open_email_log("waiting"))
         self.automation_window.show()
         self.automation_window.raise_()
         self.automation_window.activateWindow()
         return self.automation_window
 
-    def open_email_log(self):  # noqa: ANN201 (EmailLogWindow)
+    def open_email_log(self, show: str | None = None):  # noqa: ANN201 (EmailLogWindow)
+        """The Email log, read anew; ``show`` picks its view ("waiting"…)."""
         from billdesk.views.email_log_window import EmailLogWindow
 
         if self.email_log_window is None:
             self.email_log_window = EmailLogWindow(self.ops, self.open_client, self)
+        if show is not None:
+            self.email_log_window.set_show(show)
+        else:
+            self.email_log_window.reload()
         self.email_log_window.show()
         self.email_log_window.raise_()
         self.email_log_window.activateWindow()
@@ -539,4 +545,6 @@ class MainWindow(QMainWindow):
         self.scheduler.stop()
         if self.automation_window is not None:
             self.automation_window.close()
+        if self.email_log_window is not None:
+            self.email_log_window.close()
         super().closeEvent(event)

@@ -15,8 +15,8 @@ after any write that may have queued a message (a payment, a quote
 delivered…) — it sends what waits in the outbox whose time has come
 (``outbox.due``), on the same worker, ``COURIER_BATCH`` messages at a
 time. A server that cannot be reached puts them back with their back-off,
-so the next tries come at 1, 5, 15 and 60 minutes, then every 4 hours,
-not every minute."""
+and the courier itself then waits as long before it tries again (1, 5, 15
+and 60 minutes, then every 4 hours), new mail or not."""
 
 from __future__ import annotations
 
@@ -119,6 +119,13 @@ class Scheduler(QObject):
         self._next_run: dt.datetime | None = None
         self._worker_progress.connect(self._relay_progress)
         self.delivering = False
+        # After a delivery that could not reach the server, the courier
+        # waits as a message's back-off does (1, 5, 15, 60 min, then 4 h),
+        # however much new mail is queued meanwhile: trying at each write
+        # would hold the worker, and every save behind it, for the
+        # connection's time-out each time.
+        self._mail_failures = 0
+        self._mail_held_until: dt.datetime | None = None
         self.courier = QTimer(self)
         self.courier.setObjectName("courierTimer")
         self.courier.setSingleShot(True)
@@ -276,6 +283,8 @@ class Scheduler(QObject):
         if not self.timer.isActive() or self.running or self.delivering:
             return False
         now = self.now()
+        if self._mail_held_until is not None and now < self._mail_held_until:
+            return False
         try:
             if not outbox.is_configured() or not outbox.due(now):
                 return False
@@ -288,7 +297,11 @@ class Scheduler(QObject):
             self.delivering = False
             if getattr(result, "reason", ""):
                 log.info("delivery: %s", result.reason)
-            elif getattr(result, "sent", 0) + getattr(result, "failed", 0) >= COURIER_BATCH:
+                self._mail_failures += 1
+                self._mail_held_until = now + outbox.backoff(self._mail_failures)
+                return
+            self._mail_failures, self._mail_held_until = 0, None
+            if getattr(result, "sent", 0) + getattr(result, "failed", 0) >= COURIER_BATCH:
                 self.courier.start(0)  # more may wait: the next batch, after what queued
 
         def failed(exc: BaseException) -> None:

@@ -100,12 +100,17 @@ class EmailLogModel(_ListModel):
         self._names: dict[int, str] = {}
 
     def load(self, show: str | None = None) -> None:
+        """The newest page of ``show`` (default: as before) — or, reading
+        the same view again, as many rows as were read so far, so that a
+        refresh keeps where the list was scrolled to."""
         from billdesk.services import mail
 
+        same = show is None or show == self.show
         self.show = show or self.show
-        rows = mail.log(show=self.show, limit=self.PAGE)
+        want = max(self.PAGE, len(self._rows) if same else 0)
+        rows = mail.log(show=self.show, limit=want)
         self._names = mail.client_names([row.client_id for row in rows])
-        self._more = len(rows) == self.PAGE
+        self._more = len(rows) == want
         self.set_rows(rows)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802 (Qt)
