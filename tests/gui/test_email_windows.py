@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 import shiboken6
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from billdesk.services import contacts, invoicing
@@ -118,6 +119,12 @@ def test_send_with_a_template_and_the_invoice_pdf_to_a_real_smtp_server(
     recent = window.summary.recent
     wait_for(qtbot, lambda: any(r.id == row.id and r.status == "Sent" for r in recent.rows))
     assert subject.replace("&", "&amp;") in recent.list.text()
+    # each on two lines, so that the Summary's narrow column (~190 px on a
+    # laptop) cuts neither: the subject, then its date and status beneath
+    shown_text = QTextDocument()
+    shown_text.setHtml(recent.list.text())
+    lines = shown_text.toPlainText().splitlines()
+    assert lines[0] == subject and lines[1].split() == [f"{row.created_at:%Y-%m-%d}", "Sent"]
 
     # a click on it in the Summary opens the message on the Emails tab
     window.summary.recent.list.linkActivated.emit(str(row.id))

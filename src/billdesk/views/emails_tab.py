@@ -291,16 +291,18 @@ class RecentEmails(QGroupBox):
         if not self.rows:
             self.list.setText("<i>No emails yet.</i>")
             return
+        # each message on two lines — the subject, then its date and status
+        # beneath — so that a narrow column cuts neither
         lines = []
         for row in self.rows:
             colour = STATUS_COLOURS.get(row.status, "")
             status = html.escape(row.status)
             subject = row.subject if len(row.subject) <= 44 else row.subject[:42].rstrip() + "…"
             lines.append(
-                f"<tr><td style='padding-right:8px'>{row.created_at:%Y-%m-%d}</td>"
-                f"<td style='padding-right:8px'><a href='{row.id}'>{html.escape(subject)}</a></td>"
-                f"<td style='color:{colour}'>{status}</td></tr>")
-        self.list.setText("<table>" + "".join(lines) + "</table>")
+                f"<p style='margin:0 0 4px 0'><a href='{row.id}'>{html.escape(subject)}</a><br>"
+                f"<span style='color:#777'>{row.created_at:%Y-%m-%d}</span> &nbsp;"
+                f"<span style='color:{colour or '#777'}'>{status}</span></p>")
+        self.list.setText("".join(lines))
         self.list.setToolTip("\n".join(f"{r.created_at:%Y-%m-%d %H:%M}  {r.subject}  "
                                        f"({status_text(r)})" for r in self.rows))
 
