@@ -196,6 +196,26 @@ def test_missed_days_are_listed_and_run_after_confirming(qtbot, main_window):  #
     scheduler.stop()
 
 
+def test_run_now_before_the_hour_moves_the_next_run_to_tomorrow(qtbot, main_window):  # noqa: ANN001
+    """At 00:44, before the 03:00 run, Run now runs today: today's 03:00
+    then has nothing to do, so the next run said is tomorrow's."""
+    seed_run(DAY - dt.timedelta(days=1))
+    scheduler = main_window.scheduler
+    scheduler.clock = FakeClock(dt.datetime.combine(DAY, dt.time(0, 44)))
+    scheduler.start()  # yesterday ran: nothing is due before 03:00
+    assert main_window.automation_label.text() == "Next run 2027-03-10 03:00"
+    finished = []
+    scheduler.run_finished.connect(finished.append)
+    assert scheduler.run_now()
+    wait_for(qtbot, lambda: finished, timeout=20_000)
+    assert finished[0].days == [DAY]
+    assert scheduler.next_run() == dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(3))
+    wait_for(qtbot, lambda: main_window.automation_label.text() == "Next run 2027-03-11 03:00")
+    scheduler.check()  # the minute ticks on: nothing runs, the next run stays tomorrow's
+    assert main_window.automation_label.text() == "Next run 2027-03-11 03:00"
+    scheduler.stop()
+
+
 def test_missed_days_wait_when_the_user_says_later(qtbot, main_window):  # noqa: ANN001
     seed_run(DAY - dt.timedelta(days=3))
     scheduler = main_window.scheduler

@@ -159,7 +159,18 @@ class Scheduler(QObject):
         held = self._held_until is not None and due <= self._held_until
         if not held and _automation().pending_days(due):
             return now
-        return dt.datetime.combine(due + dt.timedelta(days=1), dt.time(value.hour))
+        return self._after(due, value.hour)
+
+    @staticmethod
+    def _after(day: dt.date, hour: int) -> dt.datetime:
+        """When the scheduled run after ``day`` starts: at the hour of the
+        first later day not run yet (Run now may have run today before its
+        hour: then today's hour has nothing to do)."""
+        after = day + dt.timedelta(days=1)
+        last = _automation().last_completed()
+        if last is not None and last >= after:
+            after = last + dt.timedelta(days=1)
+        return dt.datetime.combine(after, dt.time(hour))
 
     # --- starting and checking ------------------------------------------------
     def start(self) -> None:
@@ -196,10 +207,10 @@ class Scheduler(QObject):
             log.exception("automation check failed")
             return
         if not days:
-            self._set_next(dt.datetime.combine(due + dt.timedelta(days=1), dt.time(value.hour)))
+            self._set_next(self._after(due, value.hour))
             return
         if self._held_until is not None and due <= self._held_until:
-            self._set_next(dt.datetime.combine(due + dt.timedelta(days=1), dt.time(value.hour)))
+            self._set_next(self._after(due, value.hour))
             return
         if at_start or days != [due]:
             # missed days: show them, run once confirmed
@@ -219,8 +230,7 @@ class Scheduler(QObject):
         else:
             self._held_until = days[-1]
             value = self.settings()
-            self._set_next(dt.datetime.combine(days[-1] + dt.timedelta(days=1),
-                                               dt.time(value.hour)) if value.enabled else None)
+            self._set_next(self._after(days[-1], value.hour) if value.enabled else None)
 
     def pending_days(self, until: dt.date | None = None) -> list[dt.date]:
         """The days a run up to ``until`` (default: today) would run."""
