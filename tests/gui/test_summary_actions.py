@@ -180,3 +180,18 @@ def test_the_window_fits_a_laptop_screen_and_the_summary_scrolls(qtbot, window) 
     scroll.ensureWidgetVisible(bulk, 0, 0)
     top = bulk.mapTo(scroll.widget(), bulk.rect().bottomLeft()).y() - scroll.verticalScrollBar().value()
     assert top <= scroll.viewport().height()  # the lists' bottom (bulk actions) is in view
+
+
+def test_the_log_gives_its_free_width_to_what_changed(qtbot, window) -> None:  # noqa: ANN001
+    """Log: "What" (the messages, the long part) takes the width left;
+    the values and the reason, often empty, keep theirs."""
+    from billdesk.views.models.simple_tables import LogColumn
+
+    window.resize(1120, 800)
+    window.tabs.setCurrentWidget(window.log)
+    window.log.load()
+    header = window.log.view.horizontalHeader()
+    wait_for(qtbot, lambda: header.sectionSize(LogColumn.WHAT) > 300)
+    assert all(header.sectionSize(LogColumn.WHAT) > header.sectionSize(c)
+               for c in LogColumn if c != LogColumn.WHAT)
+    assert header.sectionSize(LogColumn.REASON) == 160

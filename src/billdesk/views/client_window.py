@@ -76,7 +76,7 @@ from billdesk.views.models.billing_tables import (
     TransactionColumn,
     TransactionTableModel,
 )
-from billdesk.views.models.simple_tables import ContactTableModel, LogTableModel
+from billdesk.views.models.simple_tables import ContactTableModel, LogColumn, LogTableModel
 from billdesk.views.money_dialogs import AmountDialog, RefundDialog
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.orders_tab import OrdersTab
@@ -547,6 +547,11 @@ class LogTab(QWidget):
         self.view = _table(self.model)
         self.view.setObjectName("logTable")
         self.view.setWordWrap(False)
+        # "What" takes the free width (the messages are the long part); the
+        # values and the reason, often empty, keep theirs
+        header = self.view.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(LogColumn.WHAT, QHeaderView.ResizeMode.Stretch)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Every change to this client, newest first."))
         layout.addWidget(self.view, 1)
@@ -554,7 +559,8 @@ class LogTab(QWidget):
     def load(self) -> None:
         self.model.load(self.window_.client_id)
         header = self.view.horizontalHeader()
-        for column, width in enumerate((130, 90, 200, 180, 180)):
+        for column, width in ((LogColumn.WHEN, 130), (LogColumn.WHO, 110), (LogColumn.OLD, 130),
+                              (LogColumn.NEW, 130), (LogColumn.REASON, 160)):
             header.resizeSection(column, width)
 
 
