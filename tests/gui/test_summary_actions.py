@@ -195,3 +195,24 @@ def test_the_log_gives_its_free_width_to_what_changed(qtbot, window) -> None:  #
     assert all(header.sectionSize(LogColumn.WHAT) > header.sectionSize(c)
                for c in LogColumn if c != LogColumn.WHAT)
     assert header.sectionSize(LogColumn.REASON) == 160
+
+
+def test_last_activity_follows_a_payment(qtbot, window) -> None:  # noqa: ANN001
+    """Other information → Last activity moves when money moves (its newest
+    log entry), not only when the client's own details are edited."""
+    from billdesk.models import Client, ClientLog
+    from billdesk.services import invoicing
+    from billdesk.services.invoicing import LineInput
+
+    client_id = window.client_id
+    Client.update(updated_at="2020-01-01 00:00:00").where(Client.id == client_id).execute()
+    ClientLog.update(at="2020-01-01 00:00:00").where(ClientLog.client == client_id).execute()
+    window.reload()
+    label = window.summary.other_labels["activity"]
+    assert label.text() == "2020-01-01 00:00"
+    window.ops.run(lambda: invoicing.create_invoice(client_id, [LineInput("Hosting", "10.00")]),
+                   changes=Changes(billing=True, client_id=client_id))
+    wait_for(qtbot, lambda: not label.text().startswith("2020"))
+    from billdesk import clock
+
+    assert label.text()[:10] == clock.now().date().isoformat()

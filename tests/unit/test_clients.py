@@ -643,3 +643,24 @@ def test_a_contact_is_not_the_client_and_gets_general_emails_by_default(db):
     contact_id = contacts.add_contact(client_id, {"first_name": "A", "last_name": "B",
                                                   "email": "a@example.com"})
     assert contacts.get_contact(contact_id).values["categories"] == ("general",)
+
+
+def test_last_activity_is_the_newest_thing_that_happened(db):
+    """C4's "Last activity": the client's newest log entry (a payment, an
+    invoice, a change), later than the client's own last edit."""
+    import datetime as dt
+
+    from billdesk import clock
+    from billdesk.services import invoicing, payments
+    from billdesk.services.invoicing import LineInput
+
+    with clock.frozen(dt.datetime(2026, 5, 1, 9, 0)):
+        client_id = clients.add_client(base())
+    assert clients.get_client(client_id).last_activity == dt.datetime(2026, 5, 1, 9, 0)
+    with clock.frozen(dt.datetime(2026, 6, 2, 14, 30)):
+        invoice_id = invoicing.create_invoice(client_id, [LineInput("Hosting", "10.00")])
+        payments.add_payment(invoice_id, "10.00")
+    record = clients.get_client(client_id)
+    assert record.updated_at < dt.datetime(2026, 6, 1)
+    assert record.last_activity == dt.datetime(2026, 6, 2, 14, 30)
+    assert record.as_json()["last_activity"] == "2026-06-02"

@@ -481,13 +481,19 @@ def get_client(client_id: int) -> ClientRecord:
         group = ClientGroup.get_or_none(ClientGroup.id == values["group_id"])
         if group is not None:
             group_name, colour = group.name, group.colour
+    # the last thing that happened: the client's newest log entry (an invoice,
+    # a payment, a change…), or the stored time where that is later (a merge)
+    logged = database.execute_sql(
+        "SELECT at FROM client_log WHERE client_id = ? ORDER BY id DESC LIMIT 1",
+        (client_id,)).fetchone()
+    activity = [_as_datetime(v) for v in (meta[2], logged[0] if logged else None) if v]
     return ClientRecord(
         id=client_id, values=values,
         display_name=display_name(values["first_name"], values["last_name"], values["company"],
                                   settings.display_format()),
         group_name=group_name, group_colour=colour,
         created_at=_as_datetime(meta[0]), updated_at=_as_datetime(meta[1]),
-        last_activity=_as_datetime(meta[2]) if meta[2] else None, archived=bool(meta[3]),
+        last_activity=max(activity) if activity else None, archived=bool(meta[3]),
     )
 
 

@@ -357,8 +357,7 @@ class SummaryTab(QWidget):
         o["status"].setText(f'<b style="color:{status_colour}">{v["status"]}</b>')
         o["group"].setText(html.escape(record.group_name) or "—")
         o["signup"].setText(f"{record.created_at:%Y-%m-%d} ({_age(record.created_at)})")
-        latest = max(filter(None, (record.last_activity, record.updated_at)))
-        o["activity"].setText(f"{latest:%Y-%m-%d %H:%M}")
+        self.show_activity(record)
         o["currency"].setText(v["currency"])
         o["language"].setText(languages().get(v["language"], v["language"]))
         o["account_type"].setText(v["account_type"].capitalize())
@@ -369,6 +368,11 @@ class SummaryTab(QWidget):
             self.notes.blockSignals(True)
             self.notes.setPlainText(v["notes"])
             self.notes.blockSignals(False)
+
+    def show_activity(self, record: ClientRecord) -> None:
+        """Last activity: the newest of the client's log and its own edits."""
+        latest = max(filter(None, (record.last_activity, record.updated_at)))
+        self.other_labels["activity"].setText(f"{latest:%Y-%m-%d %H:%M}")
 
     def _toggle(self, field: str, on: bool) -> None:
         self.window_.save_fields({field: on})
@@ -943,6 +947,10 @@ class ClientWindow(QMainWindow):
         for lists in (self.summary.counts, self.summary.lists, self.services, self.domains):
             lists.show_items(everything)  # a hidden list shows them once shown
         self.log.load()
+        try:
+            self.summary.show_activity(clients.get_client(self.client_id))  # (a new log entry)
+        except NotFound:
+            return
 
     def _changed(self, changes: Changes) -> None:
         if changes.settings or changes.groups or (
