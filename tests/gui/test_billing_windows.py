@@ -42,6 +42,9 @@ def test_create_invoice_take_partial_payment_manage_credit_and_see_statement(qtb
     qtbot.waitExposed(editor)
     assert editor.invoice.status == "Draft" and editor.invoice.number is None
     assert editor.invoice.payment_method == "Card"  # the client's default (C5)
+    # a draft has no number yet: its title says so, not its id as if it were one
+    title = editor.title.text()
+    assert "numbered when published" in title and str(editor.invoice.id) not in title
 
     # add two lines; the totals follow the typing
     qtbot.mouseClick(editor.add_line, Qt.MouseButton.LeftButton)
@@ -63,7 +66,7 @@ def test_create_invoice_take_partial_payment_manage_credit_and_see_statement(qtb
     qtbot.mouseClick(editor.publish_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: editor.invoice.status == "Unpaid")
     assert editor.invoice.number and str(editor.invoice.total) == "132.50"
-    assert "Unpaid" in editor.title.text()
+    assert "Unpaid" in editor.title.text() and editor.invoice.number in editor.title.text()
 
     # Add payment: a partial one
     qtbot.mouseClick(editor.pay_button, Qt.MouseButton.LeftButton)

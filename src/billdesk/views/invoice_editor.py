@@ -273,9 +273,14 @@ class InvoiceEditor(QMainWindow):
         self._loading = True
         colour = STATUS_COLOURS.get(inv.status, "#000")
         kind = "Add-funds invoice" if inv.is_add_funds else "Invoice"
-        name = inv.number and f"#{inv.number}" or f"Draft {inv.id}"
-        self.title.setText(f"{kind} {html.escape(name)} &nbsp;<span style='color:{colour}'>"
-                           f"{inv.status}</span>")
+        name = inv.number and f"#{inv.number}" or f"draft {inv.id}"
+        if inv.number:
+            self.title.setText(f"{kind} {html.escape(name)} &nbsp;<span style='color:{colour}'>"
+                               f"{inv.status}</span>")
+        else:  # (its id is not a number it will have: publishing gives that)
+            self.title.setText(f"{kind} &nbsp;<span style='color:{colour}'>Draft</span>"
+                               "&nbsp; <span style='color:#777; font-weight:normal'>"
+                               "numbered when published</span>")
         record = clients.get_client(self.client_id)
         self.client_name = record.display_name
         self.client_label.setText(f"#{record.id} {html.escape(record.display_name)} · {inv.currency}")
