@@ -216,3 +216,17 @@ def test_last_activity_follows_a_payment(qtbot, window) -> None:  # noqa: ANN001
     from billdesk import clock
 
     assert label.text()[:10] == clock.now().date().isoformat()
+
+
+def test_contacts_say_what_a_contact_is_while_there_is_none(qtbot, window) -> None:  # noqa: ANN001
+    from billdesk.views.models.simple_tables import ContactColumn
+
+    window.resize(1120, 800)
+    tab = window.contacts
+    window.tabs.setCurrentWidget(tab)
+    tab.load()
+    assert tab.model.rowCount() == 0
+    assert tab.view.placeholder.startswith("No contacts yet. Add contact adds")
+    header = tab.view.horizontalHeader()
+    wait_for(qtbot, lambda: header.sectionSize(ContactColumn.CATEGORIES) > 200)
+    assert header.sectionSize(ContactColumn.NAME) == 170  # not squeezed to its header

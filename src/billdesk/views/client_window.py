@@ -76,7 +76,12 @@ from billdesk.views.models.billing_tables import (
     TransactionColumn,
     TransactionTableModel,
 )
-from billdesk.views.models.simple_tables import ContactTableModel, LogColumn, LogTableModel
+from billdesk.views.models.simple_tables import (
+    ContactColumn,
+    ContactTableModel,
+    LogColumn,
+    LogTableModel,
+)
 from billdesk.views.money_dialogs import AmountDialog, RefundDialog
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.orders_tab import OrdersTab
@@ -85,7 +90,7 @@ from billdesk.views.queued_items import QueuedItems
 from billdesk.views.quotes_tab import CurrentQuotes, QuoteList
 from billdesk.views.services_tab import DOMAINS, SERVICES, ServiceCounts, ServiceList, SummaryLists
 from billdesk.views.tickets_tab import TicketsTab
-from billdesk.views.tables import setup_table
+from billdesk.views.tables import PlaceholderTable, setup_table
 
 TOGGLES = (
     ("tax_exempt", "Tax exempt"),
@@ -472,7 +477,16 @@ class ContactsTab(QWidget):
         super().__init__(window)
         self.window_ = window
         self.model = ContactTableModel(self)
-        self.view = _table(self.model)
+        self.view = PlaceholderTable()
+        self.view.setModel(self.model)
+        setup_table(self.view, ContactColumn.CATEGORIES)
+        for column, width in ((ContactColumn.NAME, 170), (ContactColumn.EMAIL, 240),
+                              (ContactColumn.PHONE, 140), (ContactColumn.BILLING, 110)):
+            self.view.setColumnWidth(column, width)
+        self.view.placeholder = (
+            "No contacts yet. Add contact adds someone who works with this client: a copy of "
+            "the emails about what they look after (invoices, support…), or the billing "
+            "contact, whom invoices are addressed to.")
         self.view.setObjectName("contactsTable")
         self.view.doubleClicked.connect(lambda index: self.window_.edit_contact(
             self.model.row(index.row()).id))
@@ -511,7 +525,6 @@ class ContactsTab(QWidget):
 
     def load(self) -> None:
         self.model.load(self.window_.client_id)
-        self.view.resizeColumnsToContents()
 
     def _edit(self) -> None:
         record = self.selected()

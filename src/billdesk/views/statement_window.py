@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QSettings, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -103,7 +104,7 @@ class StatementWindow(QMainWindow):
                          "credited. A positive balance is what the client owes; a negative one is "
                          "in their favour.")
         explain.setWordWrap(True)
-        explain.setStyleSheet("color: palette(mid);")
+        explain.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # (as the hints in Settings)
         layout.addWidget(explain)
         self.setCentralWidget(central)
         self.resize(900, 600)

@@ -175,7 +175,7 @@ class TemplateTableModel(_ListModel):
     """Every email template, built-in and custom, per language."""
 
     HEADERS = {TemplateColumn.NAME: "Template", TemplateColumn.LANGUAGE: "Lang.",
-               TemplateColumn.CATEGORY: "Copies contacts on", TemplateColumn.STATE: ""}
+               TemplateColumn.CATEGORY: "Copies contacts on", TemplateColumn.STATE: "State"}
 
     def load(self) -> None:
         from billdesk.services import templates
