@@ -172,8 +172,10 @@ class EmailLogWindow(QWidget):
 
     def _changed(self, changes: Changes) -> None:
         # (any write may queue a message — a payment its receipt, a quote
-        # its delivery — or rename a client: the list is read from indexes)
-        self.reload()
+        # its delivery — or rename a client: the list is read from indexes;
+        # a closed log is read again when it is opened)
+        if self.isVisible():
+            self.reload()
 
     # --- acting -------------------------------------------------------------------
     def _send_now(self) -> None:
