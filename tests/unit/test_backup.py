@@ -72,6 +72,25 @@ def test_retention_keeps_the_last_ten_automatic_and_every_manual(db, tmp_path: P
     assert all(p.exists() for p in manual)
 
 
+def test_daily_runs_do_not_push_out_the_backup_taken_before_a_delete(db, tmp_path: Path) -> None:
+    """Rotation is by reason: the backup taken before a client was deleted
+    stays through any number of daily runs, until ten more deletes."""
+    folder = tmp_path / "bk"
+    start = dt.datetime(2026, 1, 1, 3, 0, 0)
+    with clock.frozen(start):
+        before_delete = backup.backup(reason="before-delete", folder=folder)
+    for n in range(1, 15):
+        with clock.frozen(start + dt.timedelta(days=n)):
+            backup.backup(reason="automation", folder=folder)
+    assert before_delete.exists()
+    assert len([b for b in backup.backups(folder) if b.reason == "automation"]) == backup.RETAIN
+    for n in range(10):
+        with clock.frozen(start + dt.timedelta(days=20 + n)):
+            backup.backup(reason="before-delete", folder=folder)
+    assert not before_delete.exists()  # the eleventh delete's backup pushed it out
+    assert len([b for b in backup.backups(folder) if b.reason == "before-delete"]) == 10
+
+
 def test_the_same_second_gets_a_numbered_name(db, tmp_path: Path) -> None:
     with clock.frozen(dt.datetime(2026, 5, 5, 12, 0, 0)):
         first = backup.backup(reason="automation", folder=tmp_path)

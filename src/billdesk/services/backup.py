@@ -8,7 +8,9 @@ is copied whole (committed pages only).
 
 Files are named ``billdesk-YYYYMMDD-HHMMSS-<reason>.sqlite3`` in the backup
 folder (the setting ``backup`` → ``{"folder": …}``, else ``backups`` in
-the data folder). Automatic backups rotate: the last ``RETAIN`` are kept.
+the data folder). Automatic backups rotate by reason: the last ``RETAIN``
+of each are kept — so ten days of daily runs do not push out the backup
+taken before a client was deleted; that one goes after ten more deletes.
 A backup made by hand (``automatic=False``) is named
 ``billdesk-YYYYMMDD-HHMMSS-<reason>.manual.sqlite3`` and never deleted by
 the rotation."""
@@ -131,10 +133,15 @@ def backup(*, reason: str, folder: Path | None = None, automatic: bool = True) -
 
 
 def prune(folder: Path | None = None, keep: int = RETAIN) -> list[Path]:
-    """Delete the automatic backups older than the last ``keep``."""
-    auto = [b for b in backups(folder) if b.automatic]
+    """Delete the automatic backups older than the last ``keep`` of their
+    reason (oldest first within each)."""
+    by_reason: dict[str, list[BackupInfo]] = {}
+    for info in backups(folder):
+        if info.automatic:
+            by_reason.setdefault(info.reason, []).append(info)
+    old = [info for same in by_reason.values() for info in same[:max(len(same) - keep, 0)]]
     removed = []
-    for info in auto[:max(len(auto) - keep, 0)]:
+    for info in old:
         try:
             info.path.unlink()
             removed.append(info.path)
