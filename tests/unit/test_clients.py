@@ -664,3 +664,16 @@ def test_last_activity_is_the_newest_thing_that_happened(db):
     assert record.updated_at < dt.datetime(2026, 6, 1)
     assert record.last_activity == dt.datetime(2026, 6, 2, 14, 30)
     assert record.as_json()["last_activity"] == "2026-06-02"
+
+
+def test_the_log_is_newest_first_by_time_as_after_a_merge(db):
+    """A merged client's entries move over with their own times and ids:
+    the log reads by time, newest first (then as written)."""
+    client_id = clients.add_client(base())
+    changelog.record_many([
+        {"client": client_id, "at": "2030-01-02 10:00:00", "message": "later, written first"},
+        {"client": client_id, "at": "2030-01-01 10:00:00", "message": "earlier, moved in"},
+        {"client": client_id, "at": "2030-01-02 10:00:00", "message": "same time, written after"},
+    ])
+    assert [e.message for e in changelog.entries(client_id)[:3]] == [
+        "same time, written after", "later, written first", "earlier, moved in"]

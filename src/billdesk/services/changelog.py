@@ -78,11 +78,13 @@ def record_values(rows: Sequence[tuple]) -> None:
 
 
 def entries(client_id: int, limit: int | None = None) -> list[LogEntry]:
-    """Newest first."""
+    """Newest first, by time (a merged client's entries keep theirs, and
+    fall among the others' by it), then as written."""
     query = (ClientLog.select(ClientLog.id, ClientLog.client, ClientLog.at, ClientLog.actor,
                               ClientLog.field, ClientLog.old_value, ClientLog.new_value,
                               ClientLog.reason, ClientLog.message)
-             .where(ClientLog.client == client_id).order_by(ClientLog.id.desc()))
+             .where(ClientLog.client == client_id)
+             .order_by(ClientLog.at.desc(), ClientLog.id.desc()))
     if limit:
         query = query.limit(limit)
     return [LogEntry(*row) for row in query.tuples()]
