@@ -25,6 +25,8 @@ def test_crash_dialog_names_the_error_and_the_log_file(qtbot, monkeypatch):  # n
     assert "RuntimeError: disk on fire" in box.informativeText()
     assert str(paths.log_file()) in box.informativeText()
     assert "Nothing you saved is lost" in box.text()
+    assert "try it once more" in box.informativeText()  # what to do next (JOURNEYS 7)
+    assert "restart billdesk" in box.informativeText()
     assert "disk on fire" in box.detailedText()
 
 

@@ -47,10 +47,14 @@ def show_crash(parent: QWidget | None, kind: type[BaseException], exc: BaseExcep
     box.setIcon(QMessageBox.Icon.Critical)
     box.setWindowTitle("billdesk — something went wrong")
     box.setText("billdesk hit an unexpected error. Nothing you saved is lost: every change "
-                "is written in one transaction, so the book is as it was before the action "
-                "that failed.")
-    box.setInformativeText(f"What happened: {kind.__name__}: {exc}\n\n"
-                           f"The details are in the log file:\n{paths.log_file()}")
+                "is written whole or not at all, so a change that failed left the book as it "
+                "was before it.")
+    box.setInformativeText(
+        f"What happened: {kind.__name__}: {exc}\n\n"
+        "What to do: check that what you were doing is as you expect (open the window "
+        "again if it looks wrong) and try it once more. If it fails again, restart billdesk; "
+        "if it still fails, keep the log file — it says what went wrong, for whoever "
+        f"looks into it:\n{paths.log_file()}")
     box.setDetailedText(details)
     box.exec()
 
