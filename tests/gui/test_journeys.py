@@ -304,3 +304,26 @@ def test_an_empty_list_says_why(qtbot, main_window):  # noqa: ANN001
     assert main_window.table.placeholder == "No client matches “xyzzy nobody”."
     main_window.search.clear()
     assert main_window.model.rowCount() > 0
+
+
+def test_a_clients_id_typed_in_the_search_picks_that_client(qtbot, main_window):  # noqa: ANN001
+    """JOURNEYS 2: "…or id": typing 12 (or #12) selects client #12, though the
+    list, by name, also holds others whose phone or id contains 12; Enter
+    opens it."""
+    from billdesk.views.models import IdRole
+
+    from gui_helpers import wait_for
+
+    def selected() -> int:
+        return main_window.table.selectionModel().selectedRows()[0].data(IdRole)
+
+    for typed in ("12", "#12", " 12 "):
+        main_window.search.setText(typed)
+        assert selected() == 12, typed
+    main_window.search.setText("1")
+    assert selected() == 1
+    assert main_window.model.rowCount() > 1  # (others hold a 1 too)
+    qtbot.keyClick(main_window.search, Qt.Key.Key_Return)
+    window = wait_for(qtbot, lambda: main_window.client_windows.get(1))
+    assert window.client_id == 1
+    window.close()
