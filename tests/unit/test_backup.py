@@ -109,3 +109,58 @@ def test_backup_folder_setting(db, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as err:
         backup.backup(reason="  ")
     assert err.value.field == "reason"
+
+
+def test_restore_puts_the_book_back_and_keeps_what_it_replaced(db, tmp_path: Path) -> None:
+    """Restore: the book as the backup holds it (its search index too), and
+    the book as it was just before kept by hand (never rotated out), so the
+    restore itself can be undone."""
+    from billdesk.services import clientlist, clients
+
+    folder = tmp_path / "bk"
+    backup.save_backup_folder(folder.mkdir() or folder)
+    ada = new_client(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    with clock.frozen(dt.datetime(2026, 1, 1, 3, 0)):
+        taken = backup.backup(reason="automation")
+    bob = new_client(first_name="Bob", last_name="Brown", email="bob@example.com")
+    with clock.frozen(dt.datetime(2026, 1, 2, 9, 0)):
+        kept = backup.restore(taken)
+    assert [c.id for c in clientlist.page(clientlist.ClientQuery())] == [ada]
+    assert clientlist.page(clientlist.ClientQuery(search="brown")) == []
+    with pytest.raises(Exception):
+        clients.get_client(bob)
+    assert database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert kept.name == "billdesk-20260102-090000-before-restore.manual.sqlite3"
+    assert _rows(kept, "SELECT first_name FROM client ORDER BY id") == [("Ada",), ("Bob",)]
+    # and back again: the restore undone
+    backup.restore(kept)
+    assert sorted(c.id for c in clientlist.page(clientlist.ClientQuery())) == [ada, bob]
+
+
+def _sqlite(script: str):  # noqa: ANN202
+    def make(path: Path) -> None:
+        con = sqlite3.connect(path)
+        con.executescript(script)
+        con.close()
+    return make
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda p: None, "is not a file"),
+    (lambda p: p.write_text("not a database at all " * 100) and None, "is not a billdesk book"),
+    (_sqlite("CREATE TABLE t (x); PRAGMA user_version = 3;"), "is not a billdesk book"),
+    (_sqlite("CREATE TABLE client (id INTEGER PRIMARY KEY); PRAGMA user_version = 29999;"),
+     "newer billdesk"),
+])
+def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(db, tmp_path: Path,
+                                                                 make, says) -> None:  # noqa: ANN001
+    ada = new_client(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    path = tmp_path / "other.sqlite3"
+    make(path)
+    folder = backup.backup_folder()
+    before = sorted(folder.iterdir()) if folder.is_dir() else []
+    with pytest.raises(InvalidInput) as refused:
+        backup.restore(path)
+    assert refused.value.field == "backup" and says in refused.value.message
+    assert database.execute_sql("SELECT id FROM client").fetchall() == [(ada,)]
+    assert (sorted(folder.iterdir()) if folder.is_dir() else []) == before  # no backup taken

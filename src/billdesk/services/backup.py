@@ -1,7 +1,8 @@
 """Backups of the open book (D3), with SQLite's online backup API.
 
 One function for every caller: the daily run takes one before it starts
-(A1), and every destructive action will take one before it acts. The copy
+(A1), and every destructive action takes one before it acts; ``restore``
+puts the book back as a backup holds it (File → Backups…). The copy
 is made page by page from the open connection (``sqlite3.Connection.
 backup``), so it is consistent even while the program runs, and a WAL book
 is copied whole (committed pages only).
@@ -90,9 +91,14 @@ def backups(folder: Path | None = None) -> list[BackupInfo]:
 
 
 def _order(info: BackupInfo) -> tuple:
-    """Oldest first; within one second, in the order they were numbered."""
+    """Oldest first; within one second, in the order they were numbered,
+    then written."""
     match = _NAME.match(info.path.name)
-    return (info.created, int(match.group(4) or 1) if match else 0, info.path.name)
+    try:
+        written = info.path.stat().st_mtime_ns
+    except OSError:
+        written = 0
+    return (info.created, int(match.group(4) or 1) if match else 0, written, info.path.name)
 
 
 def backup(*, reason: str, folder: Path | None = None, automatic: bool = True) -> Path:
@@ -148,3 +154,56 @@ def prune(folder: Path | None = None, keep: int = RETAIN) -> list[Path]:
         except OSError:
             pass
     return removed
+
+
+def restore(path: str | Path) -> Path:
+    """Put the open book back as the backup at ``path`` holds it, and
+    return the backup of the book as it was just before (reason
+    ``before-restore``, kept by hand: the rotation never deletes it, so a
+    restore can itself be undone). The backup's pages are copied over the
+    open book with SQLite's online backup API, in one step, on this
+    connection; then the migrations the backup predates are applied.
+    Refused, changing nothing: a file that is not there, not a billdesk
+    book, damaged, or written by a newer billdesk."""
+    from billdesk.models import migrations
+
+    if database.obj is None:
+        raise Conflict("db", "no database is open")
+    if database.in_transaction():
+        raise Conflict("db", "a backup is restored outside a transaction")
+    source_path = Path(path)
+    if not source_path.is_file():
+        raise InvalidInput("backup", f"{str(source_path)!r} is not a file")
+    try:  # read-only and immutable: the backup itself is never touched
+        source = sqlite3.connect(f"{source_path.resolve().as_uri()}?mode=ro&immutable=1",
+                                 uri=True)
+    except sqlite3.Error as exc:
+        raise InvalidInput("backup", f"cannot open {str(source_path)!r}: {exc}") from None
+    try:
+        try:
+            check = source.execute("PRAGMA quick_check").fetchone()[0]
+            major, applied = divmod(source.execute("PRAGMA user_version").fetchone()[0], 10000)
+            has_clients = source.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'client'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise InvalidInput("backup", f"{source_path.name} is not a billdesk book: "
+                                         f"{exc}") from None
+        if check != "ok":
+            raise InvalidInput("backup", f"{source_path.name} is damaged: {check}")
+        if major > migrations.MAJOR or (major == migrations.MAJOR
+                                        and applied > len(migrations.MIGRATIONS)):
+            raise InvalidInput("backup", f"{source_path.name} was written by a newer billdesk; "
+                                         "update billdesk to restore it")
+        if major != migrations.MAJOR or applied == 0 or not has_clients:
+            raise InvalidInput("backup", f"{source_path.name} is not a billdesk book")
+        kept = backup(reason="before-restore", automatic=False)
+        try:
+            source.backup(database.connection())
+        except sqlite3.Error as exc:
+            raise Conflict("backup", f"could not restore {source_path.name}: {exc}; the book "
+                                     f"as it was is in {kept}") from None
+    finally:
+        source.close()
+    if applied < len(migrations.MIGRATIONS):
+        migrations.migrate(database.obj)
+    return kept

@@ -30,6 +30,11 @@ from billdesk.services import clientlist, groups
 from billdesk.views.client_window import ClientWindow
 from billdesk.views.models.client_table import Column, ClientTableModel
 from billdesk.views.ops import Changes, Operations
+
+# What a restored backup may have changed: everything each window shows.
+EVERYTHING = Changes(clients=True, contacts=True, groups=True, settings=True, billing=True,
+                     services=True, products=True, orders=True, quotes=True, billable=True,
+                     emails=True, pay_methods=True, tickets=True, affiliates=True)
 from billdesk.views.scheduler import Scheduler
 from billdesk.views.tables import PlaceholderTable
 
@@ -95,6 +100,7 @@ class MainWindow(QMainWindow):
         self.client_windows: dict[int, ClientWindow] = {}
         self.automation_window = None  # AutomationWindow, made when first opened
         self.email_log_window = None  # EmailLogWindow, made when first opened
+        self.backups_dialog = None  # BackupsDialog, made when first opened
         self.catch_up_box: QMessageBox | None = None
         # The daily run (A1); the app starts it (tests drive it themselves).
         self.scheduler = Scheduler(ops, parent=self)
@@ -219,7 +225,11 @@ class MainWindow(QMainWindow):
         for action in (self.new_client_action, self.new_invoice_action, self.search_action,
                        self.run_automation_action, self.groups_action, self.settings_action):
             toolbar.addAction(action)
+        self.backups_action = QAction("Backups…", self)
+        self.backups_action.setToolTip("The book's backups: back up now, or restore one")
+        self.backups_action.triggered.connect(self.open_backups)
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.backups_action)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
@@ -312,6 +322,54 @@ class MainWindow(QMainWindow):
         self.automation_window.raise_()
         self.automation_window.activateWindow()
         return self.automation_window
+
+    # --- backups (D3, JOURNEYS 7) -------------------------------------------------
+    def open_backups(self):  # noqa: ANN201 (BackupsDialog)
+        from billdesk.views.backups_dialog import BackupsDialog
+
+        if self.backups_dialog is None:
+            self.backups_dialog = BackupsDialog(self.ops, self.restore_backup, self)
+        self.backups_dialog.reload()
+        self.backups_dialog.show()
+        self.backups_dialog.raise_()
+        self.backups_dialog.activateWindow()
+        return self.backups_dialog
+
+    def restore_backup(self, path: Path) -> None:
+        """Ask, close the client windows, and put the book back as the
+        backup at ``path`` holds it (on the database worker)."""
+        from billdesk.services import backup
+        from billdesk.views.backups_dialog import reason_text
+        from billdesk.views.errors import show_error
+
+        info = next((b for b in backup.backups(path.parent) if b.path == path), None)
+        when = f"{info.created:%Y-%m-%d %H:%M}" if info else path.name
+        why = f" ({reason_text(info.reason).lower()})" if info else ""
+        parent = self.backups_dialog or self
+        answer = QMessageBox.question(
+            parent, "Restore a backup",
+            f"Put the book back as it was on {when}{why}?\n\nEverything done since — clients, "
+            "invoices, payments, emails, settings — is replaced by what the backup holds. The "
+            "book as it is now is backed up first and kept, so restoring that one undoes this."
+            "\n\nOpen client windows are closed first.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        for window in list(self.client_windows.values()):
+            if not window.close():  # the user kept unsaved typing: nothing is restored
+                return
+
+        def done(kept: Path) -> None:
+            if self.backups_dialog is not None:
+                self.backups_dialog.reload()
+            self.statusBar().showMessage(f"Restored the backup of {when}.", 30_000)
+            QMessageBox.information(parent, "Backup restored",
+                                    f"The book is back as it was on {when}.\n\nThe book as it "
+                                    f"was just before is kept in:\n{kept}")
+
+        self.ops.run(lambda: backup.restore(path), changes=EVERYTHING, on_done=done,
+                     on_error=lambda exc: show_error(parent, exc))
 
     def open_email_log(self, show: str | None = None):  # noqa: ANN201 (EmailLogWindow)
         """The Email log, read anew; ``show`` picks its view ("waiting"…)."""
@@ -564,6 +622,7 @@ class MainWindow(QMainWindow):
         self.scheduler.stop()
         if self.automation_window is not None:
             self.automation_window.close()
-        if self.email_log_window is not None:
-            self.email_log_window.close()
+        for other in (self.email_log_window, self.backups_dialog):
+            if other is not None:
+                other.close()
         super().closeEvent(event)
