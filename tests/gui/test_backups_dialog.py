@@ -62,3 +62,35 @@ def test_cancel_restores_nothing(qtbot, main_window, answers) -> None:  # noqa: 
     qtbot.wait(200)
     assert clients.get_client(added).id == added
     assert len(answers.said) == 1  # the question, and nothing after it
+
+
+def test_restoring_the_backup_of_a_daily_run_does_not_run_that_day_again(
+        qtbot, main_window, answers) -> None:  # noqa: ANN001
+    """The backup taken before today's run, restored: the run's day is not
+    run again by the next minute's check (Run now runs it); the next run
+    said is tomorrow's."""
+    import datetime as dt
+    from pathlib import Path
+
+    from billdesk import clock
+    from billdesk.services import automation
+
+    today = clock.now().date()
+    at = dt.datetime.combine(today, dt.time(23, 0))
+    report = automation.run(today, clock=at, deliver=False)
+    assert report.backup and automation.pending_days(today) == []
+    scheduler = main_window.scheduler
+    scheduler.clock = lambda: at
+    scheduler.started = True  # (as in an app that has been open a while)
+    started = []
+    scheduler.run_started.connect(started.append)
+    main_window.restore_backup(Path(report.backup))
+    wait_for(qtbot, lambda: any("Backup restored" in s or "is back as it was" in s
+                                for s in answers.said))
+    assert "Mail sent since then stays sent" in answers.said[-1]
+    assert automation.pending_days(today) == [today]  # the restored book has not run it
+    scheduler.check()
+    qtbot.wait(100)
+    assert started == []
+    assert scheduler.next_run() == dt.datetime.combine(today + dt.timedelta(days=1),
+                                                       dt.time(automation.automation_settings().hour))

@@ -164,3 +164,37 @@ def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(db, tmp_path: 
     assert refused.value.field == "backup" and says in refused.value.message
     assert database.execute_sql("SELECT id FROM client").fetchall() == [(ada,)]
     assert (sorted(folder.iterdir()) if folder.is_dir() else []) == before  # no backup taken
+
+
+def test_mail_sent_since_the_backup_stays_sent_after_a_restore(db, tmp_path: Path) -> None:
+    """The world has had the messages sent since the backup: the restored
+    book marks them Sent (as they were), and the outbox does not send them
+    again; what was still waiting waits."""
+    from billdesk.models import Email
+    from billdesk.services import mail, outbox
+
+    client = new_client(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    sent_since = mail.queue_message(client, subject="Your invoice", body="Hi")
+    waiting = mail.queue_message(client, subject="Still waiting", body="Hi")
+    taken = backup.backup(reason="automation", folder=tmp_path / "bk")
+    Email.update(status="Sent", sent_at=dt.datetime(2026, 1, 2, 9, 30),
+                 attempts=1).where(Email.id == sent_since).execute()
+    backup.restore(taken)
+    row = mail.get_email(sent_since)
+    assert (row.status, row.sent_at) == ("Sent", dt.datetime(2026, 1, 2, 9, 30))
+    assert mail.get_email(waiting).status == "Queued"
+    assert outbox.waiting_count() == 1
+    assert not list((tmp_path / "bk").glob("*-wal")) and not list((tmp_path / "bk").glob("*-shm"))
+
+
+def test_no_restore_while_a_daily_run_holds_the_book(db, tmp_path: Path) -> None:
+    from billdesk.errors import Conflict
+    from billdesk.services import automation
+
+    new_client(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    taken = backup.backup(reason="automation", folder=tmp_path / "bk")
+    with automation._run_lock():
+        with pytest.raises(Conflict) as refused:
+            backup.restore(taken)
+    assert refused.value.field == "run"
+    assert [b.reason for b in backup.backups()] == []  # no before-restore backup taken

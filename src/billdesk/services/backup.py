@@ -163,9 +163,16 @@ def restore(path: str | Path) -> Path:
     restore can itself be undone). The backup's pages are copied over the
     open book with SQLite's online backup API, in one step, on this
     connection; then the migrations the backup predates are applied.
-    Refused, changing nothing: a file that is not there, not a billdesk
-    book, damaged, or written by a newer billdesk."""
+
+    Mail already sent stays sent: a message the backup holds as waiting
+    that the book had sent since is marked Sent (as it was), so that the
+    outbox does not send it a second time. No daily run or delivery may be
+    going (their locks are held for the restore: a cron run in another
+    process is not overwritten half-way). Refused, changing nothing: a
+    file that is not there, not a billdesk book, damaged, written by a
+    newer billdesk, or with another page size."""
     from billdesk.models import migrations
+    from billdesk.services import automation, outbox
 
     if database.obj is None:
         raise Conflict("db", "no database is open")
@@ -180,30 +187,65 @@ def restore(path: str | Path) -> Path:
     except sqlite3.Error as exc:
         raise InvalidInput("backup", f"cannot open {str(source_path)!r}: {exc}") from None
     try:
-        try:
-            check = source.execute("PRAGMA quick_check").fetchone()[0]
-            major, applied = divmod(source.execute("PRAGMA user_version").fetchone()[0], 10000)
-            has_clients = source.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'client'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise InvalidInput("backup", f"{source_path.name} is not a billdesk book: "
-                                         f"{exc}") from None
-        if check != "ok":
-            raise InvalidInput("backup", f"{source_path.name} is damaged: {check}")
-        if major > migrations.MAJOR or (major == migrations.MAJOR
-                                        and applied > len(migrations.MIGRATIONS)):
-            raise InvalidInput("backup", f"{source_path.name} was written by a newer billdesk; "
-                                         "update billdesk to restore it")
-        if major != migrations.MAJOR or applied == 0 or not has_clients:
-            raise InvalidInput("backup", f"{source_path.name} is not a billdesk book")
-        kept = backup(reason="before-restore", automatic=False)
-        try:
-            source.backup(database.connection())
-        except sqlite3.Error as exc:
-            raise Conflict("backup", f"could not restore {source_path.name}: {exc}; the book "
-                                     f"as it was is in {kept}") from None
+        _check_restorable(source, source_path)
+        applied = source.execute("PRAGMA user_version").fetchone()[0] % 10000
+        with automation._run_lock(), outbox._delivery_lock() as delivering:
+            if not delivering:
+                raise Conflict("backup", "mail is being sent; restore once it has finished")
+            kept = backup(reason="before-restore", automatic=False)
+            try:
+                source.backup(database.connection())
+            except sqlite3.Error as exc:
+                raise Conflict("backup", f"could not restore {source_path.name}: {exc}; the "
+                                         f"book as it was is in {kept}") from None
+            _keep_sent(kept)
     finally:
         source.close()
     if applied < len(migrations.MIGRATIONS):
         migrations.migrate(database.obj)
     return kept
+
+
+def _check_restorable(source: sqlite3.Connection, source_path: Path) -> None:
+    from billdesk.models import migrations
+
+    name = source_path.name
+    try:
+        check = source.execute("PRAGMA quick_check").fetchone()[0]
+        major, applied = divmod(source.execute("PRAGMA user_version").fetchone()[0], 10000)
+        has_clients = source.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'client'").fetchone()
+        page_size = source.execute("PRAGMA page_size").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInput("backup", f"{name} is not a billdesk book: {exc}") from None
+    if check != "ok":
+        raise InvalidInput("backup", f"{name} is damaged: {check}")
+    if major > migrations.MAJOR or (major == migrations.MAJOR
+                                    and applied > len(migrations.MIGRATIONS)):
+        raise InvalidInput("backup", f"{name} was written by a newer billdesk; update billdesk "
+                                     "to restore it")
+    if major != migrations.MAJOR or applied == 0 or not has_clients:
+        raise InvalidInput("backup", f"{name} is not a billdesk book")
+    ours = database.execute_sql("PRAGMA page_size").fetchone()[0]
+    if page_size != ours:
+        raise InvalidInput("backup", f"{name} has {page_size}-byte pages and this book "
+                                     f"{ours}-byte ones: it cannot be copied over it")
+
+
+def _keep_sent(before: Path) -> int:
+    """Mark Sent (as they were) the restored book's waiting messages that
+    the book had sent by the time of the restore (``before``, its backup):
+    matched by Message-ID, which is the same in both."""
+    conn = database.connection()
+    conn.execute("ATTACH DATABASE ? AS before_restore", (str(before),))  # (only read)
+    try:
+        with database.atomic():
+            return conn.execute(
+                "UPDATE email SET status = 'Sent', pending = 0, error = '', next_attempt = NULL, "
+                "sent_at = (SELECT b.sent_at FROM before_restore.email b "
+                "           WHERE b.message_id = email.message_id AND b.status = 'Sent'), "
+                "attempts = max(attempts, 1) "
+                "WHERE status IN ('Queued', 'Sending', 'Failed') AND message_id IN "
+                "(SELECT message_id FROM before_restore.email WHERE status = 'Sent')").rowcount
+    finally:
+        conn.execute("DETACH DATABASE before_restore")

@@ -357,19 +357,36 @@ class MainWindow(QMainWindow):
         if answer != QMessageBox.StandardButton.Yes:
             return
         for window in list(self.client_windows.values()):
-            if not window.close():  # the user kept unsaved typing: nothing is restored
+            if not window.close():  # unsaved typing kept (or being saved): nothing is restored
+                self.statusBar().showMessage("Nothing was restored: a client window still has "
+                                             "changes to save. Restore again once it is closed.",
+                                             30_000)
                 return
 
-        def done(kept: Path) -> None:
+        def after() -> None:
+            self.scheduler.hold()  # the restored book's days wait for Run now
+            if self.automation_window is not None:
+                self.automation_window.reload()
             if self.backups_dialog is not None:
                 self.backups_dialog.reload()
+
+        def done(kept: Path) -> None:
+            after()
             self.statusBar().showMessage(f"Restored the backup of {when}.", 30_000)
-            QMessageBox.information(parent, "Backup restored",
-                                    f"The book is back as it was on {when}.\n\nThe book as it "
-                                    f"was just before is kept in:\n{kept}")
+            QMessageBox.information(
+                parent, "Backup restored",
+                f"The book is back as it was on {when}.\n\nMail sent since then stays sent. "
+                "The daily run does not run by itself the days the backup has not run: "
+                "Automation → Run now runs them when you are ready.\n\nThe book as it was "
+                f"just before is kept in:\n{kept}")
+
+        def failed(exc: BaseException) -> None:
+            after()
+            self.ops.changed.emit(EVERYTHING)  # (a failure after the copy: show what is there)
+            show_error(parent, exc)
 
         self.ops.run(lambda: backup.restore(path), changes=EVERYTHING, on_done=done,
-                     on_error=lambda exc: show_error(parent, exc))
+                     on_error=failed)
 
     def open_email_log(self, show: str | None = None):  # noqa: ANN201 (EmailLogWindow)
         """The Email log, read anew; ``show`` picks its view ("waiting"…)."""

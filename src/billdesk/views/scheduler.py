@@ -232,6 +232,14 @@ class Scheduler(QObject):
             value = self.settings()
             self._set_next(self._after(days[-1], value.hour) if value.enabled else None)
 
+    def hold(self) -> None:
+        """After a restore: the days the restored book has not run are not
+        run by the next minute's check — Run now runs them, and the next
+        day's run lists them first."""
+        self.waiting = []
+        self._held_until = self.due_day()
+        self._refresh_next()
+
     def pending_days(self, until: dt.date | None = None) -> list[dt.date]:
         """The days a run up to ``until`` (default: today) would run."""
         return list(_automation().pending_days(until or self.now().date()))
