@@ -30,6 +30,12 @@ def status_text(row: Any) -> str:
     return status
 
 
+def status_colour(row: Any) -> QColor | None:
+    """The status column's colour (Sent green, Failed red…)."""
+    colour = STATUS_COLOURS.get(row.status)
+    return QColor(colour) if colour else None
+
+
 class EmailColumn(IntEnum):
     DATE = 0
     TO = 1
@@ -67,8 +73,7 @@ class EmailTableModel(_ListModel):
         if role == IdRole:
             return row.id
         if role == Qt.ItemDataRole.ForegroundRole and column == EmailColumn.STATUS:
-            colour = STATUS_COLOURS.get(row.status)
-            return QColor(colour) if colour else None
+            return status_colour(row)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == EmailColumn.STATUS:
                 return status_text(row)
@@ -157,8 +162,7 @@ class EmailLogModel(_ListModel):
         if role == IdRole:
             return row.id
         if role == Qt.ItemDataRole.ForegroundRole and column == LogColumn.STATUS:
-            colour = STATUS_COLOURS.get(row.status)
-            return QColor(colour) if colour else None
+            return status_colour(row)
         if role == Qt.ItemDataRole.ToolTipRole and column != LogColumn.DATE:
             return self.data(index)
         return None
