@@ -24,7 +24,9 @@ AT = dt.datetime(2026, 3, 14, 9, 30)
 
 
 def client(email: str = "ann@example.com") -> int:
-    return clients.add_client({"first_name": "Ann", "last_name": "Lee", "email": email})
+    """Ann Lee, added the day before AT (the log reads by time)."""
+    with clock.frozen(AT - dt.timedelta(days=1)):
+        return clients.add_client({"first_name": "Ann", "last_name": "Lee", "email": email})
 
 
 def make(folder: Path, name: str, content: bytes) -> Path:
