@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from billdesk.services import files
 from billdesk.views.errors import show_error
 from billdesk.views.models import IdRole
 from billdesk.views.models.simple_tables import Index, _ListModel
@@ -42,10 +43,6 @@ def reason_text(reason: str) -> str:
     if reason.startswith("before-migration-v"):
         return f"Before updating the book (migration {reason.rpartition('v')[2]})"
     return reason.replace("-", " ").capitalize()
-
-
-def size_text(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1)} KB"
 
 
 class BackupColumn(IntEnum):
@@ -77,7 +74,7 @@ class BackupTableModel(_ListModel):
                     BackupColumn.WHY: reason_text(info.reason),
                     BackupColumn.KEPT: "the last 10 of this kind" if info.automatic
                     else "until you delete it",
-                    BackupColumn.SIZE: size_text(info.size)}[column]
+                    BackupColumn.SIZE: files.human_size(info.size)}[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column == BackupColumn.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
