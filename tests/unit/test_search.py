@@ -113,7 +113,12 @@ def expected(rows: list[Row], query: ClientQuery, fmt: str = "first_last") -> li
              or (r.group_id is None if query.group_id == NO_GROUP else r.group_id == query.group_id))
     ]
     kept.sort(key=lambda r: (sort_value(r, query.sort, fmt), r.id), reverse=query.descending)
-    return [r.id for r in kept]
+    order = [r.id for r in kept]
+    pin = clientlist.pinned_id(query.search)  # a client's id typed: that client first
+    if pin in order:
+        order.remove(pin)
+        order.insert(0, pin)
+    return order
 
 
 def walk(query: ClientQuery, size: int, *, matches_hint: int | None = None) -> list[int]:
@@ -304,6 +309,36 @@ def test_search_by_id(people):
     assert 2 not in one and 3 not in one
     assert ids("12") == set(expected(rows, ClientQuery(search="12")))
     assert 12 in ids("12")
+
+
+@pytest.mark.parametrize("typed", ["12", "#12", " # 12 "])
+def test_a_clients_id_comes_first_in_every_sort(people, typed):
+    """12 typed is client #12 first, then the others holding "12" in their
+    order, page after page, each once."""
+    rows = load_rows(database)
+    others = set(expected(rows, ClientQuery(search="12"))) - {12}
+    assert others  # (phones and ids with 12 in them)
+    for sort in SORTS:
+        for descending in (False, True):
+            query = ClientQuery(search=typed, sort=sort, descending=descending)
+            for size in (1, 2, 5, 200):
+                for hint in (None, SPARSE_HINT, DENSE_HINT):
+                    found = walk(query, size, matches_hint=hint)
+                    assert found[0] == 12 and set(found[1:]) == others, (sort, size, hint)
+                    assert found == expected(rows, query)
+            assert clientlist.count(query) == len(others) + 1
+
+
+def test_a_pinned_id_keeps_to_the_filters(people):
+    clients.update_client(12, {"status": "Inactive"})
+    assert 12 not in [r.id for r in clientlist.page(ClientQuery(search="12", status="Active"))]
+    assert [r.id for r in clientlist.page(ClientQuery(search="12", status="Inactive"))] == [12]
+    assert clientlist.page(ClientQuery(search="#12"))[0].id == 12
+    # not an id: a leading zero, more than digits, or a number no client has
+    assert clientlist.pinned_id("012") is None and clientlist.pinned_id("12a") is None
+    assert clientlist.pinned_id("１２") is None  # (full-width digits)
+    assert walk(ClientQuery(search="9999"), 3) == expected(load_rows(database),
+                                                          ClientQuery(search="9999"))
 
 
 def test_search_follows_edits(people):

@@ -92,6 +92,22 @@ class ClientRow:
         }
 
 
+def pinned_id(search: str) -> int | None:
+    """The client id a search is, typed as 12 or #12, else None. That
+    client comes first in every page and sort (when it passes the
+    filters): WHMCS's search goes straight to a client by id, and in name
+    order the client could be thousands of rows down among those whose
+    phone or id holds the same digits."""
+    digits = search.strip().removeprefix("#").strip()
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18 and digits == str(int(digits)):
+        return int(digits)
+    return None
+
+
+# The sort key of the pinned row: the page after it starts from the top.
+_PINNED = ("pinned",)
+
+
 def _normalised(search: str) -> str | None:
     """The query as the index holds text, or None when there is no search."""
     return text.squash(search) if search.strip() else None
@@ -188,6 +204,10 @@ def page_sql(query: ClientQuery, after: tuple[Any, int] | None = None,
         clauses, params = _where(query, for_sort=True, search=False)
         clauses.insert(0, f"{table} MATCH ?")
         params.insert(0, match)
+        pin = pinned_id(query.search)
+        if pin is not None:  # (first on the first page: see page)
+            clauses.append("c.id <> ?")
+            params.append(pin)
         if after is not None:
             clauses.append(f"f.rowid {op} ?")
             params.append(after[0])
@@ -198,6 +218,10 @@ def page_sql(query: ClientQuery, after: tuple[Any, int] | None = None,
                f"WHERE {where} ORDER BY f.rowid {order} LIMIT ?")
         return sql, params + [limit]
     clauses, params = _where(query, for_sort=query.sort != "id", scan=scan)
+    pin = pinned_id(query.search)
+    if pin is not None:  # (first on the first page: see page)
+        clauses.append("c.id <> ?")
+        params.append(pin)
     if after is not None:
         if query.sort in UNIQUE_SORTS:
             clauses.append(f"{key} {op} ?")
@@ -216,7 +240,17 @@ def page(query: ClientQuery, after: tuple[Any, int] | None = None, limit: int = 
          matches: int | None = None) -> list[ClientRow]:
     """One page of rows in the query's order, after the (key, id) given.
     ``matches`` (the query's count, when the caller has it) picks the plan
-    for sorts other than name."""
+    for sorts other than name. A search that is a client's id (``pinned_id``)
+    has that client first on the first page, and on no other."""
+    first: list[ClientRow] = []
+    pin = pinned_id(query.search)
+    if pin is not None and after is None:
+        first = _pinned_row(query, pin)
+        limit -= len(first)
+    elif pin is not None and after[0] == _PINNED:
+        after = None  # the page after the pinned row: the rest from the top
+    if limit <= 0:
+        return first
     scan = False
     if query.search.strip() and query.sort != "name":
         book = total()
@@ -224,9 +258,23 @@ def page(query: ClientQuery, after: tuple[Any, int] | None = None, limit: int = 
             matches = count(query, cap=dense_cap(book))
         scan = use_scan(query, matches, book)
     sql, params = page_sql(query, after, limit, scan=scan)
-    cursor = database.obj.execute_sql(sql, params)
-    return [ClientRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "", r[8] or "", r[9],
-                      _dt(r[10]), r[11], r[12], bool(r[13]), r[14]) for r in cursor.fetchall()]
+    return first + [_client_row(r, r[14]) for r in database.obj.execute_sql(sql, params)]
+
+
+def _client_row(r: tuple, key: Any) -> ClientRow:
+    return ClientRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "", r[8] or "", r[9],
+                     _dt(r[10]), r[11], r[12], bool(r[13]), key)
+
+
+def _pinned_row(query: ClientQuery, client_id: int) -> list[ClientRow]:
+    """The client of that id, if it passes the query's filters (its id is
+    in its search text, so the search itself always finds it)."""
+    clauses, params = _where(query, for_sort=False, search=False)
+    where = " AND ".join(["c.id = ?", *(f"({c})" for c in clauses)])
+    found = database.obj.execute_sql(
+        f"SELECT {_ROW_SQL} FROM client c LEFT JOIN client_group g ON g.id = c.group_id "
+        f"WHERE {where}", [client_id, *params]).fetchone()
+    return [_client_row(found, _PINNED)] if found else []
 
 
 def _dt(value: Any) -> datetime:

@@ -511,26 +511,9 @@ class MainWindow(QMainWindow):
     def _search_changed(self, text: str) -> None:
         self.model.set_query(self.model.query.with_(search=text))
         if self.model.rowCount():
-            # a client's id typed ("18", "#18") picks that client, where the
-            # list (by name) may show others whose phone or id holds it first
-            row = self._row_of_id(text)
-            self.table.selectRow(row if row is not None else 0)
-            if row:
-                self.table.scrollTo(self.model.index(row, 0))
-
-    def _row_of_id(self, text: str, pages: int = 5) -> int | None:
-        """The list row of the client whose id is ``text``, reading a few
-        more pages of the list to find it; None when there is none."""
-        digits = text.strip().removeprefix("#").strip()
-        if not digits.isdigit() or len(digits) > 9:
-            return None
-        client_id = int(digits)
-        row = self.model.row_of(client_id)
-        while row is None and pages > 0 and self.model.canFetchMore():
-            self.model.fetchMore()
-            row = self.model.row_of(client_id)
-            pages -= 1
-        return row
+            # the top hit: a client's id typed ("18", "#18") comes first
+            # (clientlist.pinned_id), so Enter opens that client
+            self.table.selectRow(0)
 
     def _filters_changed(self) -> None:
         self.model.set_query(self.model.query.with_(status=self.status_filter.currentData(),
