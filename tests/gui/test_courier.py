@@ -36,15 +36,15 @@ class FakeClock:
 
 @pytest.fixture
 def deliveries(monkeypatch) -> list:  # noqa: ANN001
-    """Each outbox.deliver the courier asks for (as it was asked), then done."""
+    """Each batch the courier takes from the outbox (as it was asked)."""
     calls = []
-    real = outbox.deliver
+    real = outbox.take
 
-    def deliver(**kwargs):  # noqa: ANN003, ANN202
+    def take(**kwargs):  # noqa: ANN003, ANN202
         calls.append(kwargs)
         return real(**kwargs)
 
-    monkeypatch.setattr(outbox, "deliver", deliver)
+    monkeypatch.setattr(outbox, "take", take)
     return calls
 
 
@@ -134,3 +134,65 @@ def test_nothing_is_tried_before_start_or_without_mail_set_up(
     assert deliveries == []
     row = mail.get_email(email_id)
     assert row.status == "Queued" and row.attempts == 0 and not row.error
+
+
+def test_a_silent_server_never_holds_the_database_worker(
+        qtbot, courier, client_ops, client_book, smtp_server) -> None:  # noqa: ANN001
+    """A server that takes the connection and never answers (a firewall
+    that swallows it): the courier waits for it beside the worker, so a
+    save in the window goes through at once, and after the timeout the
+    message waits its back-off with the reason."""
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # (the kernel completes the handshake; nobody ever answers)
+    try:
+        smtp_server.configure(port=silent.getsockname()[1], timeout=3)
+        email_id = mail.queue_message(client_book, subject="Your invoice", body="Hi")
+        courier.start()
+        wait_for(qtbot, lambda: mail.get_email(email_id).status == "Sending")
+        assert courier.delivering
+        started = time.monotonic()
+        saved = []
+        client_ops.run(lambda: mail.queue_message(client_book, subject="Note", body="Hi"),
+                       changes=None, on_done=saved.append)
+        wait_for(qtbot, lambda: saved)
+        assert time.monotonic() - started < 1.5  # not the 3 s the server is waited for
+        assert courier.delivering  # (still waiting for the server)
+        wait_for(qtbot, lambda: not courier.delivering, timeout=10_000)
+        row = mail.get_email(email_id)
+        assert row.status == "Queued" and row.attempts == 1
+        assert "within 3 s" in row.error
+    finally:
+        silent.close()
+
+
+def test_closing_while_a_batch_is_with_the_server_marks_what_went(
+        qtbot, client_ops, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+    """billdesk closing while a batch is being handed to the server: the
+    message in hand goes, the rest of the batch is put back, and what went
+    is marked Sent before the worker closes (not sent again next time)."""
+    import threading
+
+    from billdesk.views import mailer
+
+    smtp_server.configure()
+    ids = [mail.queue_message(client_book, subject=f"Message {n}", body="Hi") for n in range(3)]
+    in_hand = threading.Event()
+    real = outbox._transmit
+
+    def transmit(smtp, settings, ready):  # noqa: ANN001, ANN202
+        in_hand.set()
+        client_ops.stopping.wait(5)  # (billdesk starts closing while this one is sent)
+        return real(smtp, settings, ready)
+
+    monkeypatch.setattr(outbox, "_transmit", transmit)
+    results = []
+    mailer.deliver(client_ops, on_done=results.append)
+    wait_for(qtbot, in_hand.is_set)
+    client_ops.shutdown()
+    assert [mail.get_email(i).status for i in ids] == ["Sent", "Queued", "Queued"]
+    assert [m.message["Subject"] for m in smtp_server.messages] == ["Message 0"]
+

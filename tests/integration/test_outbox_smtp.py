@@ -508,3 +508,55 @@ def test_send_test_email_goes_straight_to_the_server(server):
     assert outbox.send_test_email(outbox.mail_settings(), to="me@example.com") == "me@example.com"
     [got] = server.wait_for(1)
     assert got.rcpt_tos == ["me@example.com"] and got.message["Subject"] == "billdesk test email"
+
+
+# --- the window's delivery in three parts (take on the worker, send beside it, record) -------
+
+def test_take_send_record_deliver_and_hold_the_lock_between(server, client_id):
+    first = queue(client_id, subject="One")
+    second = queue(client_id, subject="Two")
+    taken = outbox.take(now=T0, limit=5)
+    assert isinstance(taken, outbox.Outgoing) and len(taken) == 2
+    assert {row(first).status, row(second).status} == {"Sending"}
+    # another delivery meanwhile (the CLI's daily run, another window) leaves them alone
+    assert outbox.deliver(now=T0).reason == outbox.BUSY
+    assert outbox.take(now=T0).reason == outbox.BUSY
+    outcomes = outbox.send(taken)  # (no database: the window runs it on its own thread)
+    assert [o.what for o in outcomes] == ["sent", "sent"]
+    assert server.wait_for(2) and row(first).status == "Sending"  # marked by record alone
+    result = outbox.record(taken, outcomes)
+    assert (result.sent, result.failed, result.waiting) == (2, 0, 0)
+    assert row(first).status == row(second).status == "Sent"
+    assert [m.message["Message-ID"] for m in server.messages] == [row(first).message_id,
+                                                                  row(second).message_id]
+    assert outbox.take(now=T0) == outbox.DeliveryResult()  # the lock is free, nothing due
+
+
+def test_record_without_outcomes_puts_the_batch_back_and_unknown_is_sent_once_more(
+        server, client_id):
+    first = queue(client_id, subject="One")
+    second = queue(client_id, subject="Two")
+    taken = outbox.take(now=T0)
+    result = outbox.record(taken, [])  # send never ran (the thread failed to start)
+    assert (result.sent, result.deferred, result.waiting) == (0, 0, 2)
+    assert row(first).status == row(second).status == "Queued" and row(first).attempts == 0
+    taken = outbox.take(now=T0)
+    # the first may have gone out (sending stopped on a bug), the second was never tried
+    outbox.record(taken, [outbox.Outcome(first, "unknown"), outbox.Outcome(second, "untried")])
+    assert (row(first).status, row(second).status) == ("Sending", "Queued")
+    assert outbox.deliver(now=T0).sent == 2  # the crash rule: sent again, same Message-ID
+    assert sorted(m.message["Subject"] for m in server.wait_for(2)) == ["One", "Two"]
+
+
+def test_send_to_a_server_that_is_down_defers_the_batch_with_the_reason(
+        server, client_id):
+    email_id = queue(client_id)
+    taken = outbox.take(now=T0)
+    server.stop()
+    outcomes = outbox.send(taken)
+    assert [o.what for o in outcomes] == ["lost"] and "refused the connection" in outcomes[0].error
+    result = outbox.record(taken, outcomes)
+    assert result.deferred == 1 and "refused the connection" in result.reason
+    stored = row(email_id)
+    assert stored.status == "Queued" and stored.attempts == 1
+    assert stored.next_attempt == T0 + dt.timedelta(minutes=1)

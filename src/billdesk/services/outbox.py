@@ -359,7 +359,9 @@ def describe(exc: BaseException, settings: MailSettings | None = None) -> str:
         return f"server {settings.host if settings else ''!r} not found ({exc.strerror})"
     if isinstance(exc, ConnectionRefusedError):
         return f"{where} refused the connection (is the server running, is the port right?)"
-    if isinstance(exc, (TimeoutError, socket.timeout)):
+    if isinstance(exc, (TimeoutError, socket.timeout)) or (
+            # (smtplib's words for a reply that never came)
+            isinstance(exc, smtplib.SMTPServerDisconnected) and str(exc).endswith("timed out")):
         return f"no answer from {where} within {settings.timeout if settings else '?'} s"
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"the server's certificate is not trusted: {exc.verify_message or exc.reason}"
@@ -678,28 +680,54 @@ def _open_lock() -> int:
         return os.open(paths.data_dir() / f"outbox-{digest}.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
-@contextlib.contextmanager
-def _delivery_lock() -> Iterator[bool]:
-    """One delivery at a time, across threads and processes. The operating
-    system releases the lock when its process dies (even by kill -9), so a
-    delivery holding it knows any 'Sending' row is a crash's leftover."""
-    if not _thread_lock.acquire(blocking=False):
-        yield False
-        return
-    try:
-        fd = _open_lock()
+class _Held:
+    """The delivery lock, held: one delivery at a time, across threads and
+    processes. The operating system releases it when its process dies
+    (even by kill -9), so a delivery holding it knows any 'Sending' row is
+    a crash's leftover. It may be let go on another thread than the one
+    that took it (``take`` and ``record``)."""
+
+    __slots__ = ("_fd",)
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    @classmethod
+    def take(cls) -> _Held | None:
+        """The lock, or None when another delivery holds it."""
+        if not _thread_lock.acquire(blocking=False):
+            return None
         try:
-            if not _try_lock(fd):
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                _unlock(fd)
+            fd = _open_lock()
+        except BaseException:
+            _thread_lock.release()
+            raise
+        if not _try_lock(fd):
+            os.close(fd)
+            _thread_lock.release()
+            return None
+        return cls(fd)
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            _unlock(fd)
         finally:
             os.close(fd)
+            _thread_lock.release()
+
+
+@contextlib.contextmanager
+def _delivery_lock() -> Iterator[bool]:
+    """Whether this delivery holds the lock (see ``_Held``), for its span."""
+    held = _Held.take()
+    try:
+        yield held is not None
     finally:
-        _thread_lock.release()
+        if held is not None:
+            held.release()
 
 
 def _try_lock(fd: int) -> bool:
@@ -750,10 +778,15 @@ def deliver(*, now: dt.datetime | None = None, limit: int | None = None,
         if not held:
             return DeliveryResult(waiting=waiting_count(), reason=BUSY)
         if retry_now:
-            with database.atomic():
-                (Email.update(next_attempt=now)
-                 .where(Email.status == "Queued", Email.next_attempt > now).execute())
+            _retry_now(now)
         return _deliver(settings, now, limit, smtp_factory or connect)
+
+
+def _retry_now(now: dt.datetime) -> None:
+    """Messages waiting out a back-off are due now (Send now)."""
+    with database.atomic():
+        (Email.update(next_attempt=now)
+         .where(Email.status == "Queued", Email.next_attempt > now).execute())
 
 
 def _deliver(settings: MailSettings, now: dt.datetime, limit: int | None,
@@ -807,6 +840,30 @@ def _deliver(settings: MailSettings, now: dt.datetime, limit: int | None,
 
 def _send_one(smtp: smtplib.SMTP, settings: MailSettings, email_id: int) -> tuple[str, str]:
     """Send one claimed message: ('sent'|'failed'|'later'|'lost'|'gone', error)."""
+    ready = _put_together(email_id, settings)
+    if not isinstance(ready, _Ready):
+        return ready
+    outcome, error, refused = _transmit(smtp, settings, ready)
+    if outcome == "sent":
+        _mark_sent(email_id, refused)
+    elif outcome == "failed":
+        _fail(email_id, error)
+    return outcome, error
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A claimed message put together: what goes to the server."""
+
+    email_id: int
+    message: EmailMessage
+    to: list[str]
+
+
+def _put_together(email_id: int, settings: MailSettings) -> _Ready | tuple[str, str]:
+    """The message as it goes out, or ('gone', '') when it was deleted
+    meanwhile, or ('failed', error) — marked Failed — when it cannot be
+    put together (a broken message must not stop the others)."""
     try:
         msg = build_message(email_id, settings)
     except NotFound as exc:
@@ -814,7 +871,7 @@ def _send_one(smtp: smtplib.SMTP, settings: MailSettings, email_id: int) -> tupl
             return "gone", ""
         _fail(email_id, str(exc.message))
         return "failed", exc.message
-    except Exception as exc:  # noqa: BLE001 - a broken message must not stop the others
+    except Exception as exc:  # noqa: BLE001
         log.exception("email %s could not be built", email_id)
         error = f"the message could not be put together: {type(exc).__name__}: {exc}"
         _fail(email_id, error)
@@ -823,21 +880,181 @@ def _send_one(smtp: smtplib.SMTP, settings: MailSettings, email_id: int) -> tupl
     if not to:
         _fail(email_id, "the message has no recipient")
         return "failed", "the message has no recipient"
+    return _Ready(email_id, msg, to)
+
+
+def _transmit(smtp: smtplib.SMTP, settings: MailSettings, ready: _Ready
+              ) -> tuple[str, str, dict[str, tuple[int, bytes]]]:
+    """Hand one message to the server; no database here. ('sent', '',
+    recipients refused) or ('failed'|'later'|'lost', error, {})."""
     try:
-        refused = smtp.send_message(msg, from_addr=settings.from_address, to_addrs=to)
+        refused = smtp.send_message(ready.message, from_addr=settings.from_address,
+                                    to_addrs=ready.to)
     except (OSError, smtplib.SMTPException) as exc:
         error = describe(exc, settings)
         if _lost(exc):
-            log.warning("mail connection lost at email %s, will retry: %s", email_id, error)
-            return "lost", error
+            log.warning("mail connection lost at email %s, will retry: %s", ready.email_id, error)
+            return "lost", error, {}
         if _permanent(exc):
-            log.warning("email %s refused: %s", email_id, error)
-            _fail(email_id, error)
-            return "failed", error
-        log.info("email %s not accepted yet, will retry: %s", email_id, error)
-        return "later", error
-    _mark_sent(email_id, refused)
-    return "sent", ""
+            log.warning("email %s refused: %s", ready.email_id, error)
+            return "failed", error, {}
+        log.info("email %s not accepted yet, will retry: %s", ready.email_id, error)
+        return "later", error, {}
+    return "sent", "", refused
+
+
+# --- delivery in three parts, for the window ------------------------------------
+#
+# The window must not hold its one database worker while a mail server
+# answers slowly, or not at all (up to the timeout, once per message). So
+# its deliveries come in three parts: ``take`` claims a batch and puts its
+# messages together (on the worker), ``send`` hands them to the server (on
+# a thread of its own, without the database) and ``record`` marks what
+# happened (on the worker again). The delivery lock is held from ``take``
+# to ``record``: no other delivery, in this process or another, takes the
+# claimed messages for a crash's leftovers meanwhile.
+
+@dataclass(slots=True)
+class Outgoing:
+    """A batch claimed ('Sending') and put together by ``take``."""
+
+    settings: MailSettings
+    password: str | None
+    now: dt.datetime
+    ready: list[_Ready]
+    failed: int  # could not be put together: marked Failed already
+    lock: _Held
+
+    def __len__(self) -> int:
+        return len(self.ready)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What ``send`` did with one message: 'sent', 'failed', 'later',
+    'lost' (the connection: tried again after the back-off), 'untried'
+    (put back as it was) or 'unknown' (it may have gone: left 'Sending',
+    sent once more by the next delivery)."""
+
+    email_id: int
+    what: str
+    error: str = ""
+    refused: dict[str, tuple[int, bytes]] | None = None
+
+
+def take(*, now: dt.datetime | None = None, limit: int = CLAIM_BATCH,
+         retry_now: bool = False) -> Outgoing | DeliveryResult:
+    """Claim up to ``limit`` due messages and put them together (on the
+    database worker). A DeliveryResult when there is nothing to send: mail
+    not set up, another delivery running, nothing due, or none that could
+    be put together."""
+    now = (now or stamp_now()).replace(microsecond=0)
+    settings = mail_settings()
+    if not settings.configured or not settings.from_address:
+        return DeliveryResult(waiting=waiting_count(), reason=NOT_CONFIGURED)
+    lock = _Held.take()
+    if lock is None:
+        return DeliveryResult(waiting=waiting_count(), reason=BUSY)
+    claimed: list[int] = []
+    try:
+        if retry_now:
+            _retry_now(now)
+        from billdesk.services import mail
+
+        mail.render_pending()
+        due = _due(now, limit)
+        claimed = _claim(due, now) if due else []
+        ready: list[_Ready] = []
+        failed = 0
+        for email_id in claimed:
+            found = _put_together(email_id, settings)
+            if isinstance(found, _Ready):
+                ready.append(found)
+            elif found[0] == "failed":
+                failed += 1
+        password = get_password() if ready and settings.username else None
+    except BaseException:
+        _release(claimed)
+        lock.release()
+        raise
+    if not ready:
+        lock.release()
+        return DeliveryResult(failed=failed, waiting=waiting_count())
+    return Outgoing(settings, password, now, ready, failed, lock)
+
+
+def send(outgoing: Outgoing, smtp_factory: SmtpFactory | None = None, *,
+         stop: threading.Event | None = None) -> list[Outcome]:
+    """Hand the batch to the server over one connection. Touches no
+    database (it runs beside the worker) and never raises: what befell
+    each message is in the outcomes, for ``record``. Once ``stop`` is set
+    (billdesk closing) the messages not yet handed over are left untried."""
+    settings = outgoing.settings
+    if stop is not None and stop.is_set():
+        return [Outcome(r.email_id, "untried") for r in outgoing.ready]
+    try:
+        smtp = (smtp_factory or connect)(settings, outgoing.password)
+    except (OSError, smtplib.SMTPException, ValueError) as exc:
+        error = describe(exc, settings)
+        log.warning("mail not sent, will retry: %s", error)
+        return [Outcome(r.email_id, "lost", error) for r in outgoing.ready]
+    except BaseException as exc:  # noqa: BLE001 — a bug: nothing went, all wait
+        log.exception("mail connection failed")
+        return [Outcome(r.email_id, "untried", str(exc)) for r in outgoing.ready]
+    outcomes: list[Outcome] = []
+    try:
+        for index, ready in enumerate(outgoing.ready):
+            if stop is not None and stop.is_set():
+                outcomes += [Outcome(r.email_id, "untried") for r in outgoing.ready[index:]]
+                break
+            try:
+                what, error, refused = _transmit(smtp, settings, ready)
+            except BaseException:  # noqa: BLE001 — a bug: this one may have gone
+                log.exception("email %s: sending stopped", ready.email_id)
+                outcomes.append(Outcome(ready.email_id, "unknown"))
+                outcomes += [Outcome(r.email_id, "untried") for r in outgoing.ready[index + 1:]]
+                break
+            outcomes.append(Outcome(ready.email_id, what, error, refused))
+            if what == "lost":  # the connection is gone: the rest waits with it
+                outcomes += [Outcome(r.email_id, "lost", error)
+                             for r in outgoing.ready[index + 1:]]
+                break
+    finally:
+        with contextlib.suppress(Exception):
+            smtp.quit()
+    return outcomes
+
+
+def record(outgoing: Outgoing, outcomes: Sequence[Outcome]) -> DeliveryResult:
+    """Mark what ``send`` did (on the database worker) and let go of the
+    delivery lock. A message with no outcome (``send`` never ran) is put
+    back as it was."""
+    sent, failed, deferred, reason = 0, outgoing.failed, 0, ""
+    try:
+        told = {o.email_id for o in outcomes}
+        later: dict[str, list[int]] = {}
+        untried = [r.email_id for r in outgoing.ready if r.email_id not in told]
+        for o in outcomes:
+            if o.what == "sent":
+                _mark_sent(o.email_id, o.refused or {})
+                sent += 1
+            elif o.what == "failed":
+                _fail(o.email_id, o.error)
+                failed += 1
+            elif o.what in ("later", "lost"):
+                later.setdefault(o.error, []).append(o.email_id)
+                if o.what == "lost":
+                    reason = o.error
+            elif o.what == "untried":
+                untried.append(o.email_id)
+        for error, ids in later.items():
+            deferred += _defer(ids, outgoing.now, error)
+        _release(untried)
+    finally:
+        outgoing.lock.release()
+    log.info("mail delivered: %d sent, %d failed, %d put back", sent, failed, deferred)
+    return DeliveryResult(sent=sent, failed=failed, waiting=waiting_count(), deferred=deferred,
+                          reason=reason)
 
 
 def _lost(exc: BaseException) -> bool:

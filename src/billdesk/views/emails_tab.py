@@ -34,6 +34,7 @@ from billdesk.views.models.email_tables import (
     EmailTableModel,
     status_text,
 )
+from billdesk.views import mailer
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.record_tab import RecordTab, kept_splitter, link_list
 
@@ -42,13 +43,12 @@ log = logging.getLogger("billdesk.views.emails")
 
 def deliver(ops: Operations, *, parent: QWidget | None = None, quiet: bool = True,
             on_done: Callable[[Any], None] | None = None, retry_now: bool = False) -> None:
-    """Ask the outbox to send what is due, on the database worker. A server
+    """Send what is due (``mailer.deliver``: in batches, the server talked
+    to beside the database worker, never on it). A server
     that cannot be reached leaves the mail queued with its error (shown in
     the log). ``quiet`` only logs why nothing went (mail not set up, the
     server unreachable); otherwise it is said in a message box. ``retry_now``
     tries the messages waiting out a back-off too."""
-    from billdesk.services import outbox
-
     def done(result: Any) -> None:
         reason = getattr(result, "reason", "")
         if reason:
@@ -66,9 +66,7 @@ def deliver(ops: Operations, *, parent: QWidget | None = None, quiet: bool = Tru
         else:
             show_error(parent, exc)
 
-    ops.run(lambda: outbox.deliver(retry_now=retry_now), changes=Changes(emails=True),
-            on_done=done,
-            on_error=failed)
+    mailer.deliver(ops, retry_now=retry_now, on_done=done, on_error=failed)
 
 
 def resend(parent: QWidget, ops: Operations, row: Any,

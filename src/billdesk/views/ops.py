@@ -5,6 +5,8 @@ refreshes what it shows when its part changed (no global reset)."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +14,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger("billdesk.ops")
+
+APART_WAIT = 5.0  # seconds shutdown gives work run apart (a mail batch) to finish
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +82,16 @@ class _Job(QRunnable):
 
     def run(self) -> None:
         fn, self.fn = self.fn, None
-        try:
-            result = fn()
-        except BaseException as exc:  # reported to the GUI thread, never lost
-            self.relay.failed.emit(exc)
-        else:
-            self.relay.done.emit(result)
+        _call(fn, self.relay)
+
+
+def _call(fn: Callable[[], Any], relay: _Relay) -> None:
+    try:
+        result = fn()
+    except BaseException as exc:  # reported to the GUI thread, never lost
+        relay.failed.emit(exc)
+    else:
+        relay.done.emit(result)
 
 
 class Operations(QObject):
@@ -99,6 +107,9 @@ class Operations(QObject):
         self._pool.setMaxThreadCount(1)
         self._pool.setExpiryTimeout(-1)  # keep the thread: its DB connection lives there
         self._pending = 0
+        # set by shutdown: work run apart stops at its next step (see run_apart)
+        self.stopping = threading.Event()
+        self._apart: list[threading.Thread] = []
 
     @property
     def busy(self) -> bool:
@@ -138,9 +149,49 @@ class Operations(QObject):
             self.busy_changed.emit(True)
         self._pool.start(_Job(fn, relay))
 
-    def shutdown(self) -> None:
-        """Finish queued writes and close the worker's database connection."""
+    def run_apart(self, fn: Callable[[], Any], *, on_done: Callable[[Any], None] | None = None,
+                  on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Run ``fn`` on a thread of its own, beside the database worker:
+        for waiting on the network (handing mail to the server), which
+        must never hold the worker. ``fn`` touches no database, and stops
+        at its next step once ``stopping`` is set. What it reports comes
+        back on the GUI thread, as ``run``'s does; ``shutdown`` waits a
+        moment for it (see there)."""
+        relay = _Relay(fn, parent=self)
+
+        def done(result: Any) -> None:
+            relay.deleteLater()
+            if on_done is not None:
+                on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            relay.deleteLater()
+            if on_error is not None:
+                on_error(exc)
+            else:
+                log.error("background work failed: %s", exc)
+
+        relay._on_done, relay._on_failed = done, failed
+        thread = threading.Thread(target=_call, args=(fn, relay), name="billdesk-network",
+                                  daemon=True)
+        self._apart = [t for t in self._apart if t.is_alive()] + [thread]
+        thread.start()
+
+    def shutdown(self, apart_wait: float = APART_WAIT) -> None:
+        """Finish queued writes and close the worker's database connection.
+        Work run apart is told to stop and given ``apart_wait`` seconds:
+        what it reports in that time is handled first (a mail batch handed
+        to the server is marked sent rather than sent again next time)."""
+        from PySide6.QtCore import QCoreApplication
+
         from billdesk.models import database
+
+        self.stopping.set()
+        deadline = time.monotonic() + apart_wait
+        if self._apart:
+            for thread in self._apart:
+                thread.join(max(deadline - time.monotonic(), 0))
+            QCoreApplication.processEvents()  # their reports: the writes they ask for queue
 
         def close() -> None:
             if database.obj is not None and not database.obj.is_closed():

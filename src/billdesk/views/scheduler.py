@@ -13,8 +13,9 @@ the GUI thread by a queued signal, at most ten times a second.
 It also carries the mail (E3): once started, each minute — and a moment
 after any write that may have queued a message (a payment, a quote
 delivered…) — it sends what waits in the outbox whose time has come
-(``outbox.due``), on the same worker, ``COURIER_BATCH`` messages at a
-time. A server that cannot be reached puts them back with their back-off,
+(``outbox.due``), ``COURIER_BATCH`` messages at a time: claimed and
+marked on the worker, handed to the server beside it (``views/mailer.py``),
+so a slow server never holds the worker. A server that cannot be reached puts them back with their back-off,
 and the courier itself then waits as long before it tries again (1, 5, 15
 and 60 minutes, then every 4 hours), new mail or not."""
 
@@ -32,6 +33,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from billdesk import clock as clocks
 from billdesk.errors import BilldeskError
+from billdesk.views import mailer
 from billdesk.views.ops import Changes, Operations
 
 log = logging.getLogger("billdesk.scheduler")
@@ -326,8 +328,7 @@ class Scheduler(QObject):
             self.delivering = False
             log.warning("delivery did not run: %s", exc)
 
-        self.ops.run(lambda: outbox.deliver(now=now, limit=COURIER_BATCH),
-                     changes=Changes(emails=True), on_done=done, on_error=failed)
+        mailer.deliver(self.ops, now=now, limit=COURIER_BATCH, on_done=done, on_error=failed)
         return True
 
     def _written(self, changes: Changes) -> None:
