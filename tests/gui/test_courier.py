@@ -196,3 +196,28 @@ def test_closing_while_a_batch_is_with_the_server_marks_what_went(
     assert [mail.get_email(i).status for i in ids] == ["Sent", "Queued", "Queued"]
     assert [m.message["Subject"] for m in smtp_server.messages] == ["Message 0"]
 
+
+
+def test_the_mail_a_run_in_the_window_queues_goes_out_with_the_courier(
+        qtbot, courier, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+    """The run in the window leaves delivery to the courier (beside the
+    worker), which starts as the run ends."""
+    from billdesk.services import automation
+
+    smtp_server.configure()
+    email_id = mail.queue_message(client_book, subject="Waiting", body="Hi")
+    courier.start()
+    wait_for(qtbot, lambda: mail.get_email(email_id).status == "Sent")
+    queued = mail.queue_message(client_book, subject="Queued before the run", body="Hi")
+    calls = []
+    real = automation.run
+
+    def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(kwargs.get("deliver", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(automation, "run", run)
+    with qtbot.waitSignal(courier.run_finished, timeout=20_000):
+        courier.run_now()
+    assert calls == [False]
+    wait_for(qtbot, lambda: mail.get_email(queued).status == "Sent")

@@ -270,10 +270,14 @@ class Scheduler(QObject):
 
         def work() -> Any:  # on the worker thread: touches no widget
             with no_collection_pauses():
-                return automation.run(until, trigger=trigger, clock=clock, progress=progress)
+                # (the mail it queues goes out with the courier, beside the
+                # worker: not at the run's end on it, as from cron)
+                return automation.run(until, trigger=trigger, clock=clock, progress=progress,
+                                      deliver=False)
 
         def done(report: Any) -> None:
             self.running = False
+            self.courier.start(0)
             self._held_until = None if getattr(report, "status", "Completed") == "Completed" \
                 else until
             log.info("automation run (%s) up to %s finished", trigger, until)
