@@ -324,3 +324,43 @@ def test_gdpr_report_asks_where_and_offers_to_open(qtbot, window, client_book, t
     assert box.findChild(QPushButton, "open_file") is not None
     assert target.read_bytes().startswith(b"%PDF")
     box.close()
+
+
+def test_a_deleted_client_is_in_the_activity_log(qtbot, main_window, answers) -> None:  # noqa: ANN001
+    """JOURNEYS 6: a delete "is in the change log" — the client's own log
+    goes with it, so the book's Activity log (Clients → Activity log…)
+    keeps it: who, when, the name, what went and the backup."""
+    from billdesk.views.activity_window import ActivityColumn
+
+    kept = add("Kay", "Kept", "kay@kept.example")
+    clients.update_client(kept, {"phone": "+1 555 0100"})
+    client_id = add("Dee", "Leted", "dee@delete.example")
+    main_window.model.refresh()
+    window = main_window.open_client(client_id)
+    window.delete_action.trigger()
+    click(qtbot, confirm(qtbot, window).ok)
+    qtbot.waitUntil(lambda: not clients.exists(client_id), timeout=10000)
+    done_box(qtbot)
+
+    main_window.activity_action.trigger()
+    log = main_window.activity_window
+    assert log.isVisible() and log.show_box.currentData() == "changes"
+    texts = [log.model.index(r, ActivityColumn.WHAT).data() for r in range(log.model.rowCount())]
+    assert any("+1 555 0100" in t for t in texts)  # every client's changes, the kept one's too
+    assert all(log.model.row(r).client_id != client_id for r in range(log.model.rowCount()))
+    log.set_show("book")
+    assert log.model.rowCount() == 1
+    assert log.model.index(0, ActivityColumn.CLIENT).data() == f"#{client_id} Dee Leted (deleted)"
+    what = log.model.index(0, ActivityColumn.WHAT).data()
+    assert what.startswith("Client deleted:") and ".sqlite3" in what
+    log.view.selectRow(0)
+    assert not log.client_button.isEnabled()  # (nothing to open)
+    assert log.detail.text() == what  # (whole, where the list may cut it)
+    # the changes list opens the client of a row
+    log.set_show("changes")
+    log.view.selectRow(0)
+    assert log.client_button.isEnabled()
+    click(qtbot, log.client_button)
+    assert wait_for(qtbot, lambda: main_window.client_windows.get(log.selected().client_id))
+    main_window.close()
+    assert not log.isVisible()

@@ -776,6 +776,21 @@ _M10_FAILED_EMAILS = """
 CREATE INDEX email_failed ON email (id) WHERE status = 'Failed';
 """
 
+# What no client's own log can hold (JOURNEYS 6): a client deleted (its log
+# goes with it) and the book restored from a backup. Book-wide, as WHMCS's
+# activity log; no foreign key, the client is gone.
+_M11_ACTIVITY = """
+CREATE TABLE activity (
+    id          INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL DEFAULT '',
+    client_id   INTEGER,
+    client_name TEXT NOT NULL DEFAULT '',
+    action      TEXT NOT NULL,
+    message     TEXT NOT NULL DEFAULT ''
+);
+"""
+
 MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("clients, contacts, groups, change log, settings, search", _run_script(_M1_CLIENTS + SEARCH_TRIGGERS)),
     ("invoices, transactions, credit, tax rules, currencies, payment methods", _run_script(_M2_BILLING)),
@@ -792,6 +807,7 @@ MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
      _run_script(_M8_LINE_LINKS)),
     ("card and bank vault, support tickets, affiliates", _run_script(_M9_VAULT_TICKETS_AFFILIATES)),
     ("email log: an index of the failed messages", _run_script(_M10_FAILED_EMAILS)),
+    ("the book's activity log: clients deleted, restores", _run_script(_M11_ACTIVITY)),
 ]
 
 

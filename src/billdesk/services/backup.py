@@ -203,6 +203,11 @@ def restore(path: str | Path) -> Path:
         source.close()
     if applied < len(migrations.MIGRATIONS):
         migrations.migrate(database.obj)
+    from billdesk.services import activity
+
+    with database.atomic():  # (in the restored book: its activity log goes on from there)
+        activity.record(activity.RESTORED, f"from {source_path.name}; the book as it was "
+                                           f"before is kept in {kept.name}")
     return kept
 
 

@@ -46,7 +46,7 @@ from billdesk.models import (
 )
 from billdesk.models.tables import ClientFile, ClientNote
 from billdesk.money import Money, check_currency, minor_digits
-from billdesk.services import changelog, clients, credit, invoicing, settings, taxes
+from billdesk.services import activity, changelog, clients, credit, invoicing, settings, taxes
 
 log = logging.getLogger(__name__)
 
@@ -1014,14 +1014,20 @@ def delete_client(client_id: int, *, with_transactions: bool = False,
                 database.execute_sql(f"DELETE FROM {_q(ref.table)} WHERE {_q(ref.column)} = ?",
                                      (client_id,))
         Client.delete().where(Client.id == client_id).execute()
+        set_null = {r.table for r in references() if r.on_delete == "SET NULL"}
+        deleted = {t: n for t, n in counts.items() if t not in set_null}
+        for table, n in account.items():
+            deleted[table] = deleted.get(table, 0) + n
+        unlinked = {t: n for t, n in counts.items() if t in set_null and t != "txn"}
+        if files:
+            deleted["client_file"] = files
+        # the client's own log goes with it: the book's activity log says so
+        kept = ("" if with_transactions or not txns
+                else f"; {txns} transaction{'s' if txns != 1 else ''} kept with the name")
+        activity.record(activity.DELETED, f"#{client_id} with {describe_counts(deleted)}{kept}; "
+                                          f"backup {path.name}",
+                        client_id=client_id, client_name=name, actor=actor)
     _purge_files()
-    set_null = {r.table for r in references() if r.on_delete == "SET NULL"}
-    deleted = {t: n for t, n in counts.items() if t not in set_null}
-    for table, n in account.items():
-        deleted[table] = deleted.get(table, 0) + n
-    unlinked = {t: n for t, n in counts.items() if t in set_null and t != "txn"}
-    if files:
-        deleted["client_file"] = files
     log.info("client #%s %s deleted (%s); backup %s", client_id, name,
              describe_counts(deleted), path)
     return DeleteResult(client_id, name, deleted, 0 if with_transactions else txns,

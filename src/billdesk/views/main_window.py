@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.client_windows: dict[int, ClientWindow] = {}
         self.automation_window = None  # AutomationWindow, made when first opened
         self.email_log_window = None  # EmailLogWindow, made when first opened
+        self.activity_window = None  # ActivityWindow, made when first opened
         self.backups_dialog = None  # BackupsDialog, made when first opened
         self.catch_up_box: QMessageBox | None = None
         # The daily run (A1); the app starts it (tests drive it themselves).
@@ -221,6 +222,10 @@ class MainWindow(QMainWindow):
         self.email_log_action.setToolTip("Every client's emails: what waits in the outbox, "
                                          "what failed, what was sent")
         self.email_log_action.triggered.connect(lambda: self.open_email_log())
+        self.activity_action = QAction("Activity log…", self)
+        self.activity_action.setToolTip("Every client's changes, newest first; clients deleted "
+                                        "and backups restored")
+        self.activity_action.triggered.connect(lambda: self.open_activity_log())
 
         for action in (self.new_client_action, self.new_invoice_action, self.search_action,
                        self.run_automation_action, self.groups_action, self.settings_action):
@@ -238,6 +243,7 @@ class MainWindow(QMainWindow):
         clients_menu.addAction(self.new_invoice_action)
         clients_menu.addAction(self.search_action)
         clients_menu.addAction(self.groups_action)
+        clients_menu.addAction(self.activity_action)
         automation_menu = self.menuBar().addMenu("&Automation")
         automation_menu.addAction(self.run_now_action)
         automation_menu.addAction(self.run_log_action)
@@ -402,6 +408,21 @@ class MainWindow(QMainWindow):
         self.email_log_window.raise_()
         self.email_log_window.activateWindow()
         return self.email_log_window
+
+    def open_activity_log(self, show: str | None = None):  # noqa: ANN201 (ActivityWindow)
+        """The Activity log, read anew; ``show`` picks its list ("changes", "book")."""
+        from billdesk.views.activity_window import ActivityWindow
+
+        if self.activity_window is None:
+            self.activity_window = ActivityWindow(self.ops, self.open_client, self)
+        if show is not None:
+            self.activity_window.set_show(show)
+        else:
+            self.activity_window.reload()
+        self.activity_window.show()
+        self.activity_window.raise_()
+        self.activity_window.activateWindow()
+        return self.activity_window
 
     def _show_outbox(self) -> None:
         from billdesk.services import outbox
@@ -622,7 +643,7 @@ class MainWindow(QMainWindow):
         self.scheduler.stop()
         if self.automation_window is not None:
             self.automation_window.close()
-        for other in (self.email_log_window, self.backups_dialog):
+        for other in (self.email_log_window, self.activity_window, self.backups_dialog):
             if other is not None:
                 other.close()
         super().closeEvent(event)

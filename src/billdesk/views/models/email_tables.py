@@ -9,11 +9,11 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
 from billdesk.views.models import IdRole, SortRole
-from billdesk.views.models.simple_tables import Index, _ListModel
+from billdesk.views.models.simple_tables import Index, PagedListModel, _ListModel
 
 STATUS_COLOURS = {"Sent": "#2e7d32", "Failed": "#c62828", "Queued": "#9a6b00",
                   "Sending": "#1565c0"}
@@ -90,56 +90,36 @@ class LogColumn(IntEnum):
     STATUS = 4
 
 
-class EmailLogModel(_ListModel):
+class EmailLogModel(PagedListModel):
     """Every client's emails, newest first (the Email log window), read a
-    page at a time as the list is scrolled (``canFetchMore``)."""
+    page at a time as the list is scrolled."""
 
-    PAGE = 500
     HEADERS = {LogColumn.DATE: "Date", LogColumn.CLIENT: "Client", LogColumn.TO: "To",
                LogColumn.SUBJECT: "Subject", LogColumn.STATUS: "Status"}
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.show = "waiting"
-        self._more = False
         self._names: dict[int, str] = {}
 
     def load(self, show: str | None = None) -> None:
-        """The newest page of ``show`` (default: as before) — or, reading
-        the same view again, as many rows as were read so far, so that a
-        refresh keeps where the list was scrolled to."""
-        from billdesk.services import mail
-
+        """The newest page of ``show`` (default: as before); the same view
+        read again keeps as many rows as were read so far."""
         same = show is None or show == self.show
         self.show = show or self.show
-        want = max(self.PAGE, len(self._rows) if same else 0)
-        rows = mail.log(show=self.show, limit=want)
-        self._names = mail.client_names([row.client_id for row in rows])
-        self._more = len(rows) == want
-        self.set_rows(rows)
+        if not same:
+            self._names = {}
+        self.reload(keep=same)
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802 (Qt)
-        return not parent.isValid() and self._more
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802 (Qt)
+    def read(self, before: int | None, limit: int) -> list[Any]:
         from billdesk.services import mail
 
-        if parent.isValid() or not self._more or not self._rows:
-            return
-        rows = mail.log(show=self.show, before=self._rows[-1].id, limit=self.PAGE)
-        self._more = len(rows) == self.PAGE
-        if not rows:
-            return
-        self._names.update(mail.client_names([row.client_id for row in rows]))
-        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
-        self._rows += rows
-        self.endInsertRows()
+        return mail.log(show=self.show, before=before, limit=limit)
 
-    def row_of(self, email_id: int) -> int | None:
-        for n, row in enumerate(self._rows):
-            if row.id == email_id:
-                return n
-        return None
+    def loaded(self, rows: list[Any]) -> None:
+        from billdesk.services import mail
+
+        self._names.update(mail.client_names([row.client_id for row in rows]))
 
     def client_name(self, row: Any) -> str:
         if row.client_id is None:

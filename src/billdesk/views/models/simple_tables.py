@@ -53,6 +53,54 @@ class _ListModel(QAbstractTableModel):
         return self._rows[index] if 0 <= index < len(self._rows) else None
 
 
+class PagedListModel(_ListModel):
+    """A long list, newest first, read a page at a time as it is scrolled
+    (``canFetchMore``); its rows have ``id``s, and ``read(before, limit)``
+    gives the page of those older than ``before`` (None: the newest)."""
+
+    PAGE = 500
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._more = False
+
+    def read(self, before: int | None, limit: int) -> list[Any]:
+        raise NotImplementedError
+
+    def loaded(self, rows: list[Any]) -> None:
+        """What the rows need beside them (names…), read with each page."""
+
+    def reload(self, keep: bool) -> None:
+        """The newest page — or, with ``keep``, as many rows as were read so
+        far, so that a refresh keeps where the list was scrolled to."""
+        want = max(self.PAGE, len(self._rows) if keep else 0)
+        rows = self.read(None, want)
+        self._more = len(rows) == want
+        self.loaded(rows)
+        self.set_rows(rows)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802 (Qt)
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802 (Qt)
+        if parent.isValid() or not self._more or not self._rows:
+            return
+        rows = self.read(self._rows[-1].id, self.PAGE)
+        self._more = len(rows) == self.PAGE
+        if not rows:
+            return
+        self.loaded(rows)
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
+        self._rows += rows
+        self.endInsertRows()
+
+    def row_of(self, row_id: int) -> int | None:
+        for n, row in enumerate(self._rows):
+            if row.id == row_id:
+                return n
+        return None
+
+
 class ContactColumn(IntEnum):
     NAME = 0
     EMAIL = 1

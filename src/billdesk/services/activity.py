@@ -1,0 +1,76 @@
+"""The book's activity log, as WHMCS's: every client's changes in one list,
+newest first (the rows of each client's change log, C13), and what no
+client's log can hold — a client deleted, whose log goes with it (C10),
+and the book restored from a backup (D3) — kept in the ``activity`` table.
+
+Both are read a page at a time by id, newest first: the client log
+through its primary key, so the first page of a book with millions of
+entries costs what a page costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from billdesk.models import database, now
+from billdesk.services import changelog
+
+SHOWS = ("changes", "book")  # every client's changes; deletions and restores
+
+DELETED = "Client deleted"
+RESTORED = "Book restored"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    at: datetime
+    actor: str
+    client_id: int | None
+    client_name: str  # as the client was called (a deleted one's name)
+    what: str
+    exists: bool  # the client is still in the book (can be opened)
+
+
+def record(action: str, message: str, *, client_id: int | None = None, client_name: str = "",
+           actor: str | None = None) -> None:
+    """One book event, in the caller's transaction."""
+    database.execute_sql(
+        "INSERT INTO activity (at, actor, client_id, client_name, action, message) "
+        "VALUES (?,?,?,?,?,?)",
+        (now().isoformat(sep=" "), actor or changelog.current_actor(), client_id, client_name,
+         action, message))
+
+
+def entries(show: str = "changes", *, before: int | None = None,
+            limit: int = 500) -> list[Entry]:
+    """A page, newest first; ``before`` is the last id of the page before."""
+    if show not in SHOWS:
+        raise ValueError(f"unknown activity list {show!r}")
+    after = "" if before is None else "AND x.id < ?"
+    params: list[Any] = [] if before is None else [before]
+    if show == "book":
+        rows = database.execute_sql(
+            "SELECT x.id, x.at, x.actor, x.client_id, x.client_name, x.action, x.message, "
+            "c.id IS NOT NULL FROM activity x LEFT JOIN client c ON c.id = x.client_id "
+            f"WHERE 1 {after} ORDER BY x.id DESC LIMIT ?", [*params, limit]).fetchall()
+        return [Entry(i, _when(at), actor, cid, name, f"{action}: {message}" if message else action,
+                      bool(exists))
+                for i, at, actor, cid, name, action, message, exists in rows]
+    from billdesk.services import clients, settings
+
+    style = settings.display_format()
+    rows = database.execute_sql(
+        "SELECT x.id, x.client_id, x.at, x.actor, x.field, x.old_value, x.new_value, x.reason, "
+        "x.message, c.first_name, c.last_name, c.company FROM client_log x "
+        f"JOIN client c ON c.id = x.client_id WHERE 1 {after} ORDER BY x.id DESC LIMIT ?",
+        [*params, limit]).fetchall()
+    return [Entry(row[0], _when(row[2]), row[3], row[1],
+                  clients.display_name(row[9], row[10], row[11] or "", style),
+                  changelog.LogEntry(row[0], row[1], _when(row[2]), *row[3:9]).describe(), True)
+            for row in rows]
+
+
+def _when(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
