@@ -201,7 +201,7 @@ def test_closing_while_a_batch_is_with_the_server_marks_what_went(
 def test_the_mail_a_run_in_the_window_queues_goes_out_with_the_courier(
         qtbot, courier, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
     """The run in the window leaves delivery to the courier (beside the
-    worker), which starts as the run ends."""
+    worker), which follows the run's writes a moment later."""
     from billdesk.services import automation
 
     smtp_server.configure()
@@ -221,3 +221,149 @@ def test_the_mail_a_run_in_the_window_queues_goes_out_with_the_courier(
         courier.run_now()
     assert calls == [False]
     wait_for(qtbot, lambda: mail.get_email(queued).status == "Sent")
+
+
+# --- the window's deliveries when something goes wrong (a review's cases) ---------------------
+
+def takes(monkeypatch) -> list:  # noqa: ANN001
+    calls = []
+    real = outbox.take
+
+    def take(**kwargs):  # noqa: ANN003, ANN202
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(outbox, "take", take)
+    return calls
+
+
+def test_a_thread_that_cannot_start_puts_the_batch_back(
+        qtbot, client_ops, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+    import threading
+
+    from billdesk.views import mailer
+
+    smtp_server.configure()
+    email_id = mail.queue_message(client_book, subject="One", body="Hi")
+    real_start = threading.Thread.start
+
+    def start(self):  # noqa: ANN001, ANN202
+        if self.name == "billdesk-network":
+            raise RuntimeError("can't start new thread")
+        return real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    errors = []
+    mailer.deliver(client_ops, on_error=errors.append)
+    wait_for(qtbot, lambda: errors)
+    assert "can't start new thread" in str(errors[0])
+    assert mail.get_email(email_id).status == "Queued" and not outbox._thread_lock.locked()
+    assert not mailer.busy(client_ops)
+
+
+def test_a_batch_that_makes_no_progress_ends_the_delivery(
+        qtbot, client_ops, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+    """A fault in sending (not the server's) leaves the message in hand
+    'Sending' and the rest back: Send now stops there instead of taking
+    the same batch again and again."""
+    from billdesk.views import mailer
+
+    smtp_server.configure()
+    ids = [mail.queue_message(client_book, subject=f"M{n}", body="Hi")
+           for n in range(outbox.CLAIM_BATCH)]
+    calls = takes(monkeypatch)
+
+    def transmit(smtp, settings, ready):  # noqa: ANN001, ANN202
+        raise RuntimeError("a bug in the first message")
+
+    monkeypatch.setattr(outbox, "_transmit", transmit)
+    done = []
+    mailer.deliver(client_ops, retry_now=True, on_done=done.append)
+    wait_for(qtbot, lambda: done)
+    assert len(calls) == 1 and done[0].sent == 0
+    assert mail.get_email(ids[0]).status == "Sending"  # (sent once more by the next delivery)
+    assert {mail.get_email(i).status for i in ids[1:]} == {"Queued"}
+    assert not outbox._thread_lock.locked()
+
+
+def test_many_batches_add_up(qtbot, client_ops, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+    from billdesk.views import mailer
+
+    smtp_server.configure()
+    for n in range(120):
+        mail.queue_message(client_book, subject=f"M{n}", body="Hi")
+    calls = takes(monkeypatch)
+    done = []
+    mailer.deliver(client_ops, on_done=done.append)
+    wait_for(qtbot, lambda: done, timeout=30_000)
+    assert (done[0].sent, done[0].waiting) == (120, 0) and len(smtp_server.messages) == 120
+    assert [c["limit"] for c in calls] == [50, 50, 50]  # 50 + 50 + 20, then none due
+    assert not outbox._thread_lock.locked()
+
+
+def test_a_second_delivery_waits_its_turn(
+        qtbot, client_ops, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+    """The courier's minute while a Send now is with a slow server: it
+    waits for it (not 'another delivery is running', which the courier
+    would take for a failing server and hold back for a minute)."""
+    import threading
+    import time
+
+    from billdesk.views import emails_tab
+
+    smtp_server.configure()
+    for n in range(3):
+        mail.queue_message(client_book, subject=f"M{n}", body="Hi")
+    real = outbox._transmit
+    in_hand = threading.Event()
+
+    def transmit(smtp, settings, ready):  # noqa: ANN001, ANN202
+        in_hand.set()
+        time.sleep(0.3)  # a slowish server
+        return real(smtp, settings, ready)
+
+    monkeypatch.setattr(outbox, "_transmit", transmit)
+    courier = Scheduler(client_ops, FakeClock(NOW))
+    courier.timer.start()  # (started, without the first check's catch-up question)
+    sent_now = []
+    emails_tab.deliver(client_ops, on_done=sent_now.append)
+    wait_for(qtbot, in_hand.is_set)
+    late = mail.queue_message(client_book, subject="Queued meanwhile", body="Hi")
+    assert courier.deliver_due()
+    wait_for(qtbot, lambda: not courier.delivering, timeout=10_000)
+    courier.stop()
+    assert sent_now and sent_now[0].sent == 3 and not sent_now[0].reason
+    assert courier._mail_failures == 0 and courier._mail_held_until is None
+    assert mail.get_email(late).status == "Sent"
+
+
+def test_closing_while_the_server_is_slow_marks_what_went(
+        qtbot, client_ops, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+    """The message in hand outlasts the moment closing waits: what went
+    before it is marked Sent, it stays 'Sending' (it may have gone: sent
+    once more next time), the rest go back; the outbox is free again."""
+    import threading
+    import time
+
+    from billdesk.views import mailer
+
+    smtp_server.configure()
+    ids = [mail.queue_message(client_book, subject=f"Message {n}", body="Hi") for n in range(3)]
+    real = outbox._transmit
+    second = threading.Event()
+
+    def transmit(smtp, settings, ready):  # noqa: ANN001, ANN202
+        if ready.email_id == ids[1]:
+            second.set()
+            time.sleep(2)  # longer than closing waits
+        return real(smtp, settings, ready)
+
+    monkeypatch.setattr(outbox, "_transmit", transmit)
+    mailer.deliver(client_ops)
+    wait_for(qtbot, second.is_set)
+    client_ops.shutdown(apart_wait=0.5)
+    assert [mail.get_email(i).status for i in ids] == ["Sent", "Sending", "Queued"]
+    assert not outbox._thread_lock.locked()
+    time.sleep(2)  # (the send finishes; its late report changes nothing)
+    qtbot.wait(100)
+    assert [mail.get_email(i).status for i in ids] == ["Sent", "Sending", "Queued"]

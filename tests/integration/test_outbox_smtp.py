@@ -560,3 +560,31 @@ def test_send_to_a_server_that_is_down_defers_the_batch_with_the_reason(
     stored = row(email_id)
     assert stored.status == "Queued" and stored.attempts == 1
     assert stored.next_attempt == T0 + dt.timedelta(minutes=1)
+
+
+def test_take_lets_go_of_the_lock_when_putting_the_batch_back_fails(
+        db_path, server, client_id, monkeypatch):  # noqa: ANN001
+    """A message that cannot be put together while another process holds
+    the book (cron's run): take fails, and the outbox is free afterwards."""
+    import sqlite3
+
+    queue(client_id)
+    other = sqlite3.connect(db_path, timeout=0.1, isolation_level=None)
+
+    def build(email_id, settings=None):  # noqa: ANN001, ANN202
+        other.execute("BEGIN IMMEDIATE")  # (the book's write lock, taken elsewhere)
+        raise ValueError("a broken message")
+
+    real_build = outbox.build_message
+    monkeypatch.setattr(outbox, "build_message", build)
+    outbox.database.execute_sql("PRAGMA busy_timeout = 100")
+    with pytest.raises(Exception, match="locked"):
+        outbox.take(now=T0)
+    other.execute("ROLLBACK")
+    other.close()
+    assert not outbox._thread_lock.locked()
+    monkeypatch.setattr(outbox, "build_message", real_build)
+    # the message could not be put back: left 'Sending', it goes with the next delivery
+    taken = outbox.take(now=T0)
+    assert isinstance(taken, outbox.Outgoing)
+    assert outbox.record(taken, outbox.send(taken)).sent == 1

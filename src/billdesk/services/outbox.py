@@ -43,7 +43,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
@@ -713,9 +713,11 @@ class _Held:
         if fd is None:
             return
         try:
-            _unlock(fd)
+            try:
+                _unlock(fd)
+            finally:
+                os.close(fd)
         finally:
-            os.close(fd)
             _thread_lock.release()
 
 
@@ -924,6 +926,11 @@ class Outgoing:
     ready: list[_Ready]
     failed: int  # could not be put together: marked Failed already
     lock: _Held
+    # what ``send`` has done so far, and the message it is handing over
+    # (read by ``record_interrupted`` while it runs)
+    outcomes: list[Outcome] = field(default_factory=list)
+    in_hand: int | None = None
+    recorded: bool = False
 
     def __len__(self) -> int:
         return len(self.ready)
@@ -974,8 +981,10 @@ def take(*, now: dt.datetime | None = None, limit: int = CLAIM_BATCH,
                 failed += 1
         password = get_password() if ready and settings.username else None
     except BaseException:
-        _release(claimed)
-        lock.release()
+        try:
+            _release(claimed)
+        finally:
+            lock.release()
         raise
     if not ready:
         lock.release()
@@ -987,48 +996,73 @@ def send(outgoing: Outgoing, smtp_factory: SmtpFactory | None = None, *,
          stop: threading.Event | None = None) -> list[Outcome]:
     """Hand the batch to the server over one connection. Touches no
     database (it runs beside the worker) and never raises: what befell
-    each message is in the outcomes, for ``record``. Once ``stop`` is set
-    (billdesk closing) the messages not yet handed over are left untried."""
+    each message is in the outcomes, for ``record`` — kept in
+    ``outgoing.outcomes`` as they come, with the message in hand, so that
+    ``record_interrupted`` can mark what went if billdesk closes meanwhile.
+    Once ``stop`` is set the messages not yet handed over are left untried."""
     settings = outgoing.settings
+    done = outgoing.outcomes
+
+    def rest(index: int, what: str, error: str = "") -> None:
+        done.extend(Outcome(r.email_id, what, error) for r in outgoing.ready[index:])
+
     if stop is not None and stop.is_set():
-        return [Outcome(r.email_id, "untried") for r in outgoing.ready]
+        rest(0, "untried")
+        return done
     try:
         smtp = (smtp_factory or connect)(settings, outgoing.password)
     except (OSError, smtplib.SMTPException, ValueError) as exc:
         error = describe(exc, settings)
         log.warning("mail not sent, will retry: %s", error)
-        return [Outcome(r.email_id, "lost", error) for r in outgoing.ready]
+        rest(0, "lost", error)
+        return done
     except BaseException as exc:  # noqa: BLE001 — a bug: nothing went, all wait
         log.exception("mail connection failed")
-        return [Outcome(r.email_id, "untried", str(exc)) for r in outgoing.ready]
-    outcomes: list[Outcome] = []
+        rest(0, "untried", str(exc))
+        return done
     try:
         for index, ready in enumerate(outgoing.ready):
             if stop is not None and stop.is_set():
-                outcomes += [Outcome(r.email_id, "untried") for r in outgoing.ready[index:]]
+                rest(index, "untried")
                 break
+            outgoing.in_hand = ready.email_id
             try:
                 what, error, refused = _transmit(smtp, settings, ready)
             except BaseException:  # noqa: BLE001 — a bug: this one may have gone
                 log.exception("email %s: sending stopped", ready.email_id)
-                outcomes.append(Outcome(ready.email_id, "unknown"))
-                outcomes += [Outcome(r.email_id, "untried") for r in outgoing.ready[index + 1:]]
+                done.append(Outcome(ready.email_id, "unknown"))
+                rest(index + 1, "untried")
                 break
-            outcomes.append(Outcome(ready.email_id, what, error, refused))
+            done.append(Outcome(ready.email_id, what, error, refused))
             if what == "lost":  # the connection is gone: the rest waits with it
-                outcomes += [Outcome(r.email_id, "lost", error)
-                             for r in outgoing.ready[index + 1:]]
+                rest(index + 1, "lost", error)
                 break
     finally:
+        outgoing.in_hand = None
         with contextlib.suppress(Exception):
             smtp.quit()
-    return outcomes
+    return done
+
+
+def record_interrupted(outgoing: Outgoing) -> DeliveryResult:
+    """billdesk closing while ``send`` is still with the server: mark what
+    it did so far; the message in hand stays 'Sending' (it may have gone:
+    sent once more next time), the rest go back as they were."""
+    in_hand = outgoing.in_hand  # (read before the outcomes: see send)
+    done = list(outgoing.outcomes)
+    if in_hand is not None and in_hand not in {o.email_id for o in done}:
+        done.append(Outcome(in_hand, "unknown"))
+    return record(outgoing, done)
 
 
 def record(outgoing: Outgoing, outcomes: Sequence[Outcome]) -> DeliveryResult:
     """Mark what ``send`` did (on the database worker) and let go of the
     delivery lock. A message with no outcome (``send`` never ran) is put
-    back as it was."""
+    back as it was. A batch is recorded once: a second call (the send's
+    own report after ``record_interrupted``) changes nothing."""
+    if outgoing.recorded:
+        return DeliveryResult(waiting=waiting_count())
+    outgoing.recorded = True
     sent, failed, deferred, reason = 0, outgoing.failed, 0, ""
     try:
         told = {o.email_id for o in outcomes}

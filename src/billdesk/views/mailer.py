@@ -3,19 +3,31 @@
 answer, or silent until the timeout, never holds the database worker —
 every save in the window waits at most for a batch to be claimed or
 marked, not for the server. Used by the scheduler's courier and by Send
-now / Resend."""
+now / Resend.
+
+One delivery at a time per window: a second asked for while one is going
+(the courier's minute while Send now works through the outbox) waits for
+it, then runs — rather than meeting the outbox's lock and being told the
+outbox is busy. Each ends by calling ``on_done`` or ``on_error``, then the
+next starts."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from billdesk.services import outbox
 from billdesk.views.ops import Changes, Operations
 
+log = logging.getLogger("billdesk.views.mailer")
+
 BATCH = outbox.CLAIM_BATCH  # messages claimed, sent and marked at a time
+
+_queues: weakref.WeakKeyDictionary[Operations, list[_Delivery]] = weakref.WeakKeyDictionary()
 
 
 def deliver(ops: Operations, *, now: dt.datetime | None = None, limit: int | None = None,
@@ -24,51 +36,102 @@ def deliver(ops: Operations, *, now: dt.datetime | None = None, limit: int | Non
     """Send what is due, at most ``limit`` messages (None: until nothing
     is due), ``BATCH`` at a time; ``on_done`` gets the batches' result
     summed (``waiting`` and ``reason`` as the last one left them)."""
-    total = outbox.DeliveryResult()
+    queue = _queues.setdefault(ops, [])
+    queue.append(_Delivery(ops, now, limit, retry_now, on_done, on_error))
+    if len(queue) == 1:
+        queue[0].start()
 
-    def finish(result: outbox.DeliveryResult) -> None:
-        summed = dataclasses.replace(
-            result, sent=total.sent + result.sent, failed=total.failed + result.failed,
-            deferred=total.deferred + result.deferred)
-        if on_done is not None:
-            on_done(summed)
 
-    def next_batch(left: int | None, first: bool) -> None:
-        size = BATCH if left is None else min(BATCH, left)
-        ops.run(lambda: outbox.take(now=now, limit=size, retry_now=retry_now and first),
-                changes=Changes(emails=True),
-                on_done=lambda taken: taken_(taken, left, size), on_error=on_error)
+def busy(ops: Operations) -> bool:
+    """Whether a delivery is going (or waiting its turn) for this window."""
+    return bool(_queues.get(ops))
 
-    def taken_(taken: Any, left: int | None, size: int) -> None:
+
+class _Delivery:
+    def __init__(self, ops: Operations, now: dt.datetime | None, limit: int | None,
+                 retry_now: bool, on_done: Callable[[outbox.DeliveryResult], None] | None,
+                 on_error: Callable[[BaseException], None] | None) -> None:
+        self.ops, self.now, self.left, self.retry_now = ops, now, limit, retry_now
+        self.on_done, self.on_error = on_done, on_error
+        self.total = outbox.DeliveryResult()
+        self.first = True
+
+    # --- the chain: take (worker) → send (apart) → record (worker) → again
+    def start(self) -> None:
+        if self.ops.stopping.is_set():  # billdesk is closing: nothing more is claimed
+            self._end(result=self.total)
+            return
+        size = BATCH if self.left is None else min(BATCH, self.left)
+        retry_now, self.first = self.retry_now and self.first, False
+        now = self.now
+        self.ops.run(lambda: outbox.take(now=now, limit=size, retry_now=retry_now),
+                     changes=Changes(emails=True),
+                     on_done=lambda taken: self._taken(taken, size), on_error=self._failed)
+
+    def _taken(self, taken: Any, size: int) -> None:
         if isinstance(taken, outbox.DeliveryResult):  # nothing (more) to send
-            finish(taken)
+            self._end(result=taken)
             return
         full = len(taken) + taken.failed >= size  # (a full batch: more may be due)
-        ops.run_apart(lambda: outbox.send(taken, stop=ops.stopping),
-                      on_done=lambda outcomes: sent_(taken, outcomes, left, full),
-                      on_error=lambda exc: sent_(taken, [], left, full, exc))
+        if self.ops.stopping.is_set():  # closing: the batch goes back untried
+            self._record(taken, [], full, None)
+            return
+        try:
+            self.ops.run_apart(lambda: outbox.send(taken, stop=self.ops.stopping),
+                               on_done=lambda outcomes: self._record(taken, outcomes, full, None),
+                               on_error=lambda exc: self._record(taken, [], full, exc),
+                               on_stop=lambda: outbox.record_interrupted(taken))
+        except BaseException as exc:  # (no thread to be had): the batch goes back
+            self._record(taken, [], full, exc)
 
-    def sent_(taken: outbox.Outgoing, outcomes: list[outbox.Outcome], left: int | None,
-              full: bool, exc: BaseException | None = None) -> None:
-        # (no outcomes: send never ran, and record puts the batch back)
-        ops.run(lambda: outbox.record(taken, outcomes), changes=Changes(emails=True),
-                on_done=lambda result: recorded(result, left, full, exc), on_error=on_error)
+    def _record(self, taken: outbox.Outgoing, outcomes: list[outbox.Outcome], full: bool,
+                exc: BaseException | None) -> None:
+        self.ops.run(lambda: outbox.record(taken, outcomes), changes=Changes(emails=True),
+                     on_done=lambda result: self._recorded(result, full, exc),
+                     on_error=self._failed)
 
-    def recorded(result: outbox.DeliveryResult, left: int | None, full: bool,
-                 exc: BaseException | None) -> None:
-        nonlocal total
+    def _recorded(self, result: outbox.DeliveryResult, full: bool,
+                  exc: BaseException | None) -> None:
         if exc is not None:
-            if on_error is not None:
-                on_error(exc)
+            self._end(exc=exc)
             return
-        left = None if left is None else left - BATCH
-        if (result.reason or not full or (left is not None and left <= 0)
-                or ops.stopping.is_set()):
-            finish(result)
+        progress = result.sent + result.failed + result.deferred
+        if self.left is not None:
+            self.left -= BATCH
+        if (result.reason or not full or not progress or self.ops.stopping.is_set()
+                or (self.left is not None and self.left <= 0)):
+            # (no progress: a message left 'Sending' by a fault would be
+            # taken again and again; it waits for the next delivery)
+            self._end(result=result)
             return
-        total = dataclasses.replace(total, sent=total.sent + result.sent,
-                                    failed=total.failed + result.failed,
-                                    deferred=total.deferred + result.deferred)
-        next_batch(left, False)
+        self._add(result)
+        self.start()
 
-    next_batch(limit, True)
+    def _failed(self, exc: BaseException) -> None:
+        self._end(exc=exc)
+
+    # --- the end: report, then the next delivery of this window
+    def _add(self, result: outbox.DeliveryResult) -> None:
+        self.total = dataclasses.replace(
+            result, sent=self.total.sent + result.sent, failed=self.total.failed + result.failed,
+            deferred=self.total.deferred + result.deferred)
+
+    def _end(self, *, result: outbox.DeliveryResult | None = None,
+             exc: BaseException | None = None) -> None:
+        try:
+            if exc is not None:
+                if self.on_error is not None:
+                    self.on_error(exc)
+                else:
+                    log.warning("delivery did not run: %s", exc)
+            elif self.on_done is not None:
+                assert result is not None
+                if result is not self.total:
+                    self._add(result)
+                self.on_done(self.total)
+        finally:
+            queue = _queues.get(self.ops, [])
+            if queue and queue[0] is self:
+                queue.pop(0)
+            if queue:
+                queue[0].start()

@@ -109,7 +109,7 @@ class Operations(QObject):
         self._pending = 0
         # set by shutdown: work run apart stops at its next step (see run_apart)
         self.stopping = threading.Event()
-        self._apart: list[threading.Thread] = []
+        self._apart: list[tuple[threading.Thread, Callable[[], Any] | None]] = []
 
     @property
     def busy(self) -> bool:
@@ -150,13 +150,15 @@ class Operations(QObject):
         self._pool.start(_Job(fn, relay))
 
     def run_apart(self, fn: Callable[[], Any], *, on_done: Callable[[Any], None] | None = None,
-                  on_error: Callable[[BaseException], None] | None = None) -> None:
+                  on_error: Callable[[BaseException], None] | None = None,
+                  on_stop: Callable[[], Any] | None = None) -> None:
         """Run ``fn`` on a thread of its own, beside the database worker:
         for waiting on the network (handing mail to the server), which
         must never hold the worker. ``fn`` touches no database, and stops
         at its next step once ``stopping`` is set. What it reports comes
-        back on the GUI thread, as ``run``'s does; ``shutdown`` waits a
-        moment for it (see there)."""
+        back on the GUI thread, as ``run``'s does. ``on_stop`` runs on the
+        worker if billdesk closes before ``fn`` has finished (see
+        ``shutdown``). Raises if the thread cannot be started."""
         relay = _Relay(fn, parent=self)
 
         def done(result: Any) -> None:
@@ -174,8 +176,13 @@ class Operations(QObject):
         relay._on_done, relay._on_failed = done, failed
         thread = threading.Thread(target=_call, args=(fn, relay), name="billdesk-network",
                                   daemon=True)
-        self._apart = [t for t in self._apart if t.is_alive()] + [thread]
-        thread.start()
+        try:
+            thread.start()
+        except BaseException:
+            relay.deleteLater()
+            raise
+        self._apart = [(t, stop) for t, stop in self._apart if t.is_alive()]
+        self._apart.append((thread, on_stop))
 
     def shutdown(self, apart_wait: float = APART_WAIT) -> None:
         """Finish queued writes and close the worker's database connection.
@@ -189,9 +196,12 @@ class Operations(QObject):
         self.stopping.set()
         deadline = time.monotonic() + apart_wait
         if self._apart:
-            for thread in self._apart:
+            for thread, _stop in self._apart:
                 thread.join(max(deadline - time.monotonic(), 0))
             QCoreApplication.processEvents()  # their reports: the writes they ask for queue
+            for thread, stop in self._apart:  # still at it: what it did so far is written
+                if thread.is_alive() and stop is not None:
+                    self._pool.start(_Job(stop, _Relay(stop, parent=self)))
 
         def close() -> None:
             if database.obj is not None and not database.obj.is_closed():

@@ -271,13 +271,13 @@ class Scheduler(QObject):
         def work() -> Any:  # on the worker thread: touches no widget
             with no_collection_pauses():
                 # (the mail it queues goes out with the courier, beside the
-                # worker: not at the run's end on it, as from cron)
+                # worker, a moment after the run's writes: not at the run's
+                # end on the worker, as from cron)
                 return automation.run(until, trigger=trigger, clock=clock, progress=progress,
                                       deliver=False)
 
         def done(report: Any) -> None:
             self.running = False
-            self.courier.start(0)
             self._held_until = None if getattr(report, "status", "Completed") == "Completed" \
                 else until
             log.info("automation run (%s) up to %s finished", trigger, until)
@@ -304,7 +304,8 @@ class Scheduler(QObject):
         whether it asked the worker."""
         from billdesk.services import outbox
 
-        if not self.timer.isActive() or self.running or self.delivering:
+        if (not self.timer.isActive() or self.running or self.delivering
+                or self.ops.stopping.is_set()):
             return False
         now = self.now()
         if self._mail_held_until is not None and now < self._mail_held_until:
@@ -319,6 +320,8 @@ class Scheduler(QObject):
 
         def done(result: Any) -> None:
             self.delivering = False
+            if getattr(result, "reason", "") == outbox.BUSY:
+                return  # another process delivers (cron): not the server failing
             if getattr(result, "reason", ""):
                 log.info("delivery: %s", result.reason)
                 self._mail_failures += 1
