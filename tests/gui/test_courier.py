@@ -225,18 +225,6 @@ def test_the_mail_a_run_in_the_window_queues_goes_out_with_the_courier(
 
 # --- the window's deliveries when something goes wrong (a review's cases) ---------------------
 
-def takes(monkeypatch) -> list:  # noqa: ANN001
-    calls = []
-    real = outbox.take
-
-    def take(**kwargs):  # noqa: ANN003, ANN202
-        calls.append(kwargs)
-        return real(**kwargs)
-
-    monkeypatch.setattr(outbox, "take", take)
-    return calls
-
-
 def test_a_thread_that_cannot_start_puts_the_batch_back(
         qtbot, client_ops, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
     import threading
@@ -262,7 +250,7 @@ def test_a_thread_that_cannot_start_puts_the_batch_back(
 
 
 def test_a_batch_that_makes_no_progress_ends_the_delivery(
-        qtbot, client_ops, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+        qtbot, client_ops, client_book, smtp_server, monkeypatch, deliveries) -> None:  # noqa: ANN001
     """A fault in sending (not the server's) leaves the message in hand
     'Sending' and the rest back: Send now stops there instead of taking
     the same batch again and again."""
@@ -271,7 +259,6 @@ def test_a_batch_that_makes_no_progress_ends_the_delivery(
     smtp_server.configure()
     ids = [mail.queue_message(client_book, subject=f"M{n}", body="Hi")
            for n in range(outbox.CLAIM_BATCH)]
-    calls = takes(monkeypatch)
 
     def transmit(smtp, settings, ready):  # noqa: ANN001, ANN202
         raise RuntimeError("a bug in the first message")
@@ -280,24 +267,23 @@ def test_a_batch_that_makes_no_progress_ends_the_delivery(
     done = []
     mailer.deliver(client_ops, retry_now=True, on_done=done.append)
     wait_for(qtbot, lambda: done)
-    assert len(calls) == 1 and done[0].sent == 0
+    assert len(deliveries) == 1 and done[0].sent == 0
     assert mail.get_email(ids[0]).status == "Sending"  # (sent once more by the next delivery)
     assert {mail.get_email(i).status for i in ids[1:]} == {"Queued"}
     assert not outbox._thread_lock.locked()
 
 
-def test_many_batches_add_up(qtbot, client_ops, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+def test_many_batches_add_up(qtbot, client_ops, client_book, smtp_server, deliveries) -> None:  # noqa: ANN001
     from billdesk.views import mailer
 
     smtp_server.configure()
     for n in range(120):
         mail.queue_message(client_book, subject=f"M{n}", body="Hi")
-    calls = takes(monkeypatch)
     done = []
     mailer.deliver(client_ops, on_done=done.append)
     wait_for(qtbot, lambda: done, timeout=30_000)
     assert (done[0].sent, done[0].waiting) == (120, 0) and len(smtp_server.messages) == 120
-    assert [c["limit"] for c in calls] == [50, 50, 50]  # 50 + 50 + 20, then none due
+    assert [c["limit"] for c in deliveries] == [50, 50, 50]  # 50 + 50 + 20, then none due
     assert not outbox._thread_lock.locked()
 
 

@@ -4,6 +4,7 @@ status bar with the database file and the count (JOURNEYS.md 1–2)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QKeySequence, QPalette
@@ -400,14 +401,7 @@ class MainWindow(QMainWindow):
 
         if self.email_log_window is None:
             self.email_log_window = EmailLogWindow(self.ops, self.open_client, self)
-        if show is not None:
-            self.email_log_window.set_show(show)
-        else:
-            self.email_log_window.reload()
-        self.email_log_window.show()
-        self.email_log_window.raise_()
-        self.email_log_window.activateWindow()
-        return self.email_log_window
+        return _present(self.email_log_window, show)
 
     def open_activity_log(self, show: str | None = None):  # noqa: ANN201 (ActivityWindow)
         """The Activity log, read anew; ``show`` picks its list ("changes", "book")."""
@@ -415,14 +409,7 @@ class MainWindow(QMainWindow):
 
         if self.activity_window is None:
             self.activity_window = ActivityWindow(self.ops, self.open_client, self)
-        if show is not None:
-            self.activity_window.set_show(show)
-        else:
-            self.activity_window.reload()
-        self.activity_window.show()
-        self.activity_window.raise_()
-        self.activity_window.activateWindow()
-        return self.activity_window
+        return _present(self.activity_window, show)
 
     def _show_outbox(self) -> None:
         from billdesk.services import outbox
@@ -647,3 +634,16 @@ class MainWindow(QMainWindow):
             if other is not None:
                 other.close()
         super().closeEvent(event)
+
+
+def _present(window: Any, show: str | None) -> Any:
+    """A log window brought up, read anew on the list ``show`` names (or
+    the one it shows)."""
+    if show is not None:
+        window.set_show(show)
+    else:
+        window.reload()
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    return window
