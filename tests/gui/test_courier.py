@@ -353,3 +353,35 @@ def test_closing_while_the_server_is_slow_marks_what_went(
     time.sleep(2)  # (the send finishes; its late report changes nothing)
     qtbot.wait(100)
     assert [mail.get_email(i).status for i in ids] == ["Sent", "Sending", "Queued"]
+
+
+def test_each_message_is_marked_sent_as_it_goes_not_when_the_batch_ends(
+        qtbot, client_ops, client_book, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+    """A message the server took is 'Sent' within a moment, while the rest
+    of its batch is still going: a crash then resends next to nothing."""
+    import threading
+
+    from billdesk.views import mailer
+
+    smtp_server.configure()
+    ids = [mail.queue_message(client_book, subject=f"Message {n}", body="Hi") for n in range(3)]
+    real = outbox._transmit
+    last = threading.Event()
+
+    def transmit(smtp, settings, ready):  # noqa: ANN001, ANN202
+        if ready.email_id == ids[-1]:
+            last.wait(10)  # the last one waits until the test has looked
+        return real(smtp, settings, ready)
+
+    monkeypatch.setattr(outbox, "_transmit", transmit)
+    done = []
+    mailer.deliver(client_ops, on_done=done.append)
+    wait_for(qtbot, lambda: mail.get_email(ids[1]).status == "Sent")
+    assert mail.get_email(ids[0]).status == "Sent" and mail.get_email(ids[2]).status == "Sending"
+    assert not done
+    last.set()
+    wait_for(qtbot, lambda: done)
+    assert (done[0].sent, done[0].failed, done[0].deferred) == (3, 0, 0)
+    assert [mail.get_email(i).status for i in ids] == ["Sent"] * 3
+    assert [m.message["Subject"] for m in smtp_server.messages] == [
+        "Message 0", "Message 1", "Message 2"]  # each once

@@ -588,3 +588,17 @@ def test_take_lets_go_of_the_lock_when_putting_the_batch_back_fails(
     taken = outbox.take(now=T0)
     assert isinstance(taken, outbox.Outgoing)
     assert outbox.record(taken, outbox.send(taken)).sent == 1
+
+
+def test_record_marks_as_it_goes_then_once_at_the_end(server, client_id):
+    first, second = queue(client_id, subject="One"), queue(client_id, subject="Two")
+    taken = outbox.take(now=T0)
+    outcomes = outbox.send(taken)
+    partial = outbox.record(taken, outcomes[:1], final=False)
+    assert (row(first).status, row(second).status) == ("Sent", "Sending")
+    assert partial.sent == 1 and outbox.take(now=T0).reason == outbox.BUSY  # (still held)
+    result = outbox.record(taken, outcomes)  # the first is not marked twice
+    assert (result.sent, result.failed, result.waiting) == (2, 0, 0)
+    assert row(first).attempts == 1 and row(second).status == "Sent"
+    assert outbox.record(taken, outcomes, final=False).sent == 0  # after the end: nothing
+    assert row(first).attempts == 1 and not outbox._thread_lock.locked()

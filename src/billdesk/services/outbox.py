@@ -924,12 +924,17 @@ class Outgoing:
     password: str | None
     now: dt.datetime
     ready: list[_Ready]
-    failed: int  # could not be put together: marked Failed already
+    failed: int  # marked Failed: could not be put together (take), or refused (record)
     lock: _Held
     # what ``send`` has done so far, and the message it is handing over
     # (read by ``record_interrupted`` while it runs)
     outcomes: list[Outcome] = field(default_factory=list)
     in_hand: int | None = None
+    # what ``record`` has marked so far, and the batch's counts
+    marked: set[int] = field(default_factory=set)
+    sent: int = 0
+    deferred: int = 0
+    reason: str = ""
     recorded: bool = False
 
     def __len__(self) -> int:
@@ -993,13 +998,16 @@ def take(*, now: dt.datetime | None = None, limit: int = CLAIM_BATCH,
 
 
 def send(outgoing: Outgoing, smtp_factory: SmtpFactory | None = None, *,
-         stop: threading.Event | None = None) -> list[Outcome]:
+         stop: threading.Event | None = None,
+         on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Hand the batch to the server over one connection. Touches no
     database (it runs beside the worker) and never raises: what befell
     each message is in the outcomes, for ``record`` — kept in
     ``outgoing.outcomes`` as they come, with the message in hand, so that
     ``record_interrupted`` can mark what went if billdesk closes meanwhile.
-    Once ``stop`` is set the messages not yet handed over are left untried."""
+    Once ``stop`` is set the messages not yet handed over are left untried.
+    ``on_outcome`` hears of each message as the server takes or refuses it
+    (on this thread)."""
     settings = outgoing.settings
     done = outgoing.outcomes
 
@@ -1034,6 +1042,9 @@ def send(outgoing: Outgoing, smtp_factory: SmtpFactory | None = None, *,
                 rest(index + 1, "untried")
                 break
             done.append(Outcome(ready.email_id, what, error, refused))
+            if on_outcome is not None and what in ("sent", "failed"):
+                with contextlib.suppress(Exception):  # (never stops the sending)
+                    on_outcome(done[-1])
             if what == "lost":  # the connection is gone: the rest waits with it
                 rest(index + 1, "lost", error)
                 break
@@ -1055,40 +1066,50 @@ def record_interrupted(outgoing: Outgoing) -> DeliveryResult:
     return record(outgoing, done)
 
 
-def record(outgoing: Outgoing, outcomes: Sequence[Outcome]) -> DeliveryResult:
-    """Mark what ``send`` did (on the database worker) and let go of the
-    delivery lock. A message with no outcome (``send`` never ran) is put
-    back as it was. A batch is recorded once: a second call (the send's
-    own report after ``record_interrupted``) changes nothing."""
+def record(outgoing: Outgoing, outcomes: Sequence[Outcome], *,
+           final: bool = True) -> DeliveryResult:
+    """Mark what ``send`` did (on the database worker). The window marks
+    the outcomes as they come (``final=False``: a message sent is 'Sent'
+    within a moment, so a crash meanwhile resends next to nothing), then
+    once more at the end of the batch, which also puts back a message with
+    no outcome (``send`` never reached it) and lets go of the delivery
+    lock. Each message is marked once; after the final call nothing more
+    changes (the send's own report after ``record_interrupted``). The
+    result counts the whole batch."""
     if outgoing.recorded:
         return DeliveryResult(waiting=waiting_count())
-    outgoing.recorded = True
-    sent, failed, deferred, reason = 0, outgoing.failed, 0, ""
     try:
-        told = {o.email_id for o in outcomes}
+        fresh = [o for o in outcomes if o.email_id not in outgoing.marked]
+        outgoing.marked.update(o.email_id for o in fresh)
         later: dict[str, list[int]] = {}
-        untried = [r.email_id for r in outgoing.ready if r.email_id not in told]
-        for o in outcomes:
+        untried: list[int] = []
+        for o in fresh:
             if o.what == "sent":
                 _mark_sent(o.email_id, o.refused or {})
-                sent += 1
+                outgoing.sent += 1
             elif o.what == "failed":
                 _fail(o.email_id, o.error)
-                failed += 1
+                outgoing.failed += 1
             elif o.what in ("later", "lost"):
                 later.setdefault(o.error, []).append(o.email_id)
                 if o.what == "lost":
-                    reason = o.error
+                    outgoing.reason = o.error
             elif o.what == "untried":
                 untried.append(o.email_id)
         for error, ids in later.items():
-            deferred += _defer(ids, outgoing.now, error)
+            outgoing.deferred += _defer(ids, outgoing.now, error)
+        if final:
+            untried += [r.email_id for r in outgoing.ready if r.email_id not in outgoing.marked]
         _release(untried)
     finally:
-        outgoing.lock.release()
-    log.info("mail delivered: %d sent, %d failed, %d put back", sent, failed, deferred)
-    return DeliveryResult(sent=sent, failed=failed, waiting=waiting_count(), deferred=deferred,
-                          reason=reason)
+        if final:
+            outgoing.recorded = True
+            outgoing.lock.release()
+    if final:
+        log.info("mail delivered: %d sent, %d failed, %d put back", outgoing.sent,
+                 outgoing.failed, outgoing.deferred)
+    return DeliveryResult(sent=outgoing.sent, failed=outgoing.failed, waiting=waiting_count(),
+                          deferred=outgoing.deferred, reason=outgoing.reason)
 
 
 def _lost(exc: BaseException) -> bool:

@@ -20,6 +20,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
 from billdesk.services import outbox
 from billdesk.views.ops import Changes, Operations
 
@@ -45,6 +47,41 @@ def deliver(ops: Operations, *, now: dt.datetime | None = None, limit: int | Non
 def busy(ops: Operations) -> bool:
     """Whether a delivery is going (or waiting its turn) for this window."""
     return bool(_queues.get(ops))
+
+
+class _Marker(QObject):
+    """Marks a batch's messages as the server takes them, a moment apart
+    (``outbox.record(final=False)``, on the worker): a message that went is
+    'Sent' within a moment, not when the batch ends — so a crash or a kill
+    meanwhile sends next to nothing twice, and the Email log shows them go.
+    ``heard`` is emitted on the sending thread; the slot runs here."""
+
+    heard = Signal(object)  # outbox.Outcome
+    FLUSH_MS = 200
+
+    def __init__(self, ops: Operations, taken: outbox.Outgoing) -> None:
+        super().__init__(ops)
+        self.ops, self.taken = ops, taken
+        self.waiting: list[outbox.Outcome] = []
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(self.FLUSH_MS)
+        self.timer.timeout.connect(self.flush)
+        self.heard.connect(self._heard)
+
+    @Slot(object)
+    def _heard(self, outcome: outbox.Outcome) -> None:
+        self.waiting.append(outcome)
+        if not self.timer.isActive():
+            self.timer.start()
+
+    @Slot()
+    def flush(self) -> None:
+        outcomes, self.waiting = self.waiting, []
+        taken = self.taken
+        if outcomes and not taken.recorded:  # (the batch's end marks whatever is left)
+            self.ops.run(lambda: outbox.record(taken, outcomes, final=False),
+                         changes=Changes(emails=True), on_error=lambda _exc: None)
 
 
 class _Delivery:
@@ -76,16 +113,21 @@ class _Delivery:
         if self.ops.stopping.is_set():  # closing: the batch goes back untried
             self._record(taken, [], full, None)
             return
+        marker = _Marker(self.ops, taken)
         try:
-            self.ops.run_apart(lambda: outbox.send(taken, stop=self.ops.stopping),
-                               on_done=lambda outcomes: self._record(taken, outcomes, full, None),
-                               on_error=lambda exc: self._record(taken, [], full, exc),
-                               on_stop=lambda: outbox.record_interrupted(taken))
+            self.ops.run_apart(
+                lambda: outbox.send(taken, stop=self.ops.stopping, on_outcome=marker.heard.emit),
+                on_done=lambda outcomes: self._record(taken, outcomes, full, None, marker),
+                on_error=lambda exc: self._record(taken, [], full, exc, marker),
+                on_stop=lambda: outbox.record_interrupted(taken))
         except BaseException as exc:  # (no thread to be had): the batch goes back
-            self._record(taken, [], full, exc)
+            self._record(taken, [], full, exc, marker)
 
     def _record(self, taken: outbox.Outgoing, outcomes: list[outbox.Outcome], full: bool,
-                exc: BaseException | None) -> None:
+                exc: BaseException | None, marker: _Marker | None = None) -> None:
+        if marker is not None:  # (the batch's end marks what it had not yet)
+            marker.timer.stop()
+            marker.deleteLater()
         self.ops.run(lambda: outbox.record(taken, outcomes), changes=Changes(emails=True),
                      on_done=lambda result: self._recorded(result, full, exc),
                      on_error=self._failed)
