@@ -42,6 +42,22 @@ def test_every_clients_changes_newest_first_a_page_at_a_time(db) -> None:
     assert activity.entries()[1].client_name == "Engines Ltd"
 
 
+def test_changes_by_people_and_by_the_daily_run(db) -> None:
+    from billdesk.services import automation
+
+    ada = new_client(first_name="Ada", last_name="Lovelace")
+    changelog.record(ada, "Suspended by the daily run", actor=automation.ACTOR)
+    changelog.record(ada, "Called about the invoice", actor="sam")
+    assert activity.RUN_ACTOR == automation.ACTOR
+    assert [e.what for e in activity.entries("automation")] == ["Suspended by the daily run"]
+    people = activity.entries("people")
+    assert people[0].what == "Called about the invoice"
+    assert all(e.actor != automation.ACTOR for e in people)
+    assert len(activity.entries("changes")) == len(people) + 1
+    assert [e.id for e in activity.entries("people", before=people[0].id)] == [
+        e.id for e in people[1:]]
+
+
 def test_a_deleted_client_is_in_the_book_log_with_its_name_and_what_went(db) -> None:
     from billdesk.services import invoicing, payments
 

@@ -16,7 +16,9 @@ from typing import Any
 from billdesk.models import database, now
 from billdesk.services import changelog
 
-SHOWS = ("changes", "book")  # every client's changes; deletions and restores
+# every client's changes (all, by people, by the daily run); deletions and restores
+SHOWS = ("changes", "people", "automation", "book")
+RUN_ACTOR = "automation"  # who the daily run's changes are by (automation.ACTOR)
 
 DELETED = "Client deleted"
 RESTORED = "Book restored"
@@ -60,6 +62,9 @@ def entries(show: str = "changes", *, before: int | None = None,
                 for i, at, actor, cid, name, action, message, exists in rows]
     from billdesk.services import clients, settings
 
+    if show != "changes":  # (walking the log newest first, testing who)
+        after += " AND x.actor = ?" if show == "automation" else " AND x.actor <> ?"
+        params.append(RUN_ACTOR)
     style = settings.display_format()
     rows = database.execute_sql(
         "SELECT x.id, x.client_id, x.at, x.actor, x.field, x.old_value, x.new_value, x.reason, "

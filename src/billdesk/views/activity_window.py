@@ -20,9 +20,12 @@ from billdesk.views.models.simple_tables import Index, PagedListModel
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.tables import PlaceholderTable, setup_table
 
-SHOWS = (("changes", "Every client's changes"),
+SHOWS = (("changes", "Every client's changes"), ("people", "Changes made by people"),
+         ("automation", "Changes made by the daily run"),
          ("book", "Clients deleted and restores"))
 EMPTY = {"changes": "No changes yet: each client's changes are listed here as they are made.",
+         "people": "No changes made by people yet.",
+         "automation": "The daily run has changed nothing yet.",
          "book": "No client has been deleted and no backup restored."}
 
 
