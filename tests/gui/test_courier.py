@@ -385,3 +385,35 @@ def test_each_message_is_marked_sent_as_it_goes_not_when_the_batch_ends(
     assert [mail.get_email(i).status for i in ids] == ["Sent"] * 3
     assert [m.message["Subject"] for m in smtp_server.messages] == [
         "Message 0", "Message 1", "Message 2"]  # each once
+
+
+def test_a_failing_server_is_said_in_the_status_bar_and_new_settings_try_again_at_once(
+        qtbot, main_window, smtp_server) -> None:  # noqa: ANN001
+    """The server down: the status bar's count says the mail server failed
+    and when it is tried again, and the Email log says why. Saving mail
+    settings forgets the old ones' back-off: the mail goes at once."""
+    from billdesk.models import Email
+    from billdesk.views.ops import Changes
+
+    Email.delete().execute()  # (only this test's message)
+    courier = main_window.scheduler
+    smtp_server.configure()
+    smtp_server.stop()
+    email_id = mail.queue_message(1, subject="Your invoice", body="Hi")
+    courier.timer.start()  # (started, without the first check's catch-up question)
+    assert courier.deliver_due()
+    wait_for(qtbot, lambda: mail.get_email(email_id).attempts == 1)
+    wait_for(qtbot, lambda: "the mail server failed" in main_window.outbox_label.text())
+    assert "1 email waiting" in main_window.outbox_label.text()
+    assert "next try" in main_window.outbox_label.text()
+    assert "refused the connection" in main_window.outbox_label.toolTip()
+    assert outbox.trouble().next_try == mail.get_email(email_id).next_attempt
+    log = main_window.open_email_log()
+    assert "not sent:" in log.state.text() and "refused the connection" in log.state.text()
+    # the server back, new settings saved: no waiting out the back-off
+    smtp_server.start()
+    main_window.ops.run(lambda: smtp_server.configure(), changes=Changes(settings=True))
+    wait_for(qtbot, lambda: mail.get_email(email_id).status == "Sent", timeout=10_000)
+    wait_for(qtbot, lambda: not main_window.outbox_label.isVisible())
+    assert log.state.text() == "The outbox is empty."
+    courier.stop()

@@ -298,6 +298,21 @@ def test_closing_with_unsaved_edits_asks_and_keeps_them(qtbot, main_window, monk
     assert clients.get_values(6)["city"] != "Thrown away"
 
 
+def test_an_archived_client_typed_by_id_is_said_so(qtbot, main_window):  # noqa: ANN001
+    from billdesk.models import Client
+
+    Client.update(archived=True).where(Client.id == 12).execute()  # (as archive leaves it)
+    main_window.search.setText("#12")
+    assert main_window.model.rowCount() == 0
+    assert main_window.table.placeholder == "Client #12 is archived: tick Show archived to see it."
+    main_window.search.setText("12")
+    assert main_window.model.rowCount() > 0 and main_window.model.client_id(0) != 12
+    assert "Client #12 is archived" in main_window.statusBar().currentMessage()
+    main_window.show_archived.setChecked(True)
+    main_window.search.setText("#12")
+    assert main_window.model.rowCount() == 1 and main_window.model.client_id(0) == 12
+
+
 def test_an_empty_list_says_why(qtbot, main_window):  # noqa: ANN001
     _type(qtbot, main_window.search, "xyzzy nobody")
     assert main_window.model.rowCount() == 0

@@ -340,7 +340,7 @@ def test_automatic_status_switches_and_closed_clients(db) -> None:
     assert status == {idle: "Inactive", closed: "Closed", kept: "Active", busy: "Active"}
     entry = ClientLog.get(ClientLog.client == idle, ClientLog.field == "Status")
     assert (entry.old_value, entry.new_value, entry.message) == (
-        "Active", "Inactive", "Automatic status (C15)")
+        "Active", "Inactive", "Automatic status")
     # switched off globally: nothing changes
     automation.save_automation_settings(automation.AutomationSettings(auto_status=False))
     Client.update(status="Active").where(Client.id == idle).execute()

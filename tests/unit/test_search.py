@@ -81,6 +81,9 @@ def _word_starts(row: Row) -> frozenset[str]:
 def matches(row: Row, search: str) -> bool:
     if not search.strip():
         return True
+    exact = clientlist.exact_id(search)
+    if exact is not None:  # "#12": that client alone
+        return row.id == exact
     q = text.squash(search)
     if not q:
         return False
@@ -311,7 +314,7 @@ def test_search_by_id(people):
     assert 12 in ids("12")
 
 
-@pytest.mark.parametrize("typed", ["12", "#12", " # 12 "])
+@pytest.mark.parametrize("typed", ["12", " 12 "])
 def test_a_clients_id_comes_first_in_every_sort(people, typed):
     """12 typed is client #12 first, then the others holding "12" in their
     order, page after page, each once."""
@@ -333,12 +336,35 @@ def test_a_pinned_id_keeps_to_the_filters(people):
     clients.update_client(12, {"status": "Inactive"})
     assert 12 not in [r.id for r in clientlist.page(ClientQuery(search="12", status="Active"))]
     assert [r.id for r in clientlist.page(ClientQuery(search="12", status="Inactive"))] == [12]
-    assert clientlist.page(ClientQuery(search="#12"))[0].id == 12
+    assert [r.id for r in clientlist.page(ClientQuery(search="12"))][0] == 12
     # not an id: a leading zero, more than digits, or a number no client has
     assert clientlist.pinned_id("012") is None and clientlist.pinned_id("12a") is None
     assert clientlist.pinned_id("１２") is None  # (full-width digits)
     assert walk(ClientQuery(search="9999"), 3) == expected(load_rows(database),
                                                           ClientQuery(search="9999"))
+
+
+@pytest.mark.parametrize("typed", ["#12", " # 12 ", "#012"])
+def test_a_hash_and_an_id_is_that_client_alone(people, typed):
+    for sort in SORTS:
+        query = ClientQuery(search=typed, sort=sort)
+        assert walk(query, 1) == [12] and clientlist.count(query) == 1
+    assert clientlist.page(ClientQuery(search="#12", status="Closed")) == []
+    assert clientlist.page(ClientQuery(search="#999")) == []
+    assert clientlist.count(ClientQuery(search="#999")) == 0
+    assert clientlist.exact_id("#12a") is None and clientlist.exact_id("12") is None
+
+
+def test_an_archived_client_named_by_id_is_told_apart(people):
+    from billdesk.services import lifecycle
+
+    lifecycle.archive_client(12)
+    assert clientlist.archived_id(ClientQuery(search="#12")) == 12
+    assert clientlist.archived_id(ClientQuery(search="12")) == 12
+    assert clientlist.archived_id(ClientQuery(search="12", archived=True)) is None
+    assert clientlist.archived_id(ClientQuery(search="11")) is None
+    assert clientlist.page(ClientQuery(search="#12")) == []
+    assert [r.id for r in clientlist.page(ClientQuery(search="#12", archived=True))] == [12]
 
 
 def test_search_follows_edits(people):

@@ -119,8 +119,8 @@ def client_delete(args: argparse.Namespace, out: Any) -> None:
     action = "delete_with_transactions" if args.with_transactions else "delete"
     _confirmed(args, f"Delete client #{client_id} {record.display_name}?", client_id, action)
     result = lifecycle.delete_client(client_id, with_transactions=args.with_transactions)
-    kept = (f"; {result.transactions_kept} transaction(s) kept" if result.transactions_kept
-            else "")
+    kept = (f"; {lifecycle.describe_counts({'txn': result.transactions_kept})} kept"
+            if result.transactions_kept else "")
     if result.unlinked:
         kept += f"; kept, no longer linked: {lifecycle.describe_counts(result.unlinked)}"
     out.emit(result.as_json(),

@@ -767,7 +767,7 @@ def _step_status(ctx: _Day) -> None:
                                                old)).rowcount:
                 ctx.add("status_changes", 1)
                 logs.append({"client": client_id, "at": stamp, "actor": ACTOR,
-                             "message": "Automatic status (C15)", "field": "Status",
+                             "message": "Automatic status", "field": "Status",
                              "old_value": old, "new_value": new, "reason": ""})
         changelog.record_many(logs)
 

@@ -93,15 +93,38 @@ class ClientRow:
 
 
 def pinned_id(search: str) -> int | None:
-    """The client id a search is, typed as 12 or #12, else None. That
-    client comes first in every page and sort (when it passes the
-    filters): WHMCS's search goes straight to a client by id, and in name
-    order the client could be thousands of rows down among those whose
-    phone or id holds the same digits."""
-    digits = search.strip().removeprefix("#").strip()
+    """The client id a search of digits is ("12"), else None. That client
+    comes first in every page and sort (when it passes the filters), then
+    the others holding those digits (phones, ids): WHMCS's search goes
+    straight to a client by id, and in name order the client could be
+    thousands of rows down."""
+    digits = search.strip()
     if digits.isascii() and digits.isdigit() and len(digits) <= 18 and digits == str(int(digits)):
         return int(digits)
     return None
+
+
+def exact_id(search: str) -> int | None:
+    """The client id a search names with a hash ("#12"), else None: that
+    client alone."""
+    text = search.strip()
+    if not text.startswith("#"):
+        return None
+    digits = text[1:].strip()
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        return int(digits)
+    return None
+
+
+def archived_id(query: ClientQuery) -> int | None:
+    """The client a search names by id ("12", "#12") when archived clients
+    are hidden and that client is archived: the list cannot show it."""
+    client_id = pinned_id(query.search) or exact_id(query.search)
+    if client_id is None or query.archived:
+        return None
+    found = database.obj.execute_sql("SELECT archived FROM client WHERE id = ?",
+                                     (client_id,)).fetchone()
+    return client_id if found and found[0] else None
 
 
 # The sort key of the pinned row: the page after it starts from the top.
@@ -122,6 +145,9 @@ def _search_clause(search: str, *, scan: bool = False) -> tuple[str, list[Any]] 
     q = _normalised(search)
     if q is None:
         return None
+    exact = exact_id(search)
+    if exact is not None:  # "#12": that client alone, through the primary key
+        return "c.id = ?", [exact]
     if not q:
         return "0", []
     if scan:
@@ -133,9 +159,10 @@ def _search_clause(search: str, *, scan: bool = False) -> tuple[str, list[Any]] 
 
 
 def _fts(search: str) -> tuple[str, str] | None:
-    """(FTS table, MATCH argument) for a search, or None when it matches nothing."""
+    """(FTS table, MATCH argument) for a search, or None when it matches
+    nothing or names a client by id ("#12")."""
     q = _normalised(search)
-    if not q:
+    if not q or exact_id(search) is not None:
         return None
     return ("client_fts", f'"{q}"') if len(q) >= 3 else ("client_words", f"{q}*")
 

@@ -318,16 +318,18 @@ def impact(client_id: int, action: str) -> Impact:
         if account:
             lines.append(f"their affiliate account's records: {account}")
         if kept:
-            lines.append(f"{kept} commission(s) earned on their invoices kept for the affiliate "
-                         "who referred them, no longer linked")
+            lines.append(f"{describe_counts({'affiliate_commission': kept})} earned on their "
+                         "invoices kept for the affiliate who referred them, no longer linked")
         if unpaid:
-            lines.append(f"({len(unpaid)} unpaid invoice(s), {currency} {unpaid_sum})")
+            lines.append(f"({len(unpaid)} unpaid invoice{'s' if len(unpaid) != 1 else ''}, "
+                         f"{currency} {unpaid_sum})")
         if credit_now:
             lines.append(f"(credit balance {currency} {credit_now})")
         if txns:
-            lines.append(f"{txns} transaction(s) deleted" if action == "delete_with_transactions"
-                         else f"{txns} transaction(s) kept with their amounts and the name "
-                              f"{name!r}, no longer linked")
+            counted = describe_counts({"txn": txns})
+            lines.append(f"{counted} deleted" if action == "delete_with_transactions"
+                         else f"{counted} kept with their amounts and the name {name!r}, "
+                              "no longer linked")
     else:  # anonymize
         lines.append(f"client #{client_id} {name}: name, company, email, phone, address, tax ID "
                      "and admin notes replaced; country, currency and group kept")

@@ -167,7 +167,8 @@ def mail_settings() -> MailSettings:
 def save_mail_settings(value: MailSettings, password: str | None = None) -> MailSettings:
     """Check and store the settings; ``password`` (when not None) is kept
     in the password store ('' forgets it). Refuses with every problem,
-    each naming its field, and then changes nothing."""
+    each naming its field, and then changes nothing. Messages waiting out
+    a back-off (the old settings failed) are due again at once."""
     problems = value.problems()
     if password is not None and ("\n" in password or "\r" in password):
         problems.append(Problem("password", "must be on one line"))
@@ -176,6 +177,8 @@ def save_mail_settings(value: MailSettings, password: str | None = None) -> Mail
     value = value.cleaned()
     with database.atomic():
         base._put("mail", asdict(value))
+        if value.configured:  # new settings: what waits out a back-off is tried at once
+            _retry_now(stamp_now().replace(microsecond=0))
     if password is not None:
         set_password(password)
     return value
@@ -599,6 +602,30 @@ def waiting_count() -> int:
     WHERE they match, answers the count without reading the whole log."""
     return database.execute_sql(
         "SELECT count(*) FROM email WHERE status IN ('Queued', 'Sending')").fetchone()[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Trouble:
+    """Why mail waits: the error the latest try met (the server's words,
+    or that it did not answer) and when the first message is due again."""
+
+    error: str
+    next_try: dt.datetime | None
+
+
+def trouble() -> Trouble | None:
+    """What went wrong when the waiting mail was last tried, or None when
+    nothing waiting has been tried and put back. Read from the outbox's
+    partial index, like ``waiting_count``."""
+    row = database.execute_sql(
+        "SELECT error FROM email WHERE status IN ('Queued', 'Sending') AND attempts > 0 "
+        "AND error <> '' ORDER BY next_attempt DESC, id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    first = database.execute_sql(
+        "SELECT min(next_attempt) FROM email WHERE status IN ('Queued', 'Sending') "
+        "AND attempts > 0 AND error <> ''").fetchone()[0]
+    return Trouble(row[0], Email.next_attempt.python_value(first) if first else None)
 
 
 def _claim(ids: Sequence[int], now: dt.datetime) -> list[int]:

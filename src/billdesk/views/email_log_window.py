@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from billdesk import clock
 from billdesk.views.emails_tab import EmailView, deliver, resend
 from billdesk.views.models import IdRole
 from billdesk.views.models.email_tables import EmailLogModel, LogColumn
@@ -37,12 +38,25 @@ EMPTY = {"waiting": "Nothing waits in the outbox: every message has been sent.",
                 "reminders, receipts, and what you send from a client's window."}
 
 
-def waiting_text(waiting: int, configured: bool) -> str:
-    """The status bar's and the window's line about the outbox."""
+def waiting_text(waiting: int, configured: bool, trouble: Any = None, *,
+                 short: bool = False) -> str:
+    """The status bar's (``short``) and the window's line about the
+    outbox: how many wait, and why when mail is not set up or the server
+    failed (``outbox.Trouble``) — with when it is tried again."""
     if not waiting:
         return ""
     text = f"{waiting:,} email{'s' if waiting != 1 else ''} waiting"
-    return text + ("" if configured else " (mail is not set up)")
+    if not configured:
+        return text + " (mail is not set up)"
+    if trouble is None:
+        return text
+    when = ""
+    if trouble.next_try is not None:
+        when = f"; next try {trouble.next_try:%H:%M}" if trouble.next_try.date() == \
+            clock.now().date() else f"; next try {trouble.next_try:%Y-%m-%d %H:%M}"
+    if short:
+        return f"{text} — the mail server failed{when}"
+    return f"{text} — not sent: {trouble.error}{when}"
 
 
 class EmailLogWindow(QWidget):
@@ -137,9 +151,11 @@ class EmailLogWindow(QWidget):
         self.model.load(self.show_key)
         self.view.placeholder = EMPTY[self.show_key]
         waiting, configured = outbox.waiting_count(), outbox.is_configured()
+        trouble = outbox.trouble() if waiting and configured else None
         self.state.setText(
-            waiting_text(waiting, configured) + ("" if configured else
-                                                 " — they go once it is, in Settings → Mail")
+            waiting_text(waiting, configured, trouble)
+            + ("" if configured else " — they go once it is, in Settings → Mail")
+            + (" (Send now tries at once)" if trouble is not None else "")
             if waiting else "The outbox is empty.")
         self.send_now.setEnabled(waiting > 0 and configured)
         count = self.model.rowCount()

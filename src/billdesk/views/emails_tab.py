@@ -55,8 +55,10 @@ def deliver(ops: Operations, *, parent: QWidget | None = None, quiet: bool = Tru
             if quiet:
                 log.info("delivery: %s", reason)
             else:
-                QMessageBox.information(parent, "billdesk", f"{reason}\n\nThe messages wait in "
-                                        "the outbox and are sent when the server answers.")
+                text = reason[:1].upper() + reason[1:]
+                QMessageBox.information(parent, "Mail not sent",
+                                        f"{text.rstrip('.')}.\n\nThe messages wait in the "
+                                        "outbox and are sent when the server answers.")
         if on_done is not None:
             on_done(result)
 

@@ -191,10 +191,11 @@ def result_lines(result: Any) -> list[str]:
     elif isinstance(result, lifecycle.DeleteResult):
         lines.append(f"Deleted: {lifecycle.describe_counts(result.deleted)}.")
         if result.transactions_kept:
-            lines.append(f"{result.transactions_kept} transaction(s) kept under the name "
-                         f"{result.name}.")
+            lines.append(f"{lifecycle.describe_counts({'txn': result.transactions_kept})} kept "
+                         f"under the name {result.name}.")
         if result.transactions_deleted:
-            lines.append(f"{result.transactions_deleted} transaction(s) deleted.")
+            lines.append(f"{lifecycle.describe_counts({'txn': result.transactions_deleted})} "
+                         "deleted.")
         if result.unlinked:
             lines.append(f"Kept, no longer linked: {lifecycle.describe_counts(result.unlinked)}.")
     elif isinstance(result, lifecycle.AnonymizeResult):

@@ -215,7 +215,7 @@ class MainWindow(QMainWindow):
         self.run_automation_action.setToolTip("Run the daily automation now for every day that "
                                               "has not run, up to today")
         self.run_automation_action.triggered.connect(self.run_automation_now)
-        self.run_now_action = QAction("Run now…", self)
+        self.run_now_action = QAction("Run now", self)
         self.run_now_action.triggered.connect(self.run_automation_now)
         self.run_log_action = QAction("Run log…", self)
         self.run_log_action.triggered.connect(self.open_automation)
@@ -416,10 +416,15 @@ class MainWindow(QMainWindow):
         from billdesk.views.email_log_window import waiting_text
 
         try:
-            text = waiting_text(outbox.waiting_count(), outbox.is_configured())
+            waiting, configured = outbox.waiting_count(), outbox.is_configured()
+            trouble = outbox.trouble() if waiting and configured else None
+            text = waiting_text(waiting, configured, trouble, short=True)
         except Exception:  # a book without the tables yet: say nothing rather than fail
-            text = ""
+            text, trouble = "", None
         self.outbox_label.setText(f'<a href="log">{text}</a>' if text else "")
+        self.outbox_label.setToolTip(
+            f"Not sent: {trouble.error}. Open the Email log" if trouble is not None
+            else "Emails in the outbox, not sent yet: open the Email log")
         self.outbox_label.setVisible(bool(text))
 
     def run_automation_now(self) -> None:
@@ -519,9 +524,13 @@ class MainWindow(QMainWindow):
     def _search_changed(self, text: str) -> None:
         self.model.set_query(self.model.query.with_(search=text))
         if self.model.rowCount():
-            # the top hit: a client's id typed ("18", "#18") comes first
-            # (clientlist.pinned_id), so Enter opens that client
+            # the top hit: a client's id typed ("18") comes first
+            # (clientlist.pinned_id; "#18" is that client alone), so Enter opens it
             self.table.selectRow(0)
+        hidden = clientlist.archived_id(self.model.query)
+        if hidden is not None:
+            self.statusBar().showMessage(f"Client #{hidden} is archived: tick Show archived "
+                                         "to see it.", 15_000)
 
     def _filters_changed(self) -> None:
         self.model.set_query(self.model.query.with_(status=self.status_filter.currentData(),
@@ -543,7 +552,10 @@ class MainWindow(QMainWindow):
     def _update_placeholder(self) -> None:
         """What an empty list says: why it is empty and what to do."""
         query = self.model.query
-        if query.search.strip():
+        hidden = clientlist.archived_id(query) if query.search.strip() else None
+        if hidden is not None:
+            text = f"Client #{hidden} is archived: tick Show archived to see it."
+        elif query.search.strip():
             text = f"No client matches “{query.search.strip()}”."
         elif query.status is not None or query.group_id is not None:
             text = "No client matches these filters."

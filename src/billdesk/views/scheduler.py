@@ -343,9 +343,11 @@ class Scheduler(QObject):
         delivery's own report, emails alone, does not count)."""
         if not self.timer.isActive():
             return
+        if changes.settings:  # (the mail settings, maybe: the old ones' failures are forgotten)
+            self._mail_failures, self._mail_held_until = 0, None
         if any(getattr(changes, name) for name in ("clients", "billing", "services", "orders",
                                                    "quotes", "billable", "tickets",
-                                                   "affiliates")):
+                                                   "affiliates", "settings")):
             self.courier.start(COURIER_DELAY_MS)
 
     @Slot(int, int, str)
