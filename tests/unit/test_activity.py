@@ -74,8 +74,41 @@ def test_a_deleted_client_is_in_the_book_log_with_its_name_and_what_went(db) -> 
     assert entry.what.startswith(f"{activity.DELETED}: #{grace} with ")
     assert "1 invoice" in entry.what and "1 transaction kept with the name" in entry.what
     assert entry.what.endswith(f"backup {result.backup.name}") and not entry.exists
-    # the client's own log went with it; the others' stay in the list of changes
-    assert {e.client_id for e in activity.entries()} == {other}
+    # the client's own log went with it; the others' stay, the deletion among them
+    everything = activity.entries()
+    assert {e.client_id for e in everything if e.id > 0} == {other}
+    assert [e.what for e in everything if e.id < 0] == [entry.what]
+    assert activity.entries("automation") == []
+
+
+def test_the_book_events_fall_among_the_changes_by_time_page_after_page(db) -> None:
+    ada = new_client(first_name="Ada", last_name="Lovelace")
+    gone = []
+    for day in range(1, 7):
+        with clock.frozen(dt.datetime(2026, 7, day, 9, 0)):
+            changelog.record(ada, f"Day {day}", actor="sam")
+            if day in (2, 5):
+                gone.append(new_client(first_name="Temp", last_name=f"Client {day}"))
+        if day in (2, 5):
+            with clock.frozen(dt.datetime(2026, 7, day, 12, 0)):
+                lifecycle.delete_client(gone[-1])
+    with clock.frozen(dt.datetime(2026, 7, 3, 12, 0)), database.atomic():
+        activity.record(activity.RESTORED, "from an older backup")  # (written last, dated earlier)
+    whole = [e.what for e in activity.entries()]
+    for size in (1, 2, 3, 10):
+        pages: list = []
+        while True:
+            before, shown = activity.cursor(pages)
+            page = activity.entries(before=before, shown=shown, limit=size)
+            pages += page
+            if len([e for e in page if e.id > 0]) < size:
+                break
+        assert [e.what for e in pages] == whole, size
+    days = [w for w in whole if w.startswith("Day")]
+    assert days == [f"Day {d}" for d in range(6, 0, -1)]
+    deleted = [n for n, w in enumerate(whole) if w.startswith(activity.DELETED)]
+    assert [whole[n + 1] for n in deleted] == ["Day 5", "Day 2"]  # each after its day's change
+    assert whole[whole.index(f"{activity.RESTORED}: from an older backup") + 1] == "Day 3"
 
 
 def test_a_delete_that_fails_leaves_no_entry(db, monkeypatch) -> None:

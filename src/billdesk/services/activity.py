@@ -9,7 +9,9 @@ entries costs what a page costs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -46,22 +48,60 @@ def record(action: str, message: str, *, client_id: int | None = None, client_na
 
 
 def entries(show: str = "changes", *, before: int | None = None,
-            limit: int = 500) -> list[Entry]:
-    """A page, newest first; ``before`` is the last id of the page before."""
+            shown: Sequence[int] = (), limit: int = 500) -> list[Entry]:
+    """A page, newest first; ``before`` is the last id of the page before.
+    In "changes" and "people" the book's events (deletes, restores: by
+    people, and few) fall among the changes by time, with negative ids;
+    the next page then also takes the book ids ``shown`` so far (see
+    ``cursor``), so that each is shown once."""
     if show not in SHOWS:
         raise ValueError(f"unknown activity list {show!r}")
-    after = "" if before is None else "AND x.id < ?"
-    params: list[Any] = [] if before is None else [before]
     if show == "book":
-        rows = database.execute_sql(
-            "SELECT x.id, x.at, x.actor, x.client_id, x.client_name, x.action, x.message, "
-            "c.id IS NOT NULL FROM activity x LEFT JOIN client c ON c.id = x.client_id "
-            f"WHERE 1 {after} ORDER BY x.id DESC LIMIT ?", [*params, limit]).fetchall()
-        return [Entry(i, _when(at), actor, cid, name, f"{action}: {message}" if message else action,
-                      bool(exists))
-                for i, at, actor, cid, name, action, message, exists in rows]
+        return _book("AND x.id < ?" if before is not None else "",
+                     [] if before is None else [before], limit)
+    changes = _changes(show, before, limit)
+    if show == "automation":
+        return changes
+    clauses, params = [], []
+    if shown:
+        clauses.append("AND x.id NOT IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(shown)))
+    if len(changes) == limit:  # (not the last page: those no older than its changes)
+        clauses.append("AND x.at >= ?")
+        params.append(min(e.at for e in changes).isoformat(sep=" "))
+    book = sorted((replace(e, id=-e.id) for e in _book(" ".join(clauses), params, None)),
+                  key=lambda e: e.at, reverse=True)
+    # each before the first change (as written, newest first) not newer than it
+    out: list[Entry] = []
+    for change in changes:
+        while book and book[0].at >= change.at:
+            out.append(book.pop(0))
+        out.append(change)
+    return out + book
+
+
+def cursor(rows: Sequence[Entry]) -> tuple[int | None, list[int]]:
+    """(before, shown) for the page after the entries read so far."""
+    changes = [e.id for e in rows if e.id > 0]
+    return (min(changes) if changes else None), [-e.id for e in rows if e.id < 0]
+
+
+def _book(where: str, params: list[Any], limit: int | None) -> list[Entry]:
+    rows = database.execute_sql(
+        "SELECT x.id, x.at, x.actor, x.client_id, x.client_name, x.action, x.message, "
+        "c.id IS NOT NULL FROM activity x LEFT JOIN client c ON c.id = x.client_id "
+        f"WHERE 1 {where} ORDER BY x.id DESC" + (" LIMIT ?" if limit else ""),
+        [*params, limit] if limit else params).fetchall()
+    return [Entry(i, _when(at), actor, cid, name, f"{action}: {message}" if message else action,
+                  bool(exists))
+            for i, at, actor, cid, name, action, message, exists in rows]
+
+
+def _changes(show: str, before: int | None, limit: int) -> list[Entry]:
     from billdesk.services import clients, settings
 
+    after = "" if before is None else "AND x.id < ?"
+    params: list[Any] = [] if before is None else [before]
     if show != "changes":  # (walking the log newest first, testing who)
         after += " AND x.actor = ?" if show == "automation" else " AND x.actor <> ?"
         params.append(RUN_ACTOR)

@@ -20,7 +20,7 @@ from billdesk.views.models.simple_tables import Index, PagedListModel
 from billdesk.views.ops import Changes, Operations
 from billdesk.views.tables import PlaceholderTable, setup_table
 
-SHOWS = (("changes", "Every client's changes"), ("people", "Changes made by people"),
+SHOWS = (("changes", "Everything"), ("people", "Changes made by people"),
          ("automation", "Changes made by the daily run"),
          ("book", "Clients deleted and restores"))
 EMPTY = {"changes": "No changes yet: each client's changes are listed here as they are made.",
@@ -49,8 +49,16 @@ class ActivityModel(PagedListModel):
         self.show = show
         self.reload(keep=same)
 
-    def read(self, before: int | None, limit: int) -> list[Any]:
-        return activity.entries(self.show, before=before, limit=limit)
+    def read(self, before: Any, limit: int) -> list[Any]:
+        if before is None or self.show == "book":
+            return activity.entries(self.show, before=before, limit=limit)
+        after, shown = before
+        return activity.entries(self.show, before=after, shown=shown, limit=limit)
+
+    def page_key(self) -> Any:
+        if self.show == "book":
+            return self._rows[-1].id
+        return activity.cursor(self._rows)  # (changes and the book's events among them)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

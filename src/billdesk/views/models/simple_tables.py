@@ -70,12 +70,16 @@ class PagedListModel(_ListModel):
     def loaded(self, rows: list[Any]) -> None:
         """What the rows need beside them (names…), read with each page."""
 
+    def page_key(self) -> int:
+        """Where the next page starts: the last row's id."""
+        return self._rows[-1].id
+
     def reload(self, keep: bool) -> None:
         """The newest page — or, with ``keep``, as many rows as were read so
         far, so that a refresh keeps where the list was scrolled to."""
         want = max(self.PAGE, len(self._rows) if keep else 0)
         rows = self.read(None, want)
-        self._more = len(rows) == want
+        self._more = len(rows) >= want
         self.loaded(rows)
         self.set_rows(rows)
 
@@ -85,8 +89,8 @@ class PagedListModel(_ListModel):
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802 (Qt)
         if parent.isValid() or not self._more or not self._rows:
             return
-        rows = self.read(self._rows[-1].id, self.PAGE)
-        self._more = len(rows) == self.PAGE
+        rows = self.read(self.page_key(), self.PAGE)
+        self._more = len(rows) >= self.PAGE
         if not rows:
             return
         self.loaded(rows)
