@@ -94,3 +94,27 @@ def test_restoring_the_backup_of_a_daily_run_does_not_run_that_day_again(
     assert started == []
     assert scheduler.next_run() == dt.datetime.combine(today + dt.timedelta(days=1),
                                                        dt.time(automation.automation_settings().hour))
+
+
+def test_delete_a_backup_after_asking(qtbot, main_window, answers) -> None:  # noqa: ANN001
+    """The list says a backup by hand is "kept until you delete it": Delete…
+    does, after asking; Cancel keeps it; the book does not change."""
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = main_window.open_backups()
+    click(qtbot, dialog.backup_now)
+    wait_for(qtbot, lambda: dialog.state.text().startswith("Backed up to"))
+    before = dialog.model.rowCount()
+    dialog.view.selectRow(0)
+    path = dialog.selected().path
+    answers.replies = [QMessageBox.StandardButton.Cancel]
+    click(qtbot, dialog.delete_button)
+    qtbot.wait(200)
+    assert path.exists() and dialog.model.rowCount() == before
+    assert "backed up by hand" in answers.said[-1] and "cannot be restored" in answers.said[-1]
+    total = main_window.model.total
+    click(qtbot, dialog.delete_button)  # (Yes)
+    wait_for(qtbot, lambda: dialog.model.rowCount() == before - 1)
+    assert not path.exists() and dialog.state.text() == f"Deleted {path.name}."
+    assert main_window.model.total == total
+

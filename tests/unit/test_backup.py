@@ -198,3 +198,14 @@ def test_no_restore_while_a_daily_run_holds_the_book(db, tmp_path: Path) -> None
             backup.restore(taken)
     assert refused.value.field == "run"
     assert [b.reason for b in backup.backups()] == []  # no before-restore backup taken
+
+
+def test_only_a_listed_backup_is_deleted(db, tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("mine")
+    with pytest.raises(InvalidInput, match="not one of the book's backups"):
+        backup.delete_backup(other)
+    assert other.exists()
+    taken = backup.backup(reason="by-hand", automatic=False)
+    backup.delete_backup(taken)
+    assert not taken.exists() and backup.backups() == []

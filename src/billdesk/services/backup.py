@@ -156,6 +156,18 @@ def prune(folder: Path | None = None, keep: int = RETAIN) -> list[Path]:
     return removed
 
 
+def delete_backup(path: str | Path, folder: Path | None = None) -> None:
+    """Delete one backup of the folder (the backups list's Delete). Only a
+    file the folder lists as a backup is deleted; anything else is refused."""
+    target = Path(path)
+    if target not in {info.path for info in backups(folder)}:
+        raise InvalidInput("backup", f"{target.name!r} is not one of the book's backups")
+    try:
+        target.unlink()
+    except OSError as exc:
+        raise Conflict("backup", f"could not delete {target.name}: {exc.strerror}") from None
+
+
 def restore(path: str | Path) -> Path:
     """Put the open book back as the backup at ``path`` holds it, and
     return the backup of the book as it was just before (reason

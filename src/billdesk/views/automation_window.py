@@ -144,6 +144,12 @@ class RunDetails(QGroupBox):
         steps = run_steps(run)
         for key, label in self.counts.items():
             label.setText(f"{steps.get(key, 0):,}")
+            label.setToolTip("")
+        if trigger != "cli" and not steps.get("emails_sent"):
+            # (a run in the window leaves its mail to the courier, in the background)
+            self.counts["emails_sent"].setText("—")
+            self.counts["emails_sent"].setToolTip(
+                "The window sends the run's emails in the background: see the Email log")
         self.errors.setPlainText("\n".join(run_errors(run)))
 
 

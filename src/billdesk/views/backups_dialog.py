@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -122,12 +123,16 @@ class BackupsDialog(QDialog):
         self.restore_button = QPushButton("Restore…")
         self.restore_button.setObjectName("restoreBackup")
         self.restore_button.clicked.connect(self._restore)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setObjectName("deleteBackup")
+        self.delete_button.clicked.connect(self._delete)
         self.state = QLabel()
         self.state.setObjectName("backupState")
         self.state.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.backup_now)
         buttons.addWidget(self.restore_button)
+        buttons.addWidget(self.delete_button)
         buttons.addWidget(self.state, 1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
@@ -151,6 +156,7 @@ class BackupsDialog(QDialog):
 
     def _selection(self) -> None:
         self.restore_button.setEnabled(self.selected() is not None)
+        self.delete_button.setEnabled(self.selected() is not None)
 
     def _backup_now(self) -> None:
         from billdesk.services import backup
@@ -170,6 +176,30 @@ class BackupsDialog(QDialog):
 
         self.ops.run(lambda: backup.backup(reason="by-hand", automatic=False), changes=None,
                      on_done=done, on_error=failed)
+
+    def _delete(self) -> None:
+        from billdesk.services import backup
+
+        info = self.selected()
+        if info is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete backup",
+            f"Delete the backup taken {info.created:%Y-%m-%d %H:%M} "
+            f"({reason_text(info.reason).lower()})? It cannot be restored afterwards; the book "
+            "itself does not change.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        path = info.path
+
+        def done(_result: Any) -> None:
+            self.state.setText(f"Deleted {path.name}.")
+            self.reload()
+
+        self.ops.run(lambda: backup.delete_backup(path), changes=None, on_done=done,
+                     on_error=lambda exc: show_error(self, exc))
 
     def _restore(self) -> None:
         info = self.selected()
