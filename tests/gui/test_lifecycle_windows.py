@@ -7,7 +7,6 @@ Change currency dialog and the GDPR report."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import shiboken6
@@ -212,7 +211,10 @@ def test_close_account_names_what_goes_then_closes(qtbot, main_window) -> None: 
     qtbot.waitUntil(lambda: clients.get_values(client_id)["status"] == "Closed", timeout=10000)
     text = done_box(qtbot)
     assert "1 invoice(s) cancelled" in text and "Backup taken first" in text
-    assert Path(text.rsplit("Backup taken first: ", 1)[1].strip()).is_file()
+    from billdesk.services import backup
+
+    name = text.rsplit("Backup taken first: ", 1)[1].split(" (File → Backups…)")[0]
+    assert (backup.backup_folder() / name).is_file()
     assert invoicing.get_invoice(invoice_id).status == "Cancelled"
     qtbot.waitUntil(lambda: "Closed" in window.summary.other_labels["status"].text())
 
@@ -241,6 +243,7 @@ def test_delete_client_asks_then_the_window_closes(qtbot, main_window, answers) 
     qtbot.waitUntil(lambda: not clients.exists(client_id), timeout=10000)
     text = done_box(qtbot)
     assert "is deleted" in text and "Backup taken first" in text
+    assert "The deletion is in Clients → Activity log." in text
     qtbot.waitUntil(lambda: gone(window))  # closed without asking to save
     assert client_id not in main_window.client_windows
     assert not listed(main_window, client_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -205,7 +206,9 @@ def result_lines(result: Any) -> list[str]:
             lines.append(f"Deleted: {lifecycle.describe_counts(cleared)}.")
     path = getattr(result, "backup", None)
     if path:
-        lines.append(f"Backup taken first: {path}")
+        lines.append(f"Backup taken first: {Path(path).name} (File → Backups…).")
+    if isinstance(result, lifecycle.DeleteResult):
+        lines.append("The deletion is in Clients → Activity log.")
     return lines
 
 
