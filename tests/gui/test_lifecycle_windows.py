@@ -7,7 +7,6 @@ Change currency dialog and the GDPR report."""
 
 from __future__ import annotations
 
-
 import pytest
 import shiboken6
 from PySide6.QtCore import QPoint, Qt
