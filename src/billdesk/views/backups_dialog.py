@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -28,6 +27,7 @@ from billdesk.views.errors import show_error
 from billdesk.views.models import IdRole
 from billdesk.views.models.simple_tables import Index, _ListModel
 from billdesk.views.ops import Operations
+from billdesk.views.record_tab import confirmed
 from billdesk.views.tables import PlaceholderTable, setup_table
 
 REASONS = {"automation": "Before the daily run", "bench": "Benchmark",
@@ -183,14 +183,10 @@ class BackupsDialog(QDialog):
         info = self.selected()
         if info is None:
             return
-        answer = QMessageBox.question(
-            self, "Delete backup",
-            f"Delete the backup taken {info.created:%Y-%m-%d %H:%M} "
-            f"({reason_text(info.reason).lower()})? It cannot be restored afterwards; the book "
-            "itself does not change.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        if answer != QMessageBox.StandardButton.Yes:
+        if not confirmed(self, "Delete backup",
+                         f"Delete the backup taken {info.created:%Y-%m-%d %H:%M} "
+                         f"({reason_text(info.reason).lower()})? It cannot be restored "
+                         "afterwards; the book itself does not change."):
             return
         path = info.path
 
