@@ -232,8 +232,9 @@ def _our_side(book: Path) -> dict:
     backup_time = time.perf_counter() - started
     marks: list[tuple[str, float]] = []  # when each step ended (the run's progress)
 
-    def progress(_done: int, _total: int, text: str) -> None:
-        marks.append((text.rpartition(": ")[2], time.perf_counter()))
+    def progress(done: int, _total: int, text: str) -> None:
+        if done:  # (0: the backup starting, inside the first step's time)
+            marks.append((text.rpartition(": ")[2], time.perf_counter()))
 
     started = time.perf_counter()
     result = automation.run(DAY, trigger="bench", clock=lambda: RUN_AT, deliver=False,

@@ -229,6 +229,11 @@ def test_missed_days_wait_when_the_user_says_later(qtbot, main_window):  # noqa:
     qtbot.wait(100)
     assert started == [] and main_window.catch_up_box is None
     assert len(run_days()) == 1
+    # the status bar says what waits, not tomorrow's run
+    first = DAY - dt.timedelta(days=2)
+    assert main_window.automation_label.text() == (
+        f"Automation: {first.isoformat()} to {DAY.isoformat()} (3 days) not run — "
+        "Automation → Run now")
     scheduler.stop()
 
 

@@ -94,6 +94,10 @@ def test_restoring_the_backup_of_a_daily_run_does_not_run_that_day_again(
     assert started == []
     assert scheduler.next_run() == dt.datetime.combine(today + dt.timedelta(days=1),
                                                        dt.time(automation.automation_settings().hour))
+    # the status bar says the day waits for Run now, not tomorrow's run
+    main_window._show_next_run()
+    assert main_window.automation_label.text() == (
+        f"Automation: {today.isoformat()} not run — Automation → Run now")
 
 
 def test_delete_a_backup_after_asking(qtbot, main_window, answers) -> None:  # noqa: ANN001

@@ -144,9 +144,10 @@ def test_a_run_catches_up_and_logs_itself(db, billdesk_home: Path) -> None:
 def test_progress_is_reported_per_step(db) -> None:
     seen = []
     run(DAY, progress=lambda done, total, text: seen.append((done, total, text)))
-    assert [s[0] for s in seen] == list(range(1, len(automation.DAY_STEPS) + 2))
+    assert seen[0] == (0, len(automation.DAY_STEPS) + 1, "Backing up the book")
+    assert [s[0] for s in seen[1:]] == list(range(1, len(automation.DAY_STEPS) + 2))
     assert all(s[1] == len(automation.DAY_STEPS) + 1 for s in seen)
-    assert seen[0][2] == "2026-03-01: Generate due invoices"
+    assert seen[1][2] == "2026-03-01: Generate due invoices"
 
 
 def test_the_garbage_collector_is_paused_for_the_run_only(db) -> None:

@@ -935,6 +935,8 @@ def _run(until: dt.date | None, trigger: str, progress: Progress | None,
     if days:
         from billdesk.services import backup
 
+        if progress:  # (on a big book the copy takes a while: say what it is)
+            progress(0, total, "Backing up the book")
         try:
             backup_path = str(backup.backup(reason="automation"))
         except BilldeskError as exc:

@@ -513,7 +513,13 @@ class MainWindow(QMainWindow):
         except Exception:  # a book without the settings yet: say nothing rather than fail
             self.automation_label.setText("")
             return
-        if when is None:
+        held = self.scheduler.held_days()
+        if held:  # (Later, or a restore: the status bar would name tomorrow's run)
+            from billdesk.services import automation
+
+            self.automation_label.setText(
+                f"Automation: {automation.describe_days(held)} not run — Automation → Run now")
+        elif when is None:
             self.automation_label.setText("Automation off")
         elif when <= self.scheduler.now():
             self.automation_label.setText("Automation: a run is due")

@@ -242,6 +242,16 @@ class Scheduler(QObject):
         self._held_until = self.due_day()
         self._refresh_next()
 
+    def held_days(self) -> list[dt.date]:
+        """The days left for Run now (after Later on the catch-up question,
+        or a restore): not run, and not run on their own either."""
+        if self._held_until is None:
+            return []
+        try:
+            return list(_automation().pending_days(self._held_until))
+        except Exception:  # a book without the tables yet: none
+            return []
+
     def pending_days(self, until: dt.date | None = None) -> list[dt.date]:
         """The days a run up to ``until`` (default: today) would run."""
         return list(_automation().pending_days(until or self.now().date()))
