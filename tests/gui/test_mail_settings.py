@@ -108,3 +108,15 @@ def test_a_refused_login_is_shown_beside_the_password(qtbot, dialog, smtp_server
     problem = page.form.fields["password"].problem
     assert problem.isVisible() and "535" in problem.text()
     assert smtp_server.messages == []
+
+
+def test_the_three_groups_fields_start_in_one_column(qtbot, dialog):  # noqa: ANN001
+    page = dialog.mail
+    dialog.tabs.setCurrentWidget(page)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    lefts = {name: field.mapTo(page, field.rect().topLeft()).x()
+             for name, field in (("host", page.form.fields["host"].widget),
+                                 ("from_name", page.form.fields["from_name"].widget),
+                                 ("test_to", page.test_to))}
+    assert len(set(lefts.values())) == 1, lefts

@@ -176,6 +176,17 @@ def add_address(form: Form, layout: QFormLayout) -> None:
     form.add(layout, "country", "Country", country_combo())
 
 
+def align_labels(*layouts: QFormLayout) -> None:
+    """Forms stacked one above another (in group boxes) with their labels
+    one width, so that their fields start in one column."""
+    labels = [item.widget() for layout in layouts for row in range(layout.rowCount())
+              if (item := layout.itemAt(row, QFormLayout.ItemRole.LabelRole)) is not None
+              and item.widget() is not None and item.widget().text()]
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
+
+
 def save_cancel(dialog: QDialog, save_text: str = "") -> tuple[QDialogButtonBox, QPushButton]:
     """Save and Cancel for a dialog whose ``save()`` checks and writes."""
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save

@@ -152,6 +152,7 @@ class MailSettingsPage(QWidget):
         self.test_result.hide()
         tl.addRow("", self.test_result)
 
+        forms.align_labels(sl, fl, tl)
         layout = QVBoxLayout(self)
         layout.addWidget(hint("Emails wait in the outbox until they are delivered through "
                               "this server; while it can't be reached they are retried "
