@@ -127,9 +127,23 @@ def test_archive_leaves_the_list_and_comes_back_under_show_archived(
     create = window.summary.billing.findChild(QPushButton, "createInvoice")
     assert not window.banner.isVisible() and create.isEnabled()
 
-    assert window.archive_action.text() == "Archive"
+    assert window.archive_action.text() == "Archive…"
+    window.archive_action.trigger()  # asked first, naming what it does (JOURNEYS 6)
+    dialog = confirm(qtbot, window)
+    what = dialog.what.text()
+    assert "hidden from the client list" in what and "read-only" in what
+    assert "Unarchive undoes it" in what and "backup" in dialog.backup.text()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)  # Enter is Cancel: nothing changes
+    qtbot.waitUntil(lambda: gone(dialog))
+    assert not clients.is_archived(client_id)
     window.archive_action.trigger()
+    click(qtbot, confirm(qtbot, window).ok)
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
+    from billdesk.services import backup
+
+    taken = [b for b in backup.backups() if b.reason == "before-archive"]
+    assert len(taken) == 1  # the backup first, named in the status bar
+    assert f"backup {taken[0].path.name}" in window.statusBar().currentMessage()
     assert "Archived — read-only" in window.banner.text.text()
     assert clients.is_archived(client_id)
     # gone from the list; the list comes back with it under Show archived
@@ -177,10 +191,18 @@ def test_archive_with_open_items_is_refused_with_what_is_open(
     client_id = add("Opal", "Open", "opal@open.example")
     invoicing.create_invoice(client_id, [LineInput("Hosting", "10.00")])
     window = main_window.open_client(client_id)
-    window.archive_action.trigger()
-    qtbot.waitUntil(lambda: bool(answers.said), timeout=5000)
-    assert "open invoice" in answers.said[-1] and "close it first" in answers.said[-1]
+    window.archive_action.trigger()  # refused at once, before any question or backup
+    box = wait_for(qtbot, lambda: next((w for w in window.findChildren(QMessageBox)
+                                        if w.objectName() == "notArchived" and w.isVisible()),
+                                       None))
+    assert "cannot be archived" in box.text()
+    assert "• 1 open invoice" in box.informativeText()
+    assert "Close the account" in box.informativeText()
+    box.close()
     assert not clients.is_archived(client_id) and not window.banner.isVisible()
+    from billdesk.views.lifecycle_dialogs import ConfirmDialog
+
+    assert visible(window, ConfirmDialog) is None
 
 
 def confirm(qtbot, window):  # noqa: ANN001, ANN201
@@ -197,7 +219,7 @@ def test_close_account_names_what_goes_then_closes(qtbot, main_window) -> None: 
     window.close_action.trigger()
     dialog = confirm(qtbot, window)
     what = dialog.what.text()
-    assert "status Closed" in what and "1 unpaid invoice(s) cancelled" in what
+    assert "status Closed" in what and "1 unpaid invoice cancelled" in what
     assert "USD 12.50" in what
     assert "backup" in dialog.backup.text()
     qtbot.keyClick(dialog, Qt.Key.Key_Return)  # Enter is Cancel: nothing changes
@@ -209,7 +231,7 @@ def test_close_account_names_what_goes_then_closes(qtbot, main_window) -> None: 
     click(qtbot, dialog.ok)
     qtbot.waitUntil(lambda: clients.get_values(client_id)["status"] == "Closed", timeout=10000)
     text = done_box(qtbot)
-    assert "1 invoice(s) cancelled" in text and "Backup taken first" in text
+    assert "1 invoice cancelled" in text and "Backup taken first" in text
     from billdesk.services import backup
 
     name = text.rsplit("Backup taken first: ", 1)[1].split(" (File → Backups…)")[0]

@@ -149,7 +149,8 @@ def test_close_closes_the_tickets(home: Path, book: tuple[Path, int, int]) -> No
         (ticket["id"], "Closed")]
     assert query(db, "SELECT status FROM ticket WHERE client_id = ?", (b,)) == [("Open",)]
     done = run(home, "client", "close", str(b), "--yes", "--db", str(db))
-    assert done.code == 0 and ", 1 ticket(s) closed; backup" in done.stdout
+    assert done.code == 0 and ", 1 ticket closed; backup" in done.stdout
+    assert "(s)" not in done.stdout and " cancelled, " in done.stdout
     assert query(db, "SELECT status FROM ticket WHERE client_id = ?", (b,)) == [("Closed",)]
 
 
@@ -204,10 +205,11 @@ def test_delete_with_transactions(home: Path, book: tuple[Path, int, int]) -> No
 def test_archive_list_and_read_only(home: Path, book: tuple[Path, int, int]) -> None:
     db, a, b = book
     message = refused(home, db, "client", "client", "archive", str(a))
-    assert "1 open invoice(s)" in message and "close it first" in message
+    assert "1 open invoice" in message and "close the account" in message
     ok(home, db, "client", "close", str(a), "--yes")
     doc = ok(home, db, "client", "archive", str(a))
     assert doc["id"] == a and doc["archived"] is True
+    assert "before-archive" in doc["backup"] and Path(doc["backup"]).is_file()
     listed = ok(home, db, "client", "list")
     assert [c["id"] for c in listed["clients"]] == [b] and listed["total"] == 1
     assert listed["clients"][0]["archived"] is False

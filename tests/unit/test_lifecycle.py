@@ -42,6 +42,7 @@ from billdesk.models.tables import ClientFile, ClientNote
 from billdesk import paths
 from billdesk.services import (
     affiliates,
+    backup,
     billable,
     billing_settings,
     catalog,
@@ -487,8 +488,8 @@ def test_close_cancels_what_is_open_and_keeps_everything(db) -> None:  # noqa: A
     tickets.close(done)
     counts = lifecycle.record_counts(c)
     assert credit.balance(c) == m("0.00")
-    assert "2 unpaid invoice(s) cancelled (GBP 100.00)" in lifecycle.impact(c, "close").text()
-    assert "2 open ticket(s) closed" in lifecycle.impact(c, "close").text()
+    assert "2 unpaid invoices cancelled (GBP 100.00)" in lifecycle.impact(c, "close").text()
+    assert "2 open tickets closed" in lifecycle.impact(c, "close").text()
 
     result = lifecycle.close_client(c)
 
@@ -623,10 +624,14 @@ def test_archive_needs_nothing_open_and_makes_the_client_read_only(db) -> None: 
     inv = invoicing.create_invoice(c, [L("Work", "10.00")])
     subscriptions.add_service(c, name="Hosting", amount="10.00", cycle="monthly", next_due=TODAY)
     error = refused(Conflict, "client", lifecycle.archive_client, c)
-    assert "1 open invoice(s)" in error.message and "close it first" in error.message
+    assert "1 open invoice," in error.message and "close the account" in error.message
+    assert "1 pending, active or suspended service, addon or domain" in error.message
     payments.add_payment(inv, "10.00")
     lifecycle.close_client(c)
-    lifecycle.archive_client(c)
+    assert "hidden from the client list" in lifecycle.impact(c, "archive").text()
+    result = lifecycle.archive_client(c)
+    assert result.backup.exists() and "before-archive" in result.backup.name
+    assert ("backup " + result.backup.name) in [e.reason for e in changelog.entries(c)]
 
     assert clients.get_client(c).archived is True
     assert clients.get_client(c).as_json()["archived"] is True
@@ -664,9 +669,15 @@ def test_archive_refusal_names_every_open_thing(db) -> None:  # noqa: ANN001
     quotes.create_quote(c, [quotes.LineInput("Design", "50.00")])
     invoicing.create_invoice(c, [L("Later", "5.00")], draft=True)
     error = refused(Conflict, "client", lifecycle.archive_client, c)
-    for words in ("1 open invoice(s)", "1 active recurring invoice(s)",
-                  "1 billable item(s) waiting", "1 open quote(s)"):
-        assert words in error.message
+    tickets.open_ticket(c, subject="Help", message="Please")
+    error = refused(Conflict, "client", lifecycle.archive_client, c)
+    for words in ("1 open invoice,", "1 active recurring invoice,",
+                  "1 billable item waiting to be invoiced,", "1 open quote,", "1 open ticket:"):
+        assert words in error.message, words
+    assert lifecycle.open_items(c) == [
+        "1 open invoice", "1 active recurring invoice", "1 billable item waiting to be invoiced",
+        "1 open quote", "1 open ticket"]
+    assert "before-archive" not in [b.reason for b in backup.backups()]  # refused before it
 
 
 # --------------------------------------------------------------------------- C11 anonymize

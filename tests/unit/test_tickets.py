@@ -237,11 +237,15 @@ def test_delete_ticket_removes_the_thread_and_logs_it(db):
 def test_an_archived_clients_tickets_are_read_only(db):
     cid = client()
     ticket_id = tickets.open_ticket(cid, subject="Old", message="m").id
+    with pytest.raises(Conflict) as info:  # an open ticket could not be answered once archived
+        lifecycle.archive_client(cid)
+    assert "1 open ticket" in info.value.message
+    tickets.close(ticket_id)
     lifecycle.archive_client(cid)
     before = snapshot()
     for call in (lambda: tickets.open_ticket(cid, subject="S", message="M"),
                  lambda: tickets.reply(ticket_id, message="M"),
-                 lambda: tickets.close(ticket_id),
+                 lambda: tickets.set_status(ticket_id, "Open"),
                  lambda: tickets.set_priority(ticket_id, "High"),
                  lambda: tickets.delete_ticket(ticket_id)):
         with pytest.raises(Conflict) as info:
@@ -250,9 +254,9 @@ def test_an_archived_clients_tickets_are_read_only(db):
         assert "archived" in info.value.message
     assert snapshot() == before
     assert [t.id for t in tickets.list_tickets(cid)] == [ticket_id]  # still read
-    assert tickets.counts(cid)["active"] == 1
+    assert tickets.counts(cid)["active"] == 0
     lifecycle.unarchive_client(cid)
-    assert tickets.close(ticket_id).status == "Closed"
+    assert tickets.reply(ticket_id, message="Back").status != "Closed"
 
 
 def test_as_json_is_the_cli_shape(db):

@@ -104,10 +104,10 @@ def client_close(args: argparse.Namespace, out: Any) -> None:
     result = lifecycle.close_client(client_id)
     out.emit(result.as_json(),
              f"Closed client #{client_id} {record.display_name}: "
-             f"{len(result.invoices_cancelled)} invoice(s) cancelled, "
-             f"{len(result.items_cancelled)} service(s) cancelled, "
-             f"{len(result.recurring_stopped)} recurring invoice(s) stopped, "
-             f"{len(result.tickets_closed)} ticket(s) closed; "
+             f"{lifecycle.counted('invoice', len(result.invoices_cancelled))} cancelled, "
+             f"{lifecycle.counted('service', len(result.items_cancelled))} cancelled, "
+             f"{lifecycle.counted('recurring_invoice', len(result.recurring_stopped))} stopped, "
+             f"{lifecycle.counted('ticket', len(result.tickets_closed))} closed; "
              f"backup {result.backup}")
 
 
@@ -132,9 +132,10 @@ def client_archive(args: argparse.Namespace, out: Any) -> None:
     from billdesk.services import clients, lifecycle
 
     client_id = parse.record_id(args.id)
-    lifecycle.archive_client(client_id)
+    result = lifecycle.archive_client(client_id)
     record = clients.get_client(client_id)
-    out.emit(record.as_json(), f"Archived client #{client_id} {record.display_name}")
+    out.emit({**record.as_json(), "backup": str(result.backup)},
+             f"Archived client #{client_id} {record.display_name}; backup {result.backup}")
 
 
 def client_unarchive(args: argparse.Namespace, out: Any) -> None:

@@ -50,7 +50,7 @@ from billdesk.services import activity, changelog, clients, credit, invoicing, s
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("merge", "close", "delete", "delete_with_transactions", "anonymize")
+ACTIONS = ("merge", "close", "delete", "delete_with_transactions", "anonymize", "archive")
 KEEP = ("target", "source")
 
 # How people name a table's rows (one, many); a table not listed is named as it is.
@@ -138,6 +138,11 @@ def record_counts(client_id: int) -> dict[str, int]:
 def _label(table: str, n: int = 2) -> str:
     one, many = TABLE_LABELS.get(table, (table.replace("_", " "),) * 2)
     return one if n == 1 else many
+
+
+def counted(table: str, n: int, adjective: str = "") -> str:
+    """"1 unpaid invoice", "3 unpaid invoices"."""
+    return f"{n} {adjective + ' ' if adjective else ''}{_label(table, n)}"
 
 
 def describe_counts(counts: dict[str, int]) -> str:
@@ -266,7 +271,7 @@ class Impact:
 
 def impact(client_id: int, action: str) -> Impact:
     """What ``action`` ("merge": of the client merged away, "close",
-    "delete", "delete_with_transactions", "anonymize") will do."""
+    "delete", "delete_with_transactions", "anonymize", "archive") will do."""
     if action not in ACTIONS:
         raise InvalidInput("action", f"{action!r}: must be one of {', '.join(ACTIONS)}")
     name = _name(client_id)
@@ -290,25 +295,26 @@ def impact(client_id: int, action: str) -> Impact:
     elif action == "close":
         lines.append(f"client #{client_id} {name}: status Closed; nothing is deleted")
         if unpaid:
-            lines.append(f"{len(unpaid)} unpaid invoice(s) cancelled ({currency} {unpaid_sum}); "
+            lines.append(f"{counted('invoice', len(unpaid), 'unpaid')} cancelled "
+                         f"({currency} {unpaid_sum}); "
                          "credit and payments on them go to the credit balance")
         drafts = [r for r in owing if r[2] == "Draft"]
         if drafts:
-            lines.append(f"{len(drafts)} draft invoice(s) cancelled")
+            lines.append(f"{counted('invoice', len(drafts), 'draft')} cancelled")
         live = (Service.select().where(Service.client == client_id,
                                        Service.status.in_(LIVE_ITEM_STATUSES)).count())
         if live:
-            lines.append(f"{live} service(s), addon(s) and domain(s) cancelled")
+            lines.append(f"{counted('service', live)} cancelled")
         active = (RecurringInvoice.select().where(RecurringInvoice.client == client_id,
                                                   RecurringInvoice.status == "Active").count())
         if active:
-            lines.append(f"{active} recurring invoice(s) stopped")
+            lines.append(f"{counted('recurring_invoice', active)} stopped")
         waiting = _waiting_items(client_id).count()
         if waiting:
-            lines.append(f"{waiting} billable item(s) no longer invoiced")
+            lines.append(f"{counted('billable_item', waiting)} no longer invoiced")
         tickets = len(_open_tickets(client_id))
         if tickets:
-            lines.append(f"{tickets} open ticket(s) closed")
+            lines.append(f"{counted('ticket', tickets, 'open')} closed")
     elif action in ("delete", "delete_with_transactions"):
         txns = counts.pop("txn", 0)
         kept = counts.pop("affiliate_commission", 0)  # ON DELETE SET NULL: the affiliate's
@@ -326,10 +332,16 @@ def impact(client_id: int, action: str) -> Impact:
         if credit_now:
             lines.append(f"(credit balance {currency} {credit_now})")
         if txns:
-            counted = describe_counts({"txn": txns})
-            lines.append(f"{counted} deleted" if action == "delete_with_transactions"
-                         else f"{counted} kept with their amounts and the name {name!r}, "
+            txn_text = describe_counts({"txn": txns})
+            lines.append(f"{txn_text} deleted" if action == "delete_with_transactions"
+                         else f"{txn_text} kept with their amounts and the name {name!r}, "
                               "no longer linked")
+    elif action == "archive":
+        lines.append(f"client #{client_id} {name} is hidden from the client list and its "
+                     "search (Show archived lists it)")
+        lines.append("everything of theirs is read-only, here and on the command line, until "
+                     "it is unarchived")
+        lines.append("nothing is changed or deleted: Client → Unarchive undoes it")
     else:  # anonymize
         lines.append(f"client #{client_id} {name}: name, company, email, phone, address, tax ID "
                      "and admin notes replaced; country, currency and group kept")
@@ -1039,43 +1051,60 @@ def delete_client(client_id: int, *, with_transactions: bool = False,
 # --------------------------------------------------------------------------- C11 archive
 
 def open_items(client_id: int) -> list[str]:
-    """What the daily run could still touch for the client, in words
-    (archiving is refused while there is any)."""
-    found = []
-    invoices = Invoice.select().where(Invoice.client == client_id,
-                                      Invoice.status.in_(invoicing.OPEN)).count()
-    if invoices:
-        found.append(f"{invoices} open invoice(s)")
-    items = Service.select().where(Service.client == client_id,
-                                   Service.status.in_(LIVE_ITEM_STATUSES)).count()
-    if items:
-        found.append(f"{items} pending, active or suspended service(s), addon(s) or domain(s)")
-    recurring = RecurringInvoice.select().where(RecurringInvoice.client == client_id,
-                                                RecurringInvoice.status == "Active").count()
-    if recurring:
-        found.append(f"{recurring} active recurring invoice(s)")
-    waiting = _waiting_items(client_id).count()
-    if waiting:
-        found.append(f"{waiting} billable item(s) waiting to be invoiced")
-    quotes = _open_quotes(client_id).count()
-    if quotes:
-        found.append(f"{quotes} open quote(s)")
-    return found
+    """What the daily run could still touch for the client, and the
+    tickets still waiting for an answer, in words (archiving is refused
+    while there is any: an archived client is read-only)."""
+    counts = {
+        "invoice": Invoice.select().where(Invoice.client == client_id,
+                                          Invoice.status.in_(invoicing.OPEN)).count(),
+        "service": Service.select().where(Service.client == client_id,
+                                          Service.status.in_(LIVE_ITEM_STATUSES)).count(),
+        "recurring_invoice": RecurringInvoice.select().where(
+            RecurringInvoice.client == client_id, RecurringInvoice.status == "Active").count(),
+        "billable_item": _waiting_items(client_id).count(),
+        "quote": _open_quotes(client_id).count(),
+        "ticket": len(_open_tickets(client_id)),
+    }
+    what = {"invoice": "open", "service": "pending, active or suspended",
+            "recurring_invoice": "active", "billable_item": "waiting to be invoiced",
+            "quote": "open", "ticket": "open"}
+    return [counted(table, n, what[table]) if table != "billable_item"
+            else f"{counted(table, n)} {what[table]}" for table, n in counts.items() if n]
 
 
-def archive_client(client_id: int, *, actor: str | None = None) -> None:
-    """Archive the client (C11): hidden from the list unless asked for,
-    read-only until unarchived. Only when nothing is open."""
+@dataclass(frozen=True, slots=True)
+class ArchiveResult:
+    id: int
+    name: str
+    backup: Path
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "backup": str(self.backup)}
+
+
+def _refuse_archiving(client_id: int) -> None:
     if clients.is_archived(client_id):
         raise Conflict("client", f"#{client_id} is already archived")
+    still = open_items(client_id)
+    if still:
+        raise Conflict("client", f"#{client_id} has {', '.join(still)}: close the account or "
+                                 "settle them first")
+
+
+def archive_client(client_id: int, *, actor: str | None = None) -> ArchiveResult:
+    """Archive the client (C11): hidden from the list unless asked for,
+    read-only until unarchived. Only when nothing is open; a backup of
+    the book is taken first, as before every client action of JOURNEYS 6
+    (a refusal comes before it)."""
+    name = _name(client_id)  # NotFound first
+    _refuse_archiving(client_id)
+    path = _backup("archive")
     with database.atomic():
-        still = open_items(client_id)
-        if still:
-            raise Conflict("client", f"#{client_id} has {', '.join(still)}: close it first or "
-                                     "settle them")
+        _refuse_archiving(client_id)  # (read again under the write lock)
         Client.update(archived=True, updated_at=now()).where(Client.id == client_id).execute()
         changelog.record(client_id, "Client archived", field="Archived", old="No", new="Yes",
-                         actor=actor)
+                         actor=actor, reason=f"backup {path.name}")
+    return ArchiveResult(client_id, name, path)
 
 
 def unarchive_client(client_id: int, *, actor: str | None = None) -> None:
@@ -1156,9 +1185,9 @@ def anonymize_client(client_id: int, *, actor: str | None = None) -> AnonymizeRe
 
 
 __all__ = [
-    "ACTIONS", "AnonymizeResult", "CloseResult", "CurrencyPreview", "DeleteResult", "Impact",
-    "MergePreview", "MergeResult", "PreviewItem", "Reference", "anonymize_client",
-    "archive_client", "change_currency", "close_client", "currency_preview", "delete_client",
-    "describe_counts", "impact", "merge_clients", "merge_preview", "open_items", "record_counts",
-    "references", "unarchive_client",
+    "ACTIONS", "AnonymizeResult", "ArchiveResult", "CloseResult", "CurrencyPreview",
+    "DeleteResult", "Impact", "MergePreview", "MergeResult", "PreviewItem", "Reference",
+    "anonymize_client", "archive_client", "change_currency", "close_client", "counted",
+    "currency_preview", "delete_client", "describe_counts", "impact", "merge_clients",
+    "merge_preview", "open_items", "record_counts", "references", "unarchive_client",
 ]

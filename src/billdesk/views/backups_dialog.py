@@ -35,6 +35,7 @@ REASONS = {"automation": "Before the daily run", "bench": "Benchmark",
            "before-merge": "Before merging clients", "before-close": "Before closing a client",
            "before-delete": "Before deleting a client",
            "before-anonymize": "Before anonymizing a client",
+           "before-archive": "Before archiving a client",
            "before-currency": "Before converting a client's currency"}
 
 

@@ -1082,7 +1082,7 @@ class ClientWindow(QMainWindow):
             "closeAction", "Close account…", self.close_account,
             "Status Closed, unpaid invoices and services cancelled; nothing deleted (C9)")
         self.archive_action = action(
-            "archiveAction", "Archive", self.toggle_archive,
+            "archiveAction", "Archive…", self.toggle_archive,
             "Hide the client from the list and make it read-only, until unarchived (C11)")
         self.anonymize_action = action(
             "anonymizeAction", "Anonymize…", self.anonymize,
@@ -1124,7 +1124,7 @@ class ClientWindow(QMainWindow):
         the tabs and tables stay browsable, what changes the client is off."""
         self.archived = archived
         self.banner.setVisible(archived)
-        self.archive_action.setText("Unarchive" if archived else "Archive")
+        self.archive_action.setText("Unarchive" if archived else "Archive…")
         for item in (self.currency_action, self.merge_action, self.close_action):
             item.setEnabled(not archived)
         self.profile.set_read_only(archived)
@@ -1355,22 +1355,41 @@ class ClientWindow(QMainWindow):
             self.archive()
 
     def archive(self) -> None:
-        """C11: hidden from the list and read-only until unarchived (not
-        destructive: no backup; refused while anything is open)."""
+        """C11: hidden from the list and read-only until unarchived. As each
+        tidying-up action (JOURNEYS 6): refused at once, naming why, while
+        anything is open; else asked, with what it does, and backed up
+        first."""
         from billdesk.services import lifecycle
 
-        if self.unsaved() and not self._ask_unsaved("archiving"):
-            return
         client_id = self.client_id
+        name = self._name()
+        try:
+            still = lifecycle.open_items(client_id)
+        except BilldeskError as exc:
+            show_error(self, exc)
+            return
+        if still:
+            box = QMessageBox(QMessageBox.Icon.Information, "Not archived",
+                              f"{name} cannot be archived while they have:", parent=self)
+            box.setObjectName("notArchived")
+            box.setInformativeText("\n".join(f"• {line}" for line in still)
+                                   + "\n\nClose the account (Client → Close account…) "
+                                     "or settle them first.")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+            box.open()
+            return
 
-        def done(_result: Any) -> None:
+        def done(result: Any) -> None:
             self.profile.set_clean()
             self.summary.save_notes.setEnabled(False)
-            self.statusBar().showMessage(f"{self._name()} archived: hidden from the client list "
-                                         "and read-only until unarchived.", 30_000)
+            self.statusBar().showMessage(
+                f"{name} archived: hidden from the client list and read-only until unarchived "
+                f"(backup {result.backup.name}, File → Backups…).", 30_000)
 
-        self._run_lifecycle(lambda: lifecycle.archive_client(client_id),
-                            Changes(clients=True, client_id=client_id), done)
+        self._confirm_and_run(
+            "archive", "Archive client", f"Archive {name}?", "Archive",
+            lambda _ticked: lifecycle.archive_client(client_id),
+            Changes(clients=True, client_id=client_id), done, unsaved="archiving")
 
     def unarchive(self) -> None:
         from billdesk.services import lifecycle

@@ -178,13 +178,14 @@ def result_lines(result: Any) -> list[str]:
         lines.append("Kept the profile of the merged client." if result.keep == "source"
                      else "Kept this client's profile.")
     elif isinstance(result, lifecycle.CloseResult):
-        for items, what in ((result.invoices_cancelled, "invoice(s) cancelled"),
-                            (result.items_cancelled, "service(s), addon(s), domain(s) cancelled"),
-                            (result.recurring_stopped, "recurring invoice(s) stopped"),
-                            (result.billable_stopped, "billable item(s) no longer invoiced"),
-                            (result.tickets_closed, "ticket(s) closed")):
+        for items, table, what in (
+                (result.invoices_cancelled, "invoice", "cancelled"),
+                (result.items_cancelled, "service", "cancelled"),
+                (result.recurring_stopped, "recurring_invoice", "stopped"),
+                (result.billable_stopped, "billable_item", "no longer invoiced"),
+                (result.tickets_closed, "ticket", "closed")):
             if items:
-                lines.append(f"{len(items)} {what}.")
+                lines.append(f"{lifecycle.counted(table, len(items))} {what}.")
         if result.credit_returned:
             lines.append(f"{fmt.money(result.credit_returned)} returned to the credit balance.")
         if not lines:

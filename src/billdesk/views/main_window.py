@@ -490,7 +490,8 @@ class MainWindow(QMainWindow):
         text = (f"Automation run {'finished' if status == 'Completed' else status.lower()} "
                 f"({days_text(days) if days else 'nothing was pending'}): "
                 f"{summary(run_steps(report), 4)}"
-                + (f" — {errors} error(s), see Automation → Run log" if errors else ""))
+                + (f" — {errors} error{'s' if errors != 1 else ''}, see Automation → Run log"
+                   if errors else ""))
         self.statusBar().showMessage(text, 30_000)
         self._show_next_run()
         self._show_outbox()
