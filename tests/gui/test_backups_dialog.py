@@ -7,6 +7,7 @@ keeps the book as it was, so the restore can be undone."""
 from __future__ import annotations
 
 import shiboken6
+from PySide6.QtWidgets import QMessageBox
 
 from billdesk.services import clients
 
@@ -49,8 +50,6 @@ def test_back_up_now_then_restore_from_the_file_menu(qtbot, main_window, answers
 
 
 def test_cancel_restores_nothing(qtbot, main_window, answers) -> None:  # noqa: ANN001
-    from PySide6.QtWidgets import QMessageBox
-
     dialog = main_window.open_backups()
     click(qtbot, dialog.backup_now)
     wait_for(qtbot, lambda: dialog.model.rowCount() >= 1)
@@ -103,8 +102,6 @@ def test_restoring_the_backup_of_a_daily_run_does_not_run_that_day_again(
 def test_delete_a_backup_after_asking(qtbot, main_window, answers) -> None:  # noqa: ANN001
     """The list says a backup by hand is "kept until you delete it": Delete…
     does, after asking; Cancel keeps it; the book does not change."""
-    from PySide6.QtWidgets import QMessageBox
-
     dialog = main_window.open_backups()
     click(qtbot, dialog.backup_now)
     wait_for(qtbot, lambda: dialog.state.text().startswith("Backed up to"))
@@ -122,3 +119,27 @@ def test_delete_a_backup_after_asking(qtbot, main_window, answers) -> None:  # n
     assert not path.exists() and dialog.state.text() == f"Deleted {path.name}."
     assert main_window.model.total == total
 
+
+
+def test_the_list_names_whose_backup_it_was(qtbot, main_window, answers) -> None:  # noqa: ANN001
+    """A backup taken before an action on a client names the client — as
+    it is called now, or, once deleted, as it was called."""
+    from billdesk.services import lifecycle
+
+    kept = clients.add_client({"first_name": "Cora", "last_name": "Closed",
+                               "email": "cora@example.com", "currency": "GBP", "country": "GB"})
+    gone = clients.add_client({"first_name": "Dan", "last_name": "Deleted",
+                               "email": "dan@example.com", "currency": "GBP", "country": "GB"})
+    lifecycle.close_client(kept)
+    lifecycle.delete_client(gone)
+    dialog = main_window.open_backups()
+    wait_for(qtbot, lambda: dialog.model.rowCount() >= 2)
+    why = [why for why, _kept in rows(dialog)]
+    assert why[:2] == [f"Before deleting a client: #{gone} Dan Deleted",
+                       f"Before closing a client: #{kept} Cora Closed"]
+    dialog.view.selectRow(0)
+    answers.replies = [QMessageBox.StandardButton.Cancel]
+    click(qtbot, dialog.restore_button)
+    wait_for(qtbot, lambda: answers.said)
+    assert f"(before deleting a client: #{gone} Dan Deleted)?" in answers.said[-1]
+    assert not clients.exists(gone)

@@ -209,3 +209,24 @@ def test_only_a_listed_backup_is_deleted(db, tmp_path: Path) -> None:
     taken = backup.backup(reason="by-hand", automatic=False)
     backup.delete_backup(taken)
     assert not taken.exists() and backup.backups() == []
+
+
+def test_a_backup_before_an_action_on_a_client_names_the_client(db, tmp_path: Path) -> None:
+    """``client_id`` goes into the file's name; the reason stays the kind,
+    so backups before deleting different clients rotate together."""
+    folder = tmp_path / "bk"
+    start = dt.datetime(2026, 1, 1, 3, 0, 0)
+    with clock.frozen(start):
+        first = backup.backup(reason="before-delete", folder=folder, client_id=12)
+        again = backup.backup(reason="before-delete", folder=folder, client_id=12)
+    assert first.name == "billdesk-20260101-030000-before-delete-client12.sqlite3"
+    assert again.name == "billdesk-20260101-030000-before-delete-client12-2.sqlite3"
+    found = backup.backups(folder)
+    assert [(b.path, b.reason, b.client_id) for b in found] == [
+        (first, "before-delete", 12), (again, "before-delete", 12)]
+    for n in range(10):
+        with clock.frozen(start + dt.timedelta(days=1 + n)):
+            backup.backup(reason="before-delete", folder=folder, client_id=100 + n)
+    kept = backup.backups(folder)
+    assert [b.client_id for b in kept] == list(range(100, 110))  # ten, whoever they were for
+    assert not first.exists() and not again.exists()

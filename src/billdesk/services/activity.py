@@ -86,6 +86,24 @@ def cursor(rows: Sequence[Entry]) -> tuple[int | None, list[int]]:
     return (min(changes) if changes else None), [-e.id for e in rows if e.id < 0]
 
 
+def client_names(client_ids: Sequence[int]) -> dict[int, str]:
+    """The clients' names as shown: those in the book as they are called
+    now, those deleted as they were (from their deletion's entry)."""
+    from billdesk.services import clients, settings
+
+    ids = json.dumps(sorted(set(client_ids)))
+    style = settings.display_format()
+    names = {cid: clients.display_name(first, last, company, style)
+             for cid, first, last, company in database.execute_sql(
+                 "SELECT id, first_name, last_name, company FROM client "
+                 "WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
+    for cid, name in database.execute_sql(
+            "SELECT client_id, client_name FROM activity WHERE action = ? "
+            "AND client_id IN (SELECT value FROM json_each(?)) ORDER BY id", (DELETED, ids)):
+        names.setdefault(cid, name)
+    return names
+
+
 def _book(where: str, params: list[Any], limit: int | None) -> list[Entry]:
     rows = database.execute_sql(
         "SELECT x.id, x.at, x.actor, x.client_id, x.client_name, x.action, x.message, "

@@ -8,7 +8,8 @@ backup``), so it is consistent even while the program runs, and a WAL book
 is copied whole (committed pages only).
 
 Files are named ``billdesk-YYYYMMDD-HHMMSS-<reason>.sqlite3`` in the backup
-folder (the setting ``backup`` → ``{"folder": …}``, else ``backups`` in
+folder (``<reason>-client<ID>`` when taken before an action on one client,
+so that the list can say whose it was) (the setting ``backup`` → ``{"folder": …}``, else ``backups`` in
 the data folder). Automatic backups rotate by reason: the last ``RETAIN``
 of each are kept — so ten days of daily runs do not push out the backup
 taken before a client was deleted; that one goes after ten more deletes.
@@ -32,15 +33,17 @@ from billdesk.services import settings as base
 RETAIN = 10  # automatic backups kept
 _NAME = re.compile(r"^billdesk-(\d{8})-(\d{6})-([a-z0-9_-]+?)(?:-(\d+))?(\.manual)?\.sqlite3$")
 _REASON = re.compile(r"[^a-z0-9_-]+")
+_FOR_CLIENT = re.compile(r"^(.+)-client(\d+)$")
 
 
 @dataclass(frozen=True, slots=True)
 class BackupInfo:
     path: Path
     created: dt.datetime
-    reason: str
+    reason: str  # why, as the caller named it ("automation", "before-delete")
     automatic: bool
     size: int
+    client_id: int | None = None  # the client the action was on, when it was on one
 
 
 def backup_folder() -> Path:
@@ -78,7 +81,11 @@ def _info(path: Path) -> BackupInfo | None:
         size = path.stat().st_size
     except (ValueError, OSError):
         return None
-    return BackupInfo(path, created, match.group(3), match.group(5) is None, size)
+    reason, client_id = match.group(3), None
+    for_client = _FOR_CLIENT.match(reason)
+    if for_client:
+        reason, client_id = for_client.group(1), int(for_client.group(2))
+    return BackupInfo(path, created, reason, match.group(5) is None, size, client_id)
 
 
 def backups(folder: Path | None = None) -> list[BackupInfo]:
@@ -101,14 +108,19 @@ def _order(info: BackupInfo) -> tuple:
     return (info.created, int(match.group(4) or 1) if match else 0, written, info.path.name)
 
 
-def backup(*, reason: str, folder: Path | None = None, automatic: bool = True) -> Path:
+def backup(*, reason: str, folder: Path | None = None, automatic: bool = True,
+           client_id: int | None = None) -> Path:
     """Copy the open book into the backup folder and return the new file.
-    Automatic backups beyond the last ``RETAIN`` are deleted."""
+    Automatic backups beyond the last ``RETAIN`` of their reason are
+    deleted. ``client_id``: the client the action about to be taken is on
+    (kept in the file's name)."""
     if database.obj is None:
         raise Conflict("db", "no database is open")
     if database.in_transaction():
         raise Conflict("db", "a backup is taken outside a transaction")
     name_reason = _reason(reason)
+    if client_id is not None:
+        name_reason += f"-client{int(client_id)}"
     folder = Path(folder) if folder is not None else backup_folder()
     try:
         folder.mkdir(parents=True, exist_ok=True)

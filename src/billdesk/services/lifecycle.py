@@ -159,12 +159,12 @@ def _money(units: int, currency: str) -> Money:
     return Money.from_minor(units, currency)
 
 
-def _backup(action: str) -> Path:
+def _backup(action: str, client_id: int) -> Path:
     from billdesk.services import backup
 
     if database.in_transaction():
         raise Conflict("db", f"{action} takes a backup first and cannot run inside a transaction")
-    return backup.backup(reason=f"before-{action}", automatic=True)
+    return backup.backup(reason=f"before-{action}", automatic=True, client_id=client_id)
 
 
 def _remove_files(client_id: int, actor: str | None) -> int:
@@ -510,7 +510,7 @@ def change_currency(client_id: int, code: str, *, convert: bool,
         preview = currency_preview(client_id, code)  # a refusal comes before the backup
         if preview.blocked:
             raise Conflict("currency", "; ".join(preview.blocked))
-    path = _backup("currency") if convert else None
+    path = _backup("currency", client_id) if convert else None
     actor = actor or changelog.current_actor()
     stamp = now()
     with database.atomic():  # the checks and the change under one write lock
@@ -823,7 +823,7 @@ def merge_clients(source_id: int, into_id: int, *, keep: str = "target",
     actor = actor or changelog.current_actor()
     source = preview.source
     profile = {k: v for k, v in clients.get_values(source_id).items() if k in MERGE_PROFILE}
-    path = _backup("merge")
+    path = _backup("merge", source_id)
     with database.atomic():
         conflict = _currency_conflict(source_id, into_id, record_counts(source_id))
         if conflict:  # money written since the preview
@@ -923,7 +923,7 @@ def close_client(client_id: int, *, actor: str | None = None) -> CloseResult:
         raise Conflict("invoice", f"invoice(s) {', '.join(refunded)} have refunds and cannot be "
                                   "cancelled: settle them first")
     actor = actor or changelog.current_actor()
-    path = _backup("close")
+    path = _backup("close", client_id)
     with database.atomic():
         stamp = now()
         before = credit.balance(client_id)
@@ -1014,7 +1014,7 @@ def delete_client(client_id: int, *, with_transactions: bool = False,
     name = _name(client_id)
     counts = record_counts(client_id)
     account = {t: n for t, (n, _units) in _affiliate_children(client_id).items()}
-    path = _backup("delete")
+    path = _backup("delete", client_id)
     with database.atomic():
         txns = Transaction.select().where(Transaction.client == client_id).count()
         if with_transactions:
@@ -1098,7 +1098,7 @@ def archive_client(client_id: int, *, actor: str | None = None) -> ArchiveResult
     (a refusal comes before it)."""
     name = _name(client_id)  # NotFound first
     _refuse_archiving(client_id)
-    path = _backup("archive")
+    path = _backup("archive", client_id)
     with database.atomic():
         _refuse_archiving(client_id)  # (read again under the write lock)
         Client.update(archived=True, updated_at=now()).where(Client.id == client_id).execute()
@@ -1145,7 +1145,7 @@ def anonymize_client(client_id: int, *, actor: str | None = None) -> AnonymizeRe
     from billdesk.services import paymethods, tickets
 
     current = clients.get_values(client_id)
-    path = _backup("anonymize")
+    path = _backup("anonymize", client_id)
     fmt = settings.display_format()
     with database.atomic():
         stamp = now()

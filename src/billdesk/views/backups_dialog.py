@@ -47,6 +47,20 @@ def reason_text(reason: str) -> str:
     return reason.replace("-", " ").capitalize()
 
 
+def why_text(info: Any, names: dict[int, str] | None = None, *, inline: bool = False) -> str:
+    """Why a backup was taken, with whose it was: "Before deleting a
+    client: #12 Jane Smith" (``inline``: to go inside a sentence)."""
+    text = reason_text(info.reason)
+    if info.client_id is not None:
+        if names is None:
+            from billdesk.services import activity
+
+            names = activity.client_names([info.client_id])
+        name = names.get(info.client_id)
+        text += f": #{info.client_id}" + (f" {name}" if name else "")
+    return text[:1].lower() + text[1:] if inline else text
+
+
 class BackupColumn(IntEnum):
     TAKEN = 0
     WHY = 1
@@ -57,14 +71,20 @@ class BackupColumn(IntEnum):
 class BackupTableModel(_ListModel):
     """The backups in the folder, newest first (``backup.BackupInfo``)."""
 
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.names: dict[int, str] = {}  # the clients the backups were taken for
+
     HEADERS = {BackupColumn.TAKEN: "Taken", BackupColumn.WHY: "Why",
                BackupColumn.KEPT: "Kept", BackupColumn.SIZE: "Size"}
     MONEY_COLUMNS = frozenset({BackupColumn.SIZE})  # (right-aligned)
 
     def load(self) -> None:
-        from billdesk.services import backup
+        from billdesk.services import activity, backup
 
-        self.set_rows(list(reversed(backup.backups())))
+        rows = list(reversed(backup.backups()))
+        self.names = activity.client_names([r.client_id for r in rows if r.client_id])
+        self.set_rows(rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -73,7 +93,7 @@ class BackupTableModel(_ListModel):
         column = BackupColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return {BackupColumn.TAKEN: f"{info.created:%Y-%m-%d %H:%M:%S}",
-                    BackupColumn.WHY: reason_text(info.reason),
+                    BackupColumn.WHY: why_text(info, self.names),
                     BackupColumn.KEPT: "the last 10 of this kind" if info.automatic
                     else "until you delete it",
                     BackupColumn.SIZE: files.human_size(info.size)}[column]
@@ -100,7 +120,8 @@ class BackupsDialog(QDialog):
         self.restore_ = restore
         intro = QLabel(
             f"Copies of the whole book, in {backup.backup_folder()}. billdesk takes one before "
-            "each daily run and before it merges, closes, deletes or anonymizes a client; the "
+            "each daily run and before it merges, closes, archives, deletes or anonymizes a "
+            "client or converts its currency; the "
             "last 10 of each kind are kept. Back up now takes one that is kept until you "
             "delete it. Restore puts the book back as a backup holds it — after backing up "
             "the book as it is, so a restore can be undone too.")
@@ -186,8 +207,8 @@ class BackupsDialog(QDialog):
             return
         if not confirmed(self, "Delete backup",
                          f"Delete the backup taken {info.created:%Y-%m-%d %H:%M} "
-                         f"({reason_text(info.reason).lower()})? It cannot be restored "
-                         "afterwards; the book itself does not change."):
+                         f"({why_text(info, self.model.names, inline=True)})? It cannot be "
+                         "restored afterwards; the book itself does not change."):
             return
         path = info.path
 

@@ -346,12 +346,12 @@ class MainWindow(QMainWindow):
         """Ask, close the client windows, and put the book back as the
         backup at ``path`` holds it (on the database worker)."""
         from billdesk.services import backup
-        from billdesk.views.backups_dialog import reason_text
+        from billdesk.views.backups_dialog import why_text
         from billdesk.views.errors import show_error
 
         info = next((b for b in backup.backups(path.parent) if b.path == path), None)
         when = f"{info.created:%Y-%m-%d %H:%M}" if info else path.name
-        why = f" ({reason_text(info.reason).lower()})" if info else ""
+        why = f" ({why_text(info, inline=True)})" if info else ""
         parent = self.backups_dialog or self
         answer = QMessageBox.question(
             parent, "Restore a backup",
