@@ -55,7 +55,7 @@ def test_billable_add_list_and_generate(home: Path, book: Path) -> None:
     assert (shown["invoiced"], shown["due_date"]) == (2, "2026-03-29")
     assert ok(home, book, "billable", "delete", str(kept["id"])) == {"deleted": kept["id"]}
     text = run(home, "--db", str(book), "billable", "list", "1")
-    assert text.code == 0 and "Consulting" in text.stdout and "2 item(s)" in text.stdout
+    assert text.code == 0 and "Consulting" in text.stdout and "2 items" in text.stdout
 
 
 @pytest.mark.parametrize(("args", "field"), [

@@ -470,7 +470,7 @@ def test_the_clients_payment_method_reaches_every_item(held):
         {"Bank transfer"}
     assert subs.get_service(other).payment_method == ""
     assert log_rows(c)[before:] == [
-        ("Payment method of 3 service(s), addon(s) and domain(s) set to Bank transfer", "", "", ""),
+        ("Payment method of 3 services, addons and domains set to Bank transfer", "", "", ""),
         ("", "Default payment method", "", "Bank transfer"),
     ]
     # and later items take it
@@ -511,7 +511,7 @@ def test_groups_create_rename_reorder_and_delete(shop):
     assert [g.id for g in groups.list_groups(c)] == [b]
     assert [m for m, *_ in log_rows(c) if "group" in m.lower()] == [
         "Service group Shop created", "Service group Büro created", "Service groups reordered",
-        "Service group Web shop deleted (1 item(s) now ungrouped)"]
+        "Service group Web shop deleted (1 item now ungrouped)"]
     assert ("", "Service group Shop name", "Shop", "Web shop") in [
         (m, f, o, n) for m, f, o, n in log_rows(c)]
 

@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from billdesk.cli import parse
+from billdesk.services.text import counted
 
 
 def register(commands: Any) -> None:
@@ -142,7 +143,7 @@ def _show_text(s: Any) -> str:
     if s.referrals:
         lines.append("Referred clients:")
         lines += [f"  #{r.client_id} {r.name}  since {r.referred_at:%Y-%m-%d}  "
-                  f"{r.paid_invoices} paid invoice(s)" for r in s.referrals]
+                  f"{counted(r.paid_invoices, 'paid invoice')}" for r in s.referrals]
     if s.commissions:
         lines.append("Commissions:")
         lines += [f"  #{c.id}  {c.earned_on}  {str(c.amount):>10} {cur}  invoice "

@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 from billdesk.cli import parse
+from billdesk.services.text import counted
 
 
 def register(commands: Any) -> None:
@@ -107,7 +108,7 @@ def items_text(found: list[Any], empty: str) -> str:
     for i in found:
         rows.append(f"{i.id:>6}  {i.description[:32]:32}  {str(i.amount):>{width}}  "
                     f"{i.due_date.isoformat() if i.due_date else '—':10}  {i.schedule()}")
-    rows.append(f"{len(found)} item(s)")
+    rows.append(counted(len(found), "item"))
     return "\n".join(rows)
 
 
@@ -117,7 +118,8 @@ def recurring_text(rec: Any, head: str = "") -> str:
              f"{rec.next_date.isoformat() if rec.next_date else '—'}"]
     lines += [f"  {line.description}: {line.amount}{' taxed' if line.taxed else ''}"
               for line in rec.lines]
-    lines.append(f"  Total before tax {rec.total} {rec.currency}; due {rec.due_days} day(s) after "
+    lines.append(f"  Total before tax {rec.total} {rec.currency}; "
+                 f"due {counted(rec.due_days, 'day')} after "
                  "its date" + (f"; paid by {rec.payment_method}" if rec.payment_method else ""))
     return "\n".join(lines)
 
@@ -130,7 +132,7 @@ def recurrings_text(found: list[Any], empty: str) -> str:
         rows.append(f"{r.id:>6}  {r.description[:32]:32}  {str(r.total):>12}  "
                     f"{r.next_date.isoformat() if r.next_date else '—':10}  {r.status:8}  "
                     f"{r.schedule()}")
-    rows.append(f"{len(found)} recurring invoice(s)")
+    rows.append(counted(len(found), "recurring invoice"))
     return "\n".join(rows)
 
 

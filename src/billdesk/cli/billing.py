@@ -17,6 +17,7 @@ from typing import Any
 
 from billdesk.cli import parse
 from billdesk.errors import InvalidInput, Problem, ValidationFailed
+from billdesk.services.text import counted
 
 
 def register(commands: Any) -> None:
@@ -259,7 +260,7 @@ def invoice_list(args: argparse.Namespace, out: Any) -> None:
             rows.append(f"{inv.id:>7}  {(inv.number or '(draft)')[:14]:14}  {inv.date.isoformat()}  "
                         f"{inv.due_date.isoformat()}  {inv.status:11}  {str(inv.total):>12}  "
                         f"{str(inv.balance):>12}" + ("  add funds" if inv.is_add_funds else ""))
-        rows.append(f"{len(found)} invoice(s)")
+        rows.append(counted(len(found), "invoice"))
         return "\n".join(rows)
 
     out.emit({"invoices": [inv.as_json() for inv in found]}, text)
@@ -277,7 +278,7 @@ def invoice_generate(args: argparse.Namespace, out: Any) -> None:
             return "Nothing was due: no invoice made."
         rows = [f"{inv.label:18}  client #{inv.client_id:<7}  due {inv.due_date.isoformat()}  "
                 f"{str(inv.total):>12} {inv.currency}  {inv.status}" for inv in made]
-        rows.append(f"{len(made)} invoice(s) made")
+        rows.append(f"{counted(len(made), 'invoice')} made")
         return "\n".join(rows)
 
     out.emit({"invoices": [inv.as_json() for inv in made]}, text)

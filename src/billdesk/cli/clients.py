@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from billdesk.cli import parse
+from billdesk.services.text import counted
 
 # option → client field, for add and edit
 HELP = {
@@ -229,8 +230,8 @@ def client_edit(args: argparse.Namespace, out: Any) -> None:
     document["changed"] = [c.field for c in changed]
     lines = [f"  {clients.LABELS[c.field]}: {clients.describe_value(c.field, c.old) or '(empty)'} → "
              f"{clients.describe_value(c.field, c.new) or '(empty)'}" for c in changed]
-    out.emit(document, "\n".join([f"Client #{client_id} {record.display_name}: "
-                                   + (f"{len(changed)} change(s)" if changed else "nothing changed")]
+    said = counted(len(changed), "change") if changed else "nothing changed"
+    out.emit(document, "\n".join([f"Client #{client_id} {record.display_name}: {said}"]
                                   + lines))
 
 

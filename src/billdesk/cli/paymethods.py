@@ -20,6 +20,7 @@ from typing import Any
 
 from billdesk.cli import parse
 from billdesk.errors import InvalidInput
+from billdesk.services.text import counted
 
 PASSPHRASE_ENV = "BILLDESK_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "BILLDESK_NEW_PASSPHRASE"
@@ -324,10 +325,11 @@ def vault_reset(args: argparse.Namespace, out: Any) -> None:
         raise InvalidInput("passphrase", "no vault passphrase is set yet: nothing to reset")
     stored = (PayMethod.select().where(PayMethod.number_enc.is_null(False)
                                        & (PayMethod.number_enc != b"")).count())
-    parse.confirmed(args.yes, f"Erase the {stored} stored number(s) and the vault passphrase?",
+    parse.confirmed(args.yes,
+                    f"Erase the {counted(stored, 'stored number')} and the vault passphrase?",
                     details="The records stay, masked; a backup is taken first.",
                     refused="nothing changed")
     erased = vault.reset(confirm=True)
     out.emit({"reset": True, "numbers_erased": erased},
-             f"Vault reset: {erased} stored number(s) erased; set a new passphrase with "
+             f"Vault reset: {counted(erased, 'stored number')} erased; set a new passphrase with "
              "billdesk vault passphrase set")

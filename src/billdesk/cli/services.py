@@ -14,6 +14,7 @@ from typing import Any
 
 from billdesk.cli import parse
 from billdesk.errors import InvalidInput
+from billdesk.services.text import counted
 
 KINDS = ("service", "addon", "domain", "all")
 CYCLE_HELP = "free, onetime, monthly, quarterly, semiannually, annually, biennially, triennially"
@@ -153,7 +154,7 @@ def services_text(found: list[Any], empty: str) -> str:
         name = s.name + (f" ({s.label})" if s.label else "")
         rows.append(f"{s.id:>6}  {name[:32]:32}  {s.status:16}  {CYCLE_LABELS[s.cycle]:13}  "
                     f"{str(s.amount):>{width}}  {s.next_due.isoformat() if s.next_due else '—'}")
-    rows.append(f"{len(found)} item(s)")
+    rows.append(counted(len(found), "item"))
     return "\n".join(rows)
 
 
@@ -288,7 +289,8 @@ def service_mass_update(args: argparse.Namespace, out: Any) -> None:
     invoice = _invoice_json(result.invoice_id)
     document = {"updated": result.updated, "services": [r.as_json() for r in records],
                 "prorata_invoice": invoice}
-    out.emit(document, lambda: f"{len(result.updated)} of {len(records)} item(s) changed.\n"
+    out.emit(document, lambda: f"{len(result.updated)} of {counted(len(records), 'item')} "
+                                 "changed.\n"
              + services_text(records, "") + _invoice_text(invoice))
 
 
@@ -300,7 +302,7 @@ def service_delete(args: argparse.Namespace, out: Any) -> None:
     parse.confirmed(args.yes, f"Delete {', '.join(r.title for r in records)} and their addons?")
     removed = subscriptions.delete_services(ids)
     out.emit({"deleted": ids, "removed": removed},
-             f"Deleted {removed} record(s): " + ", ".join(r.title for r in records))
+             f"Deleted {counted(removed, 'record')}: " + ", ".join(r.title for r in records))
 
 
 # --------------------------------------------------------------------------- addons, domains

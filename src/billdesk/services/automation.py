@@ -80,6 +80,7 @@ from billdesk.errors import (
 from billdesk.models import AutomationDay, AutomationRun, Client, database, now
 from billdesk.services import billing_settings, changelog
 from billdesk.services import settings as base
+from billdesk.services.text import counted
 
 ACTOR = "automation"
 SUSPEND_REASON = "Overdue on payment"
@@ -325,7 +326,8 @@ class RunReport:
             rows += [f"  {STEP_TITLES[key]:<{width}}  {self.steps.get(key, 0):>7}"
                      for key in STEP_KEYS]
         if self.unsuspended:
-            rows.append(f"  {self.unsuspended} item(s) unsuspended: nothing overdue any more")
+            rows.append(f"  {counted(self.unsuspended, 'item')} unsuspended: nothing overdue "
+                        "any more")
         rows += [f"  error: {text}" for text in self.errors]
         return "\n".join(rows)
 

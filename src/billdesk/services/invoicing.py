@@ -35,6 +35,7 @@ from billdesk.models import (
 from billdesk.money import Money
 from billdesk.services import affiliates, billing_settings, changelog, clients, credit, cycles, taxes
 from billdesk.services.amounts import amount_input, date_input
+from billdesk.services.text import counted
 
 OPEN = ("Draft", "Unpaid", "Collections")
 OWING = ("Unpaid", "Collections")  # published and not settled: counts as owed
@@ -705,7 +706,8 @@ def split_invoice(invoice_id: int, line_ids: Iterable[int], *, actor: str | None
         InvoiceLine.update(invoice=new_id).where(InvoiceLine.id.in_(list(chosen))).execute()
         _refresh_totals(invoice_id)
         _refresh_totals(new_id)
-        changelog.record(inv.client_id, f"Invoice {inv.label} split: {len(chosen)} line(s) moved "
+        changelog.record(inv.client_id, f"Invoice {inv.label} split: "
+                                        f"{counted(len(chosen), 'line')} moved "
                          f"to a new invoice", actor=actor)
         if inv.status != "Draft":
             _publish(new_id, actor)  # Unpaid, or Paid when its total is 0

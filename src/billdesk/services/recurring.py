@@ -23,6 +23,7 @@ from billdesk.models import Client, RecurringInvoice, RecurringLine, database, n
 from billdesk.money import Money
 from billdesk.services import billing_settings, changelog, clients, cycles, invoicing
 from billdesk.services.amounts import date_input
+from billdesk.services.text import counted
 
 UNITS = ("month", "year")
 STATUSES = ("Active", "Finished", "Stopped")
@@ -313,12 +314,14 @@ def edit_recurring(recurring_id: int, *, actor: str | None = None, **changes: An
     values.update(changes)
     clean = check(values, _currency(old.client_id))
     if old.issued and clean["start_date"] != old.start_date:
-        raise Conflict("start", f"{old.issued} invoice(s) were issued from this start date")
+        raise Conflict("start", f"{counted(old.issued, 'invoice was', 'invoices were')} issued "
+                                "from this start date")
     for name, field in (("every", "every"), ("unit", "unit")):
         # the dates already issued were counted with the old step: counting
         # again with a new one would bill some periods twice and skip others
         if old.issued and clean[name] != getattr(old, name):
-            raise Conflict(field, f"{old.issued} invoice(s) were issued on this schedule; stop "
+            raise Conflict(field, f"{counted(old.issued, 'invoice was', 'invoices were')} issued "
+                                  "on this schedule; stop "
                                   "this recurring invoice and start a new one")
     if clean["count"] is not None and clean["count"] < old.issued:
         raise InvalidInput("count", f"{old.issued} invoices were issued already")

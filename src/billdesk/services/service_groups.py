@@ -16,6 +16,7 @@ from peewee import fn
 from billdesk.errors import Conflict, InvalidInput, NotFound
 from billdesk.models import Client, Service, ServiceGroup, database
 from billdesk.services import changelog, clients
+from billdesk.services.text import counted
 
 NAME_LIMIT = 100
 DESCRIPTION_LIMIT = 2000
@@ -152,7 +153,8 @@ def delete_group(group_id: int, *, actor: str | None = None) -> None:
         Service.update(group=None, position=0).where(Service.group == group_id).execute()
         ServiceGroup.delete().where(ServiceGroup.id == group_id).execute()
         changelog.record(group.client_id, f"Service group {group.name} deleted"
-                         + (f" ({group.services} item(s) now ungrouped)" if group.services else ""),
+                         + (f" ({counted(group.services, 'item')} now ungrouped)"
+                            if group.services else ""),
                          actor=actor)
 
 

@@ -34,6 +34,7 @@ from billdesk.models import (
 from billdesk.money import Money
 from billdesk.services import billing_settings, catalog, changelog, clients, cycles
 from billdesk.services.amounts import amount_input, date_input
+from billdesk.services.text import counted
 
 KIND_LABELS = {"service": "Service", "addon": "Addon", "domain": "Domain"}
 STATUSES = {"service": SERVICE_STATUSES, "addon": SERVICE_STATUSES, "domain": DOMAIN_STATUSES}
@@ -697,8 +698,9 @@ def apply_client_payment_method(client_id: int, method: str, *, actor: str | Non
         changed = (Service.update(payment_method=method, updated_at=now())
                    .where(Service.client == client_id, Service.payment_method != method).execute())
         if changed:
-            changelog.record(client_id, f"Payment method of {changed} service(s), addon(s) and "
-                                        f"domain(s) set to {method or '(none)'}", actor=actor)
+            items = counted(changed, "service, addon or domain", "services, addons and domains")
+            changelog.record(client_id, f"Payment method of {items} "
+                                        f"set to {method or '(none)'}", actor=actor)
     return changed
 
 

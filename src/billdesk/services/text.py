@@ -69,3 +69,9 @@ def search_words(*fields: str) -> str:
         if squashed:
             seen.setdefault(squashed, None)
     return " ".join(seen)
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """"1 invoice", "3 invoices"; ``many`` when the plural is not one + s
+    ("1 entry", "2 entries")."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"

@@ -45,6 +45,7 @@ from peewee import IntegrityError
 from billdesk.errors import BilldeskError, Conflict, InvalidInput
 from billdesk.models import database, now
 from billdesk.models.tables import Vault
+from billdesk.services.text import counted
 
 KDF = "argon2id"
 PASSPHRASE_MIN = 8
@@ -424,7 +425,8 @@ def reset(*, confirm: bool) -> int:
         Vault.delete().where(Vault.id == 1).execute()
         changelog.record_many([
             {"client": client_id, "at": stamp,
-             "message": f"Vault reset: {count} stored number(s) erased (records kept, masked)"}
+             "message": f"Vault reset: {counted(count, 'stored number')} erased "
+                        "(records kept, masked)"}
             for client_id, count in sorted(counts.items())])
     forget()
     return erased

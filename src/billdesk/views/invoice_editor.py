@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from billdesk.errors import BilldeskError, NotFound, ValidationFailed
 from billdesk.money import Money
 from billdesk.services import clients, credit, invoicing, payments
+from billdesk.services.text import counted
 from billdesk.views import fmt
 from billdesk.views.errors import line_field, show_error
 from billdesk.views.forms import PROBLEM_STYLE, date_edit
@@ -466,7 +467,8 @@ class InvoiceEditor(QMainWindow):
                                     "Select the lines to move to a new invoice.")
             return
         answer = QMessageBox.question(self, "Split invoice",
-                                      f"Move {len(ids)} line(s) to a new invoice for the same client?")
+                                      f"Move {counted(len(ids), 'line')} to a new invoice for "
+                                      "the same client?")
         if answer != QMessageBox.StandardButton.Yes:
             return
 

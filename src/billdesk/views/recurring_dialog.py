@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from billdesk.errors import BilldeskError, Problem, ValidationFailed
 from billdesk.services import clients, recurring
 from billdesk.services.recurring import RecurringRecord
+from billdesk.services.text import counted
 from billdesk.views import fmt, forms
 from billdesk.views.errors import line_field
 from billdesk.views.money_dialogs import method_combo
@@ -222,7 +223,7 @@ class RecurringDialog(QDialog):
                else ", until stopped")
         self.summary.setText(f"An invoice every {clean['every']} {unit} from "
                              f"{clean['start_date'].isoformat()}{end}; each due "
-                             f"{clean['due_days']} day(s) after its date.")
+                             f"{counted(clean['due_days'], 'day')} after its date.")
 
     def check(self) -> bool:
         self._follow_end()

@@ -37,6 +37,7 @@ from billdesk.models import SERVICE_KINDS
 from billdesk.services import clients, cycles, service_groups, subscriptions
 from billdesk.services.service_groups import ServiceGroupRecord
 from billdesk.services.subscriptions import ServiceRecord
+from billdesk.services.text import counted
 from billdesk.views import fmt, forms
 from billdesk.views.errors import show_error
 from billdesk.views.forms import PROBLEM_STYLE
@@ -531,7 +532,8 @@ class ServiceGroupsDialog(QDialog):
             return
         group = self.model.group_at(self.model.group_index(groups[0]))
         assert group is not None
-        held = f" Its {group.services} item(s) stay, in no group." if group.services else ""
+        held = (f" Its {counted(group.services, 'item')} stay, in no group." if group.services
+                else "")
         answer = QMessageBox.question(self, "Delete service group",
                                       f"Delete the service group {group.name}?{held}")
         if answer == QMessageBox.StandardButton.Yes:
