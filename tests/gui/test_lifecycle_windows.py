@@ -92,7 +92,7 @@ def test_merge_two_clients_through_the_dialog(qtbot, main_window, answers) -> No
     # the other client's window went with it, this one shows the kept profile
     qtbot.waitUntil(lambda: gone(other_window))
     assert other not in main_window.client_windows
-    qtbot.waitUntil(lambda: "otto@mergee.example" in window.summary.info.text())
+    qtbot.waitUntil(lambda: "otto@mergee.example" in window.summary.info.full_text())
     assert "Mergee" in window.windowTitle(), window.windowTitle()
     assert window.windowTitle().startswith(f"#{keeper} ")
     assert [p.values["email"] for p in contacts.list_contacts(keeper)] == ["olga@mergee.example"]
@@ -281,7 +281,7 @@ def test_anonymize_asks_then_shows_the_neutral_profile(qtbot, main_window) -> No
     qtbot.waitUntil(lambda: clients.get_values(client_id)["email"] != "ann@private.example",
                     timeout=10000)
     assert "anonymized" in done_box(qtbot)
-    qtbot.waitUntil(lambda: "ann@private.example" not in window.summary.info.text())
+    qtbot.waitUntil(lambda: "ann@private.example" not in window.summary.info.full_text())
     assert clients.get_values(client_id)["phone"] == ""
 
 

@@ -230,3 +230,29 @@ def test_contacts_say_what_a_contact_is_while_there_is_none(qtbot, window) -> No
     header = tab.view.horizontalHeader()
     wait_for(qtbot, lambda: header.sectionSize(ContactColumn.CATEGORIES) > 200)
     assert header.sectionSize(ContactColumn.NAME) == 170  # not squeezed to its header
+
+
+@pytest.mark.parametrize("client_fields", [{
+    "email": "accounts.payable.department@a-very-long-company-name-holdings.example.co.uk",
+    "company": "Supercalifragilisticexpialidocious-International-Holdings"}])
+def test_a_long_address_is_shortened_not_cut(qtbot, window) -> None:  # noqa: ANN001
+    """Client information: an email or a company wider than the panel ends
+    in "…" (an address in its middle), the window as wide as before; the
+    whole text stays in the tooltip."""
+    window.resize(1120, 760)
+    info = window.summary.info
+    wait_for(qtbot, lambda: info.isVisible() and "…" in info.text())
+    metrics = info.fontMetrics()
+    width = info.contentsRect().width()
+    assert all(metrics.horizontalAdvance(word) <= width
+               for line in info.text().split("\n") for word in line.split(" "))
+    shortened = next(line for line in info.text().split("\n") if line.startswith("Email: "))[7:]
+    assert shortened.startswith("accounts.") and shortened.endswith(".co.uk")  # the middle goes
+    assert "accounts.payable.department@a-very-long-company-name-holdings.example.co.uk" in (
+        info.toolTip())
+    assert window.width() == 1120
+    company = "Supercalifragilisticexpialidocious-International-Holdings"
+    assert company not in info.text() and "\nSupercalifragilistic" in info.text()
+    window.resize(1800, 760)  # the panel wider: the company fits, the address still not
+    wait_for(qtbot, lambda: company in info.text())
+    assert "department…" in info.text() or "…" in info.text().split("\n")[-1]

@@ -129,6 +129,45 @@ def _table(model: object) -> QTableView:
     return view
 
 
+
+class FittedLabel(QLabel):
+    """Lines of plain text that wrap at spaces; a word wider than the label
+    (a long email address or company name) is shortened with "…" — in
+    its middle when it is an address — instead of being cut or widening
+    the window. The whole text is in the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._lines: list[str] = []
+
+    def set_lines(self, lines: list[str]) -> None:
+        self._lines = list(lines)
+        self.setToolTip("\n".join(self._lines))
+        self._fit()
+
+    def full_text(self) -> str:
+        return "\n".join(self._lines)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.contentsRect().width()
+        metrics = self.fontMetrics()
+
+        def fitted(word: str) -> str:
+            if width <= 0 or metrics.horizontalAdvance(word) <= width:
+                return word
+            mode = Qt.TextElideMode.ElideMiddle if "@" in word else Qt.TextElideMode.ElideRight
+            return metrics.elidedText(word, mode, width)
+
+        text = "\n".join(" ".join(fitted(w) for w in line.split(" ")) for line in self._lines)
+        if text != self.text():
+            self.setText(text)
+
 class _Panels(QWidget):
     """The Summary's panels in columns, each column a stack of boxes: at
     least as tall as the tallest stack needs at the width its boxes have
@@ -193,13 +232,10 @@ class SummaryTab(QWidget):
             toggles.addWidget(box)
         toggles.addStretch(1)
 
-        self.info = QLabel()
+        self.info = FittedLabel()
         self.info.setObjectName("clientInformation")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.info.setWordWrap(True)
         self.info.setAlignment(Qt.AlignmentFlag.AlignTop)
-        # a long unbroken word (an email, a company) is cut, not widening the window
-        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.info.setMinimumWidth(200)
         info_box = QGroupBox("Client information")
         QVBoxLayout(info_box).addWidget(self.info)
@@ -343,8 +379,7 @@ class SummaryTab(QWidget):
             lines.append(f"Phone: {v['phone']}")
         if v["tax_id"]:
             lines.append(f"Tax ID: {v['tax_id']}")
-        self.info.setText("\n".join(lines))
-        self.info.setToolTip("\n".join(lines))
+        self.info.set_lines(lines)
 
         if people:
             items = []
