@@ -56,6 +56,11 @@ def test_create_invoice_take_partial_payment_manage_credit_and_see_statement(qtb
     model.setData(model.index(1, LineColumn.DESCRIPTION), "Domain (no tax)")
     model.setData(model.index(1, LineColumn.TAXED), Qt.CheckState.Unchecked.value,
                   Qt.ItemDataRole.CheckStateRole)
+    for refused in ("12,50", "1e3"):  # what Save refuses is not counted while typing either
+        model.setData(model.index(1, LineColumn.AMOUNT), refused)
+        assert editor.figures["subtotal"].text().endswith("100.00"), refused
+        assert model.index(1, LineColumn.AMOUNT).data(Qt.ItemDataRole.ToolTipRole) == (
+            "not an amount")
     model.setData(model.index(1, LineColumn.AMOUNT), "12.5")
     assert editor.figures["subtotal"].text().endswith("112.50")
     assert editor.figures["tax1"].text().endswith("20.00")

@@ -6,25 +6,31 @@ and writes through the one database worker."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from billdesk.errors import InvalidInput
 from billdesk.money import Money
 from billdesk.services import billing_settings, invoicing, payments
+from billdesk.services.amounts import amount_input
 from billdesk.views import fmt
 from billdesk.views.forms import Form, combo, date_edit, line, save_cancel
 from billdesk.views.ops import Changes, Operations
 
 
 def _typed(text: str, currency: str) -> Money | None:
-    """What the user typed so far, for hints (the service checks for real)."""
-    try:
-        value = Decimal(text.strip().replace(",", "")) if text.strip() else None
-    except InvalidOperation:
+    """What the user typed so far, read as saving will read it
+    (``amounts.amount_input``: "12,50" and "1e3" are not amounts, "£5"
+    is), so that live totals and hints never show a figure Save refuses;
+    None while it is empty or not an amount. Its sign and size are left
+    to the service's check."""
+    if not text.strip():
         return None
-    return Money(value, currency) if value is not None and value.is_finite() else None
+    try:
+        return amount_input(text, currency, zero_ok=True, negative_ok=True)
+    except InvalidInput:
+        return None
 
 
 def method_combo(current: str = "") -> Any:
