@@ -170,10 +170,10 @@ def test_invoice_two_selected_items_makes_one_invoice(qtbot, window, answers):  
     # the Summary's domain list: checked there, invoiced from there
     domains = show(window, window.summary.lists.domains)
     check_rows(domains, domain)
-    answers.replies = [QMessageBox.StandardButton.Close]
+    answers.replies = [QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Close]
     answers.said.clear()
     click(qtbot, domains.buttons["invoiceSelected"])
-    qtbot.waitUntil(lambda: bool(answers.said))  # the report: after the worker's write
+    qtbot.waitUntil(lambda: len(answers.said) == 2)  # the report: after the worker's write
     assert invoicing.count(window.client_id) == 2
     newest = invoicing.get_invoice(max(row.id for row in invoicing.page(window.client_id)))
     assert [line.link_id for line in newest.lines] == [domain]
@@ -184,9 +184,42 @@ def test_invoice_two_selected_items_makes_one_invoice(qtbot, window, answers):  
     check_rows(services, first, unchecked)
     answers.said.clear()
     click(qtbot, services.buttons["invoiceSelected"])
-    qtbot.waitUntil(lambda: bool(answers.said))
-    assert "already invoiced" in answers.said[0]
+    qtbot.waitUntil(lambda: len(answers.said) == 2)
+    assert answers.said[0].startswith("Invoice 3 items now")  # (first and second still checked)
+    assert "already invoiced" in answers.said[1]
     assert invoicing.count(window.client_id) == 2
+
+
+def test_invoice_selected_leaves_out_what_is_not_billed_and_asks_first(
+        qtbot, window, answers):  # noqa: ANN001
+    """Check all ticks a cancelled item too: Invoice selected leaves it
+    out, says so in its question, and makes nothing when answered Cancel.
+    The invoice's email is written at once (not left for delivery)."""
+    from billdesk.services import mail
+
+    due = TODAY + dt.timedelta(days=40)
+    live = subscriptions.add_service(window.client_id, name="Hosting", amount="10",
+                                     cycle="monthly", next_due=due)
+    gone = subscriptions.add_service(window.client_id, name="Old backup", amount="3",
+                                     cycle="monthly", next_due=due)
+    subscriptions.edit_service(gone, status="Cancelled")
+    window.reload_services()
+    services = show(window, window.services)
+    click(qtbot, services.check_all)
+    assert len(services.model.checked()) == 2
+    answers.replies = [QMessageBox.StandardButton.Cancel]
+    click(qtbot, services.buttons["invoiceSelected"])
+    question = answers.said[-1]
+    assert question.startswith("Invoice 1 item now") and "Hosting (#" in question
+    assert "Old backup" not in question and "1 item left out" in question
+    assert invoicing.count(window.client_id) == 0  # Cancel: nothing made
+    answers.replies = [QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Close]
+    click(qtbot, services.buttons["invoiceSelected"])
+    qtbot.waitUntil(lambda: invoicing.count(window.client_id) == 1)
+    newest = invoicing.get_invoice(max(row.id for row in invoicing.page(window.client_id)))
+    assert [line.link_id for line in newest.lines] == [live]
+    qtbot.waitUntil(lambda: "made" in answers.said[-1])
+    assert mail.pending_count() == 0  # its email has its text: To, subject, body
 
 
 def test_mass_update_of_a_due_date_with_prorata_makes_an_invoice(qtbot, window, answers):  # noqa: ANN001

@@ -19,6 +19,7 @@ from billdesk.services import (
     credit,
     groups,
     invoicing,
+    mail,
     payments,
     service_groups,
     subscriptions,
@@ -232,6 +233,7 @@ def test_invoice_selected_items(client: int) -> None:
     (inv,) = [invoicing.get_invoice(i) for i in made.invoice_ids]
     assert (inv.total, inv.due_date, {ln.link_id for ln in inv.lines}) == (
         m("15.00"), D(2026, 6, 30), {a, b})
+    assert mail.pending_count() == 0  # the invoice's email written, as generate_due's
     before = dump()
     with pytest.raises(Conflict) as err:
         billing_run.invoice_selected([a], today=DAY)
@@ -246,7 +248,13 @@ def test_invoice_selected_refusals_write_nothing(client: int) -> None:
     mine = service(client)
     theirs = service(other)
     free = subscriptions.add_service(client, name="Free", cycle="free")
+    cancelled = service(client, name="Gone")
+    subscriptions.edit_service(cancelled, status="Cancelled")
     before = dump()
+    with pytest.raises(Conflict) as err:
+        billing_run.invoice_selected([mine, cancelled], today=DAY)
+    assert err.value.message == (f"Gone (#{cancelled}) is Cancelled: only active or suspended "
+                                 "services are invoiced")
     for ids, field in (([], "items"), ([mine, theirs], "items"), ([free], "items"),
                        ([999_999], "items")):
         with pytest.raises(Exception) as err:  # noqa: PT011 - each is a BilldeskError

@@ -789,7 +789,10 @@ def invoice_selected(service_ids: Iterable[int], *, today: Any = None,
     """Invoice chosen items for their next due date now, however far off
     (B2). Grouped by due date and payment method; the separate-invoices
     option does not apply here (as in WHMCS: split the invoice if needed).
-    Refused when an item is already invoiced for its next due date."""
+    Refused when an item is already invoiced for its next due date, or is
+    not billed in its status (``BILLED_STATUSES``: a cancelled or
+    terminated item, a pending one its order bills). The invoices'
+    emails are written before it returns, as ``generate_due``'s."""
     ids = sorted(set(service_ids))
     if not ids:
         raise InvalidInput("items", "choose the services, addons or domains to invoice")
@@ -804,15 +807,32 @@ def invoice_selected(service_ids: Iterable[int], *, today: Any = None,
             raise NotFound("items", f"no service, addon or domain #{missing[0]}")
         if len(clients) > 1:
             raise Conflict("items", "choose items of one client")
+        statuses = dict(database.execute_sql(
+            f"SELECT id, status FROM service WHERE id IN ({marks})", ids).fetchall())
         for item in items:
             what = f"{item.name} (#{item.id})"
+            if not invoiceable(item.kind, statuses[item.id]):
+                raise Conflict("items", f"{what} is {statuses[item.id]}: only "
+                                        f"{' or '.join(BILLED_STATUSES[item.kind]).lower()} "
+                                        f"{item.kind}s are invoiced")
             if not cycles.is_recurring(item.cycle) or item.next_due is None:
                 raise Conflict("items", f"{what} is billed {item.cycle}: it has no next due date "
                                         "to invoice")
             if item.invoiced:
                 raise Conflict("items", f"{what} is already invoiced for its next due date "
                                         f"{item.next_due.isoformat()}")
-        return _bill(clients, items, writer, separate_ok=False)
+        result = _bill(clients, items, writer, separate_ok=False)
+    if result.invoice_ids:
+        from billdesk.services import mail
+
+        mail.render_pending()
+    return result
+
+
+def invoiceable(kind: str, status: str) -> bool:
+    """Whether an item in ``status`` is billed (by the run, and by Invoice
+    selected)."""
+    return status in BILLED_STATUSES.get(kind, ())
 
 
 def prorata_invoice(client_id: int, changes: Sequence[tuple], *, today: Any = None,

@@ -311,10 +311,31 @@ class ServiceList(QWidget):
             show_error(self, exc)
 
     def invoice_selected(self) -> None:
-        """B2: invoice the items for their next due date now."""
-        ids = [r.id for r in self.targets()]
-        if not ids:
+        """B2: invoice the items for their next due date now — those billed
+        in their status (a cancelled or terminated one that Check all
+        ticked is left out, and the question says so), after asking."""
+        targets = self.targets()
+        if not targets:
             return
+        billed = [r for r in targets if billing_run.invoiceable(r.kind, r.status)]
+        left = len(targets) - len(billed)
+        left_text = (f"{_plural(left, 'item')} left out: only active or suspended services "
+                     "and addons, and active domains, are invoiced." if left else "")
+        if not billed:
+            QMessageBox.information(self, "Invoice selected items",
+                                    f"Nothing to invoice. {left_text}")
+            return
+        names = "\n".join(f"• {r.title}" for r in billed[:10])
+        if len(billed) > 10:
+            names += f"\n• and {len(billed) - 10} more"
+        question = (f"Invoice {_plural(len(billed), 'item')} now, for their next due dates?"
+                    f"\n\n{names}" + (f"\n\n{left_text}" if left_text else ""))
+        if QMessageBox.question(self, "Invoice selected items", question,
+                                QMessageBox.StandardButton.Yes
+                                | QMessageBox.StandardButton.Cancel,
+                                QMessageBox.StandardButton.Yes) != QMessageBox.StandardButton.Yes:
+            return
+        ids = [r.id for r in billed]
 
         def work() -> tuple[list[int], list[str]]:
             result = billing_run.invoice_selected(ids)
