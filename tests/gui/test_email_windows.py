@@ -304,3 +304,24 @@ def test_a_refused_placeholder_shows_beside_the_body_and_a_file_can_be_attached(
     assert email.cc == "gene@example.com"  # a general message: the general contact is copied
     assert [(a.filename, a.kind, a.content) for a in email.attachments] == [
         ("notes.txt", "data", b"meeting notes\n")]
+
+
+def test_the_reading_pane_says_why_a_message_has_no_text_yet(qtbot) -> None:  # noqa: ANN001
+    """A message queued by a run that stopped before writing its text
+    (pending): the pane says its text comes before it is sent, rather than
+    asking to select the message that is selected."""
+    import datetime as dt
+
+    from billdesk.services.mail import EmailRow
+    from billdesk.views.emails_tab import EmailView
+
+    view = EmailView()
+    qtbot.addWidget(view)
+    row = EmailRow(1, 1, "invoice_created", "invoice_created:invoice:1", "<m@x>", "", "",
+                   "(Invoice created: written before it is sent)", "", "Queued", 0, None, "",
+                   dt.datetime(2026, 1, 1, 3, 0), None, [], True)
+    view.show_email(row)
+    assert view.body.placeholderText() == ("Its text is written from the template before it "
+                                           "is sent.")
+    view.show_email(None)
+    assert view.body.placeholderText() == "Select a message to read it."

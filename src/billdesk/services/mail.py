@@ -84,6 +84,7 @@ class EmailRow:
     created_at: dt.datetime
     sent_at: dt.datetime | None
     attachments: list[AttachmentRow] = field(default_factory=list)
+    pending: bool = False  # its text not written yet (render_pending writes it)
 
     @property
     def recipients(self) -> list[str]:
@@ -886,7 +887,7 @@ def _email_row(row: tuple, attachments: list[AttachmentRow]) -> EmailRow:
     return EmailRow(eid, client_id, template, event_key, mid, to_addr, cc, subject, body, status,
                     attempts, _stamp(next_attempt), error,
                     _stamp(created_at),  # type: ignore[arg-type]
-                    _stamp(sent_at), attachments)
+                    _stamp(sent_at), attachments, bool(pending))
 
 
 def _attachments(email_ids: Sequence[int], *, content: bool) -> dict[int, list[AttachmentRow]]:

@@ -169,6 +169,7 @@ class EmailView(QWidget):
             for label in f.values():
                 label.clear()
             self.body.clear()
+            self.body.setPlaceholderText("Select a message to read it.")
             self.attachments.clear()
             self.attachments.setVisible(False)
             self.attachments_label.setVisible(False)
@@ -191,6 +192,9 @@ class EmailView(QWidget):
             text += f" — {attempts} attempt{'s' if attempts != 1 else ''}"
         f["status"].setText(f'<b style="color:{colour}">{text}</b>' if colour else text)
         self.body.setPlainText(row.body)
+        self.body.setPlaceholderText("Its text is written from the template before it is sent."
+                                     if getattr(row, "pending", False)
+                                     else "(This message has no text.)")
         self.attachments.clear()
         attached = list(getattr(row, "attachments", None) or ())
         for attachment in attached:
