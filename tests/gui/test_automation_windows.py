@@ -148,6 +148,23 @@ def test_a_failed_scheduled_run_is_not_retried_every_minute(qtbot, ops, monkeypa
     scheduler.stop()
 
 
+def test_a_book_that_never_ran_is_not_asked_about_missed_days(qtbot, ops):  # noqa: ANN001
+    """A new book has missed nothing: at start, past the hour, its first
+    day runs as a scheduled day does, without the catch-up question."""
+    from billdesk.services import automation
+    from billdesk.views.scheduler import Scheduler
+
+    assert automation.last_completed() is None
+    scheduler = Scheduler(ops, FakeClock(dt.datetime.combine(DAY, dt.time(9))), interval_ms=20)
+    asked, finished = [], []
+    scheduler.catch_up_pending.connect(asked.append)
+    scheduler.run_finished.connect(finished.append)
+    scheduler.start()
+    wait_for(qtbot, lambda: finished, timeout=15_000)
+    assert asked == [] and finished[0].days == [DAY]
+    scheduler.stop()
+
+
 def test_scheduler_stays_idle_when_switched_off(qtbot, ops):  # noqa: ANN001
     from billdesk.services import automation
     from billdesk.views.scheduler import Scheduler

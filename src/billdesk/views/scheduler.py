@@ -214,12 +214,21 @@ class Scheduler(QObject):
         if self._held_until is not None and due <= self._held_until:
             self._set_next(self._after(due, value.hour))
             return
-        if at_start or days != [due]:
-            # missed days: show them, run once confirmed
+        if days != [due] or (at_start and not self._never_run()):
+            # missed days (or today's, at start): show them, run once confirmed
             self.waiting = days
             self.catch_up_pending.emit(list(days))
             return
+        # (a book that never ran, e.g. one just made, has missed nothing:
+        # its first day runs as any scheduled day does, unasked)
         self._run(due, "scheduler", days)
+
+    @staticmethod
+    def _never_run() -> bool:
+        try:
+            return _automation().last_completed() is None
+        except Exception:  # a book without the tables yet
+            return True
 
     def confirm_catch_up(self, accepted: bool) -> None:
         """The answer to ``catch_up_pending``: run those days now, or leave
