@@ -123,6 +123,16 @@ def test_create_invoice_take_partial_payment_manage_credit_and_see_statement(qtb
                     ("Credit removed", "5.00", "0.00", "62.50")]
     assert statement.closing.text().endswith("62.50")
     assert "Checked" in statement.check.text()
+    # a range the wrong way round: said, and the dates go back to the rows shown
+    said: list[str] = []
+    monkeypatch.setattr("billdesk.views.statement_window.show_error",
+                        lambda _parent, exc: said.append(str(exc)))
+    shown = (statement.start.date(), statement.end.date())
+    statement.start.setDate(statement.end.date().addDays(30))
+    statement.refresh()
+    assert said and "to: must not be before the from date" in said[0]
+    assert (statement.start.date(), statement.end.date()) == shown
+    assert len(statement.statement.rows) == 4
     statement.close()
 
 

@@ -397,3 +397,18 @@ def test_refusal_messages_say_what_is_wrong(home, refusal_book):
     for argv, line in cases:
         done = run(home, *argv, "--db", str(db))
         assert (done.code, done.stdout, done.stderr.splitlines()) == (1, "", [line])
+
+
+def test_invoice_list_shows_long_numbers_whole(home, book):
+    """The text listing sizes its Number column to the longest number (a
+    15-character number was cut to 14, so the wrong number was shown)."""
+    inv = ok(home, book, "invoice", "create", str(USD), "--item", "Design=100")
+    con = sqlite3.connect(book)
+    with con:
+        con.execute("UPDATE invoice SET number = 'HLW-2026-118031' WHERE id = ?", (inv["id"],))
+    con.close()
+    done = run(home, "invoice", "list", str(USD), "--db", str(book))
+    assert done.code == 0, done.stderr
+    header, row = done.stdout.splitlines()[:2]
+    assert "HLW-2026-118031 " in row
+    assert row.index("HLW-2026-118031") == header.index("Number")

@@ -254,10 +254,11 @@ def invoice_list(args: argparse.Namespace, out: Any) -> None:
     def text() -> str:
         if not found:
             return f"Client #{client_id} has no invoices" + (f" that are {status}." if status else ".")
-        rows = [f"{'ID':>7}  {'Number':14}  {'Date':10}  {'Due':10}  {'Status':11}  "
+        wide = max([14] + [len(inv.number or "") for inv in found])  # numbers whole
+        rows = [f"{'ID':>7}  {'Number':{wide}}  {'Date':10}  {'Due':10}  {'Status':11}  "
                 f"{'Total':>12}  {'Balance':>12}"]
         for inv in found:
-            rows.append(f"{inv.id:>7}  {(inv.number or '(draft)')[:14]:14}  {inv.date.isoformat()}  "
+            rows.append(f"{inv.id:>7}  {inv.number or '(draft)':{wide}}  {inv.date.isoformat()}  "
                         f"{inv.due_date.isoformat()}  {inv.status:11}  {str(inv.total):>12}  "
                         f"{str(inv.balance):>12}" + ("  add funds" if inv.is_add_funds else ""))
         rows.append(counted(len(found), "invoice"))

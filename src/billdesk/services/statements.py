@@ -123,7 +123,7 @@ def date_range(start: Any, end: Any) -> tuple[dt.date, dt.date]:
     first = date_input(start, "from")
     last = date_input(end, "to")
     if last < first:
-        raise InvalidInput("to", "must not be before --from")
+        raise InvalidInput("to", f"must not be before the from date ({first.isoformat()})")
     return first, last
 
 

@@ -116,8 +116,13 @@ class StatementWindow(QMainWindow):
         end = self.end.date().toString("yyyy-MM-dd")
         try:
             found = statements.statement(self.client_id, start, end)
-        except Exception as exc:  # a refused range: say so, keep the window
+        except Exception as exc:  # a refused range: say so; the dates go back to the shown
             show_error(self, exc)
+            if self.statement is not None:
+                for edit, day in ((self.start, self.statement.start), (self.end, self.statement.end)):
+                    edit.blockSignals(True)
+                    edit.setDate(QDate(day.year, day.month, day.day))
+                    edit.blockSignals(False)
             return
         self.statement = found
         self.model.set_rows(found.rows)
