@@ -90,6 +90,8 @@ def test_send_with_a_template_and_the_invoice_pdf_to_a_real_smtp_server(
         click(qtbot, dialog.send_button)
     (email_id,) = queued.args
     message_id = mail.get_email(email_id).message_id
+    assert window.statusBar().currentMessage() == (
+        "Email to grace@example.com queued: it goes out in a moment (Automation → Email log).")
 
     def arrived():  # noqa: ANN202 (publishing may have queued its own invoice email too)
         return [m for m in smtp_server.messages if m.message["Message-ID"] == message_id]
@@ -271,6 +273,9 @@ def test_email_statement_opens_the_dialog_with_the_statement_attached(qtbot, win
     (attachment,) = email.attachments
     assert attachment.kind == "data" and attachment.filename.startswith("statement-")
     assert attachment.content.startswith(b"%PDF")
+    # the window it was sent from says so, and that it waits for Settings → Mail
+    said = statement.statusBar().currentMessage()
+    assert said.startswith(f"Email to {email.to_addr} queued.") and "Settings → Mail" in said
 
 
 def test_a_refused_placeholder_shows_beside_the_body_and_a_file_can_be_attached(

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMainWindow,
     QMenu,
     QMessageBox,
     QPlainTextEdit,
@@ -603,6 +604,26 @@ class EmailDialog(QDialog):
         dialog.open()
         return dialog
 
+    def _say_queued(self, email_id: int) -> None:
+        """In the status bar of the window it was sent from: to whom, and
+        whether it goes now or waits for Settings → Mail."""
+        from billdesk.services import mail, outbox
+
+        window = self.parentWidget().window() if self.parentWidget() else None
+        if not email_id or not isinstance(window, QMainWindow):
+            return
+        try:
+            to = mail.get_email(email_id).to_addr
+            ready = outbox.is_configured()
+        except BilldeskError:
+            return
+        if ready:
+            text = f"Email to {to} queued: it goes out in a moment (Automation → Email log)."
+        else:
+            text = (f"Email to {to} queued. Mail is not set up yet (Settings → Mail): it waits "
+                    "in the outbox until it is.")
+        window.statusBar().showMessage(text, 30_000)
+
     def send(self) -> None:
         if not self._check():
             return
@@ -641,6 +662,7 @@ class EmailDialog(QDialog):
             deliver(self.ops)
             QSettings().setValue("email/geometry", self.saveGeometry())
             self.accept()
+            self._say_queued(email_id)
 
         def failed(exc: BaseException) -> None:
             self.send_button.setEnabled(True)
