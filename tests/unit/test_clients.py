@@ -664,6 +664,9 @@ def test_last_activity_is_the_newest_thing_that_happened(db):
     assert record.updated_at < dt.datetime(2026, 6, 1)
     assert record.last_activity == dt.datetime(2026, 6, 2, 14, 30)
     assert record.as_json()["last_activity"] == "2026-06-02"
+    with clock.frozen(dt.datetime(2026, 3, 1, 8, 0)):  # an entry dated back, written last
+        changelog.record(client_id, "Imported note")
+    assert clients.get_client(client_id).last_activity == dt.datetime(2026, 6, 2, 14, 30)
 
 
 def test_the_log_is_newest_first_by_time_as_after_a_merge(db):

@@ -481,11 +481,11 @@ def get_client(client_id: int) -> ClientRecord:
         group = ClientGroup.get_or_none(ClientGroup.id == values["group_id"])
         if group is not None:
             group_name, colour = group.name, group.colour
-    # the last thing that happened: the client's newest log entry (an invoice,
-    # a payment, a change…), or the stored time where that is later (a merge)
-    logged = database.execute_sql(
-        "SELECT at FROM client_log WHERE client_id = ? ORDER BY id DESC LIMIT 1",
-        (client_id,)).fetchone()
+    # the last thing that happened: the client's newest log entry by time (an
+    # invoice, a payment, a change… — as the Log tab orders them: an entry
+    # dated back is not the newest), or the stored time where that is later
+    logged = database.execute_sql("SELECT max(at) FROM client_log WHERE client_id = ?",
+                                  (client_id,)).fetchone()
     activity = [_as_datetime(v) for v in (meta[2], logged[0] if logged else None) if v]
     return ClientRecord(
         id=client_id, values=values,
