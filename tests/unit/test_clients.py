@@ -680,3 +680,13 @@ def test_the_log_is_newest_first_by_time_as_after_a_merge(db):
     ])
     assert [e.message for e in changelog.entries(client_id)[:3]] == [
         "same time, written after", "later, written first", "earlier, moved in"]
+
+
+def test_a_refused_phone_says_why() -> None:
+    from billdesk.services import validate
+
+    assert validate.phone_problems("+44 20 7946 0000") == []
+    (short,) = validate.phone_problems("12")
+    assert short.message == "'12' is too short for a phone number (at least 3 digits)"
+    (odd,) = validate.phone_problems("call me")
+    assert odd.message == "'call me' is not a phone number (digits, spaces, + - ( ) . /)"

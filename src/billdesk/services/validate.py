@@ -32,8 +32,10 @@ def email_problems(value: str, field: str = "email") -> list[Problem]:
 
 def phone_problems(value: str, field: str = "phone") -> list[Problem]:
     value = (value or "").strip()
-    if value and (not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 3):
+    if value and not _PHONE.match(value):
         return [Problem(field, f"{value!r} is not a phone number (digits, spaces, + - ( ) . /)")]
+    if value and sum(ch.isdigit() for ch in value) < 3:
+        return [Problem(field, f"{value!r} is too short for a phone number (at least 3 digits)")]
     return []
 
 
