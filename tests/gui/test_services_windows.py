@@ -191,7 +191,7 @@ def test_invoice_two_selected_items_makes_one_invoice(qtbot, window, answers):  
 
 
 def test_invoice_selected_leaves_out_what_is_not_billed_and_asks_first(
-        qtbot, window, answers):  # noqa: ANN001
+        qtbot, window, answers, monkeypatch):  # noqa: ANN001
     """Check all ticks a cancelled item too: Invoice selected leaves it
     out, says so in its question, and makes nothing when answered Cancel.
     The invoice's email is written at once (not left for delivery)."""
@@ -214,8 +214,15 @@ def test_invoice_selected_leaves_out_what_is_not_billed_and_asks_first(
     assert "Old backup" not in question and "1 item left out" in question
     assert invoicing.count(window.client_id) == 0  # Cancel: nothing made
     answers.replies = [QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Close]
+    unpaid_seen = []  # the Summary's Unpaid count behind each question
+    asked = QMessageBox.question
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: (
+        unpaid_seen.append(window.summary.billing.values["count_Unpaid"].text()),
+        asked(*a, **k))[1])
     click(qtbot, services.buttons["invoiceSelected"])
     qtbot.waitUntil(lambda: invoicing.count(window.client_id) == 1)
+    qtbot.waitUntil(lambda: len(unpaid_seen) == 2)
+    assert unpaid_seen == ["0", "1"]  # the report comes after the figures moved
     newest = invoicing.get_invoice(max(row.id for row in invoicing.page(window.client_id)))
     assert [line.link_id for line in newest.lines] == [live]
     qtbot.waitUntil(lambda: "made" in answers.said[-1])

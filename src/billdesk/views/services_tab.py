@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -341,8 +341,8 @@ class ServiceList(QWidget):
             result = billing_run.invoice_selected(ids)
             return result.invoice_ids, _invoice_labels(result.invoice_ids)
 
-        self._run(work, billing=True, on_done=lambda found: self.report("Invoice selected items",
-                                                                       *found))
+        self._run(work, billing=True, on_done=lambda found: self._report_later(
+            "Invoice selected items", *found))
 
     def generate_due(self) -> None:
         """Invoice whatever of this client's is due within the lead days."""
@@ -357,7 +357,12 @@ class ServiceList(QWidget):
             return result.invoice_ids, _invoice_labels(result.invoice_ids), moved
 
         self._run(work, billing=True,
-                  on_done=lambda found: self.report("Generate due invoices", *found))
+                  on_done=lambda found: self._report_later("Generate due invoices", *found))
+
+    def _report_later(self, title: str, *found: Any) -> None:
+        """The report once the write's changes have reached the window (the
+        Summary's figures count the new invoices behind the question)."""
+        QTimer.singleShot(0, lambda: self.report(title, *found))
 
     def report(self, title: str, invoice_ids: list[int], labels: list[str],
                note: str = "") -> None:
