@@ -256,3 +256,24 @@ def test_a_long_address_is_shortened_not_cut(qtbot, window) -> None:  # noqa: AN
     window.resize(1800, 760)  # the panel wider: the company fits, the address still not
     wait_for(qtbot, lambda: company in info.text())
     assert "department…" in info.text() or "…" in info.text().split("\n")[-1]
+
+
+def test_the_bulk_actions_are_in_view_on_a_laptop_screen(qtbot, window) -> None:  # noqa: ANN001
+    """At 1280×760 with five recent emails the Summary's panels are tall:
+    the compact list's actions sit above its rows, so they are in view
+    without scrolling (below the rows they were off the bottom)."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from billdesk.services import mail
+
+    for n in range(5):
+        run(qtbot, window, lambda n=n: mail.queue_message(window.client_id, subject=f"Note {n}",
+                                                          body="Hello"), emails=True)
+    window.resize(1280, 760)
+    scroll = window.summary.findChild(QScrollArea, "summaryScroll")
+    wait_for(qtbot, lambda: window.height() == 760 and "Note 4" in
+             window.summary.recent.list.text())
+    bar = window.summary.lists.services.check_all
+    assert scroll.verticalScrollBar().value() == 0
+    bottom = bar.mapTo(scroll.widget(), bar.rect().bottomLeft()).y()
+    assert bottom <= scroll.viewport().height()

@@ -170,12 +170,12 @@ class ServiceList(QWidget):
             bulk.addWidget(self._button(key, text, slot))
         bulk.addStretch(1)
         layout = QVBoxLayout(self)
-        if compact:
+        if compact:  # the actions above the rows: in view however far the tab scrolls down
             layout.setContentsMargins(4, 4, 4, 4)
             bulk.addWidget(self.count)
             bulk.addWidget(self.filter_button)
-            layout.addWidget(self.view, 1)
             layout.addLayout(bulk)
+            layout.addWidget(self.view, 1)
         else:
             top = QHBoxLayout()
             for kind in kinds:
