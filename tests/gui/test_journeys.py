@@ -119,6 +119,12 @@ def test_refused_input_shows_beside_the_field_and_writes_nothing(qtbot, main_win
     _type(qtbot, fields["last_name"].widget, "Núñez")
     assert fields["first_name"].problem.isVisible()
     assert fields["first_name"].problem.text() == "is required"
+    # a message of two lines is shown whole: the dialog grows, the label is as tall as its lines
+    _type(qtbot, fields["phone"].widget, "abc!!")
+    phone = fields["phone"].problem
+    assert phone.isVisible() and "is not a phone number" in phone.text()
+    qtbot.waitUntil(lambda: phone.height() >= phone.heightForWidth(phone.width()))
+    assert phone.heightForWidth(phone.width()) > phone.fontMetrics().height() * 1.5  # 2 lines
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.wait(100)
     assert dialog.isVisible()

@@ -27,6 +27,32 @@ from billdesk.errors import BilldeskError, Problem, ValidationFailed
 PROBLEM_STYLE = "color: #c62828;"
 
 
+class ProblemLabel(QLabel):
+    """A problem's words, wrapped, below its field: it asks for the height
+    its lines need at its width, so a dialog grows to show a message of
+    two lines whole (a form layout would give it one line and cut the
+    second in half)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setStyleSheet(PROBLEM_STYLE)
+        self.setWordWrap(True)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        need = self.heightForWidth(self.width()) if self.width() > 0 else -1
+        if need > 0 and need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
+
 class Field:
     """A widget, how to read and write it, and its problem label."""
 
@@ -35,10 +61,7 @@ class Field:
         self.label = label
         self.widget = widget
         self.widget.setObjectName(name)
-        self.problem = QLabel()
-        self.problem.setObjectName(f"{name}_problem")
-        self.problem.setStyleSheet(PROBLEM_STYLE)
-        self.problem.setWordWrap(True)
+        self.problem = ProblemLabel(f"{name}_problem")
         self.problem.hide()
 
     def value(self) -> Any:
