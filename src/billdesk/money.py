@@ -4,11 +4,15 @@ INTEGER minor units. Floats are refused everywhere."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 from billdesk.errors import InvalidInput
+
+# a letter against a digit: a currency code written onto the amount ("NOK2,718.60")
+_TOUCHING = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
 ROUNDING = ROUND_HALF_UP
 
@@ -138,7 +142,10 @@ class Money:
         return f"{self.amount:f}"
 
     def format(self, locale: str = "en") -> str:
-        """For people: ``€1,019.99`` or ``1.019,99 €`` by locale (Babel)."""
+        """For people: ``€1,019.99`` or ``1.019,99 €`` by locale (Babel);
+        a symbol that is letters (a code) is kept apart from the digits by
+        a no-break space, ``NOK 2,718.60``, as CLDR's currency spacing
+        asks (Babel leaves it out)."""
         from babel.numbers import format_currency
 
-        return format_currency(self.amount, self.currency, locale=locale)
+        return _TOUCHING.sub("\u00a0", format_currency(self.amount, self.currency, locale=locale))

@@ -47,3 +47,18 @@ def test_sum_of_money_equals_sum_of_minor_units(amounts):
     total = sum(parts, Money.zero("EUR"))
     assert total.minor_units == sum(p.minor_units for p in parts)
     assert total.amount == sum(amounts, Decimal(0))
+
+
+def test_a_currency_code_is_kept_apart_from_the_digits() -> None:
+    """CLDR's currency spacing (which Babel leaves out): a symbol of letters
+    gets a no-break space next to the digits; a sign symbol does not."""
+    from decimal import Decimal
+
+    from billdesk.services import addresses
+
+    assert Money(Decimal("2718.6"), "NOK").format("en") == "NOK\u00a02,718.60"
+    assert Money(Decimal("-326.4"), "NOK").format("en") == "-NOK\u00a0326.40"
+    assert Money(Decimal("30.63"), "CAD").format("en") == "CA$30.63"
+    assert Money(Decimal("1019.99"), "EUR").format("de") == "1.019,99\u00a0€"
+    fast = addresses._amount_formatter("CHF", "en")  # the run's formatter agrees
+    assert fast(Money(Decimal("12.5"), "CHF")) == "CHF\u00a012.50"

@@ -60,7 +60,7 @@ def _amount_formatter(currency: str, locale: str) -> Callable[[Money], str]:
 
 def _fast_formatter(currency: str, locale: str) -> Callable[[Money], str]:
     from babel import Locale
-    from babel.numbers import format_currency, get_decimal_symbol, get_group_symbol
+    from babel.numbers import get_decimal_symbol, get_group_symbol
 
     digits = minor_digits(currency)
     pattern = Locale.parse(locale).currency_formats["standard"]
@@ -83,8 +83,8 @@ def _fast_formatter(currency: str, locale: str) -> Callable[[Money], str]:
 
     unit = Decimal(1).scaleb(-digits)
     body = number(unit)
-    positive = format_currency(unit, currency, locale=locale).translate(_PRINTABLE)
-    negative = format_currency(-unit, currency, locale=locale).translate(_PRINTABLE)
+    positive = Money(unit, currency).format(locale).translate(_PRINTABLE)
+    negative = Money(-unit, currency).format(locale).translate(_PRINTABLE)
     if positive.count(body) != 1 or negative.count(body) != 1:
         raise ValueError("cannot find the number in the pattern")
     pos_prefix, pos_suffix = positive.split(body)

@@ -158,7 +158,7 @@ class AutomationSettingsPage(QWidget):
             add_field(f, ml, SpinField(name, label, DaysSpin("after the due date", "Off")), label)
         f.add(ml, "credit_added_email", "Email the client when credit is added by hand",
               QCheckBox())
-        ml.addRow(hint("Clients with “Send overdue emails” off get no overdue notices; a "
+        ml.addRow(hint("Clients with “Send overdue reminders” off get no overdue notices; a "
                        "client's Profile can turn payment reminders off."))
 
         services = QGroupBox("Suspension, termination and client status")

@@ -82,10 +82,10 @@ class ClientForm(QWidget):
         billing = QGroupBox("Billing preferences")
         bl = QFormLayout(billing)
         f.add(bl, "late_fees", "Apply late fees", QCheckBox())
-        f.add(bl, "overdue_notices", "Send overdue emails", QCheckBox())
+        f.add(bl, "overdue_notices", "Send overdue reminders", QCheckBox())
         f.add(bl, "tax_exempt", "Tax exempt", QCheckBox())
         f.add(bl, "separate_invoices", "Separate invoices", QCheckBox())
-        f.add(bl, "auto_cc", "Automatic card processing", QCheckBox())
+        f.add(bl, "auto_cc", "Auto card processing", QCheckBox())
         method = f.add(bl, "payment_method", "Default payment method", forms.combo([])).widget
         method.setToolTip("New invoices take it; open invoices change with it")
         if client_id is not None:
