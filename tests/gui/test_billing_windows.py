@@ -277,3 +277,31 @@ def test_a_refused_payment_in_the_window_writes_nothing(qtbot, window):  # noqa:
         dialog.deleteLater()
         qtbot.waitUntil(lambda: visible(editor, PaymentDialog) is None)
     assert list(database.obj.connection().iterdump()) == before
+
+
+def test_type_columns_show_their_longest_words_whole(qtbot, window):  # noqa: ANN001
+    """The credit log's and the statement's Type columns are as wide as
+    their longest type ("Credit removed (deleted)", "Credit entry
+    deleted"); the dialogs' amount fields name their currency and what
+    the amount is."""
+    from billdesk.views.credit_dialog import ManageCreditsDialog
+    from billdesk.views.models.billing_tables import CreditColumn, StatementColumn
+    from billdesk.views.statement_window import StatementWindow
+
+    credits = ManageCreditsDialog(window.ops, window.client_id, window)
+    qtbot.addWidget(credits)
+    width = credits.view.horizontalHeader().sectionSize(CreditColumn.KIND)
+    assert width >= credits.view.fontMetrics().horizontalAdvance("Balance adjustment (deleted)")
+    statement = StatementWindow(window.ops, window.client_id, window)
+    qtbot.addWidget(statement)
+    width = statement.view.horizontalHeader().sectionSize(StatementColumn.TYPE)
+    assert width >= statement.view.fontMetrics().horizontalAdvance("Credit entry deleted")
+    from PySide6.QtWidgets import QLabel
+
+    from billdesk.views.money_dialogs import AmountDialog
+
+    credits.show()
+    credits._adjust()
+    adjust = wait_for(qtbot, lambda: visible(credits, AmountDialog))
+    assert "New balance (GBP)" in [label.text() for label in adjust.findChildren(QLabel)]
+    adjust.reject()

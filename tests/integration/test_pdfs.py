@@ -145,6 +145,22 @@ def test_billing_contact_replaces_the_client_on_documents(client_id):
         assert "Müller & Söhne" in text  # the client's company stays on it
 
 
+def test_a_billing_contact_without_an_address_is_billed_at_the_clients(company):
+    """A person's billing contact with no address of their own: the
+    document is to the contact, at the client's address — with the
+    client's name over it, not the contact's alone over a stranger's door."""
+    person = clients.add_client({
+        "first_name": "Laura", "last_name": "Wilson", "email": "laura@example.com",
+        "address1": "12 Mill Lane", "city": "Leeds", "postcode": "LS1 4AB", "country": "GB",
+        "currency": "EUR", "language": LANG})
+    contacts.add_contact(person, {"first_name": "Andrés", "last_name": "Taylor",
+                                  "email": "andres@example.com"}, billing=True)
+    invoice_id = invoicing.create_invoice(person, [invoicing.LineInput("Hosting", "10.00")])
+    text = text_of(documents.invoice_pdf(invoice_id))
+    assert "Andrés Taylor" in text and "Laura Wilson" in text and "12 Mill Lane" in text
+    assert text.index("Andrés Taylor") < text.index("Laura Wilson") < text.index("12 Mill Lane")
+
+
 def test_draft_paid_and_add_funds_invoices_say_what_they_are(client_id):
     draft = invoicing.create_invoice(client_id, [invoicing.LineInput("Consulting", "100")], draft=True)
     text = text_of(documents.invoice_pdf(draft))

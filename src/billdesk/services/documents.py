@@ -196,10 +196,15 @@ def _recipient(client_id: int) -> tuple[_Party, str]:
     address_from = client
     if contact_id is not None:
         contact = dict(zip(_PERSON_KEYS, row[n + 3:]))
+        client_name = name
         name = f"{contact['first_name']} {contact['last_name']}".strip() or name
         company = contact["company"] or company
         if any((contact[k] or "").strip() for k in _ADDRESS_KEYS):
             address_from = contact
+        elif not company and name != client_name:
+            # the contact has no address of its own: at the client's, named
+            # as the client is (not the contact's name over a stranger's door)
+            company = client_name
     lines = ([company] if company else []) + _address(address_from, locale)
     if tax_id:
         lines.append(f"Tax ID: {tax_id}")

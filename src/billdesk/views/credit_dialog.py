@@ -22,7 +22,7 @@ from billdesk.views.errors import show_error
 from billdesk.views.models.billing_tables import CreditColumn, CreditLogModel
 from billdesk.views.money_dialogs import AmountDialog
 from billdesk.views.ops import Changes, Operations
-from billdesk.views.tables import setup_table
+from billdesk.views.tables import setup_table, text_width
 
 
 class ManageCreditsDialog(QDialog):
@@ -47,7 +47,8 @@ class ManageCreditsDialog(QDialog):
         setup_table(self.view, CreditColumn.DESCRIPTION)
         header = self.view.horizontalHeader()
         header.resizeSection(CreditColumn.DATE, 95)
-        header.resizeSection(CreditColumn.KIND, 150)
+        header.resizeSection(CreditColumn.KIND, max(150, text_width(
+            self.view, (label + " (deleted)" for label in credit.KIND_LABELS.values()))))
         header.resizeSection(CreditColumn.AMOUNT, 110)
 
         self.add = QPushButton("Add credit…")
@@ -140,7 +141,7 @@ class ManageCreditsDialog(QDialog):
                      lambda a, d: credit.adjust_balance(client_id, a, d), describe="Reason",
                      amount=str(credit.balance(client_id)),
                      field_names=("credit_balance", "reason"), save_text="Set balance",
-                     parent=self).open()
+                     amount_label="New balance", parent=self).open()
 
     def _delete(self) -> None:
         entry = self.selected()

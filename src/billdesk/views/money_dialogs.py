@@ -60,7 +60,7 @@ class PaymentDialog(QDialog):
         self.amount = self.form.add(layout, "amount", f"Amount ({invoice.currency})", line("0.00", 20)).widget
         self.form.add(layout, "date", "Date", date_edit())
         self.form.add(layout, "method", "Method", method_combo(invoice.payment_method))
-        self.form.add(layout, "fee", "Fee", line("0.00", 20))
+        self.form.add(layout, "fee", f"Fee ({invoice.currency})", line("0.00", 20))
         self.form.add(layout, "ref", "Reference", line("transaction id, cheque number…", 200))
         self.amount.setText(str(invoice.balance))
         self.hint = QLabel()
@@ -163,14 +163,16 @@ class AmountDialog(QDialog):
     def __init__(self, ops: Operations, client_id: int, title: str, intro: str, currency: str,
                  call: Callable[[str, str], Any], *, describe: str | None = "Description",
                  amount: str = "", field_names: tuple[str, str] = ("amount", "description"),
-                 save_text: str = "Save", parent: QWidget | None = None) -> None:
+                 save_text: str = "Save", amount_label: str = "Amount",
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ops, self.client_id, self.call = ops, client_id, call
         self.setWindowTitle(title)
         self.form = Form(self)
         self.field_names = field_names
         layout = QFormLayout()
-        self.amount = self.form.add(layout, field_names[0], f"Amount ({currency})", line("0.00", 20)).widget
+        self.amount = self.form.add(layout, field_names[0], f"{amount_label} ({currency})",
+                                    line("0.00", 20)).widget
         self.amount.setText(amount)
         self.description = None
         if describe:

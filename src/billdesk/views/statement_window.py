@@ -27,7 +27,7 @@ from billdesk.views.forms import date_edit
 from billdesk.views.models.billing_tables import StatementColumn, StatementModel
 from billdesk.views.notices import file_saved
 from billdesk.views.ops import Changes, Operations
-from billdesk.views.tables import setup_table
+from billdesk.views.tables import setup_table, text_width
 
 
 class StatementWindow(QMainWindow):
@@ -86,7 +86,10 @@ class StatementWindow(QMainWindow):
         self.view.setModel(self.model)
         setup_table(self.view, StatementColumn.DESCRIPTION)
         header = self.view.horizontalHeader()
-        for column, width in ((StatementColumn.DATE, 95), (StatementColumn.TYPE, 120),
+        types = ("Invoice", "Payment", "Refund", "Refund paid out", "Credit entry deleted",
+                 "Credit added", "Credit removed")
+        for column, width in ((StatementColumn.DATE, 95),
+                              (StatementColumn.TYPE, max(120, text_width(self.view, types))),
                               (StatementColumn.DEBIT, 110), (StatementColumn.CREDIT, 110),
                               (StatementColumn.BALANCE, 120)):
             header.resizeSection(column, width)
@@ -107,7 +110,7 @@ class StatementWindow(QMainWindow):
         explain.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # (as the hints in Settings)
         layout.addWidget(explain)
         self.setCentralWidget(central)
-        self.resize(900, 600)
+        self.resize(1040, 600)
         ops.changed.connect(self._changed)
         self.refresh()
 

@@ -59,6 +59,12 @@ def setup_table(view: QTableView, stretch: int | None = None, *, editable: bool 
     return view
 
 
+def text_width(view: QTableView, texts: Iterable[str], padding: int = 24) -> int:
+    """A column's width that shows the longest of ``texts`` whole."""
+    metrics = view.fontMetrics()
+    return max((metrics.horizontalAdvance(t) for t in texts), default=0) + padding
+
+
 def record_view(model: QAbstractItemModel, name: str, stretch: int | None,
                 widths: Iterable[tuple[int, int]] = (), *,
                 sort_by: tuple[int, Qt.SortOrder] | None = None,

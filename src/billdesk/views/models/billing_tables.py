@@ -231,6 +231,8 @@ class StatementModel(_ListModel):
                     r.balance.amount)[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column in self.MONEY_COLUMNS:
             return RIGHT
+        if role == Qt.ItemDataRole.ToolTipRole and column == StatementColumn.DESCRIPTION:
+            return r.description  # (whole, where the column cuts it)
         return None
 
 
