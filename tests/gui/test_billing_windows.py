@@ -273,6 +273,8 @@ def test_a_refused_payment_in_the_window_writes_nothing(qtbot, window):  # noqa:
         problem = dialog.form.fields[field].problem
         qtbot.waitUntil(lambda: problem.isVisible())
         assert message in problem.text()
+        dialog.form.fields[field].widget.setText("3")  # changed: the old words go
+        assert not problem.isVisible() and problem.text() == ""
         dialog.reject()
         dialog.deleteLater()
         qtbot.waitUntil(lambda: visible(editor, PaymentDialog) is None)

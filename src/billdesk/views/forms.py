@@ -133,22 +133,26 @@ class Form(QObject):
             layout.addRow(holder)
         else:
             layout.addRow(label, holder)
-        self._watch(field.widget)
+        # a problem is about the value it was found in: changed, it goes
+        # (a form checked as one types shows it again at once, on ``edited``)
+        self._watch(field.widget, lambda *_: field.show_problem(None))
+        self._watch(field.widget, self.edited)
         return field
 
-    def _watch(self, widget: QWidget) -> None:
+    @staticmethod
+    def _watch(widget: QWidget, slot: Any) -> None:
         if isinstance(widget, QLineEdit):
-            widget.textChanged.connect(self.edited)
+            widget.textChanged.connect(slot)
         elif isinstance(widget, QPlainTextEdit):
-            widget.textChanged.connect(self.edited)
+            widget.textChanged.connect(slot)
         elif isinstance(widget, QCheckBox):
-            widget.toggled.connect(self.edited)
+            widget.toggled.connect(slot)
         elif isinstance(widget, QDateEdit):
-            widget.dateChanged.connect(self.edited)
+            widget.dateChanged.connect(slot)
         elif isinstance(widget, QComboBox):
-            widget.currentIndexChanged.connect(self.edited)
+            widget.currentIndexChanged.connect(slot)
             if widget.isEditable():
-                widget.editTextChanged.connect(self.edited)
+                widget.editTextChanged.connect(slot)
 
     def values(self, names: Iterable[str] | None = None) -> dict[str, Any]:
         return {n: self.fields[n].value() for n in (names or self.fields)}
