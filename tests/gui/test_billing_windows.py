@@ -150,6 +150,24 @@ def test_refused_line_amount_is_shown_on_the_line_and_nothing_saved(qtbot, windo
     assert "Line 1" in editor.problem.text() and "amount" in editor.problem.text()
     assert (0, LineColumn.AMOUNT) in editor.lines.problems
     assert str(invoicing.get_invoice(invoice_id).total) == "10.00"  # unchanged
+    # rows added and left empty are not lines: no "is required" for them, and a problem
+    # below one is named by its row on screen
+    editor.lines.add_line(taxed=False)
+    editor.lines.add_line(taxed=False)
+    last = editor.lines.rowCount() - 1
+    editor.lines.setData(editor.lines.index(last, LineColumn.DESCRIPTION), "Support")
+    editor.lines.setData(editor.lines.index(last, LineColumn.AMOUNT), "abc")
+    editor.lines.setData(editor.lines.index(0, LineColumn.AMOUNT), "10")
+    editor.save()
+    qtbot.waitUntil(lambda: "'abc'" in editor.problem.text())
+    assert (last, LineColumn.AMOUNT) in editor.lines.problems
+    assert editor.problem.text() == f"Line {last + 1}: amount: 'abc' is not an amount"
+    assert "is required" not in editor.problem.text()
+    editor.lines.setData(editor.lines.index(last, LineColumn.AMOUNT), "5")
+    editor.save()
+    qtbot.waitUntil(lambda: str(invoicing.get_invoice(invoice_id).total) == "15.00")
+    assert [ln.description for ln in invoicing.get_invoice(invoice_id).lines] == [
+        "Hosting", "Support"]
     editor.dirty = False
 
 

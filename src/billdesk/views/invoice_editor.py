@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billdesk.errors import BilldeskError, NotFound, ValidationFailed
+from billdesk.errors import BilldeskError, NotFound, Problem, ValidationFailed
 from billdesk.money import Money
 from billdesk.services import clients, credit, invoicing, payments
 from billdesk.services.text import counted
@@ -49,6 +49,12 @@ from billdesk.views.ops import Changes, Operations
 from billdesk.views.tables import LiveDelegate, setup_table
 
 
+
+
+def _blank(line: invoicing.LineInput) -> bool:
+    """A row added and left empty: no description, no amount, nothing it bills."""
+    return (not (line.description or "").strip() and not str(line.amount or "").strip()
+            and line.link_id is None)
 
 class InvoiceEditor(QMainWindow):
     saved = Signal(int)  # the invoice id, after each successful write
@@ -92,6 +98,7 @@ class InvoiceEditor(QMainWindow):
 
         # lines
         self.lines = LinesModel(self)
+        self._sent_rows: list[int] = []  # the rows the last save sent, as lines 0, 1, …
         self.lines_view = QTableView()
         self.lines_view.setObjectName("lines")
         self.lines_view.setModel(self.lines)
@@ -400,7 +407,12 @@ class InvoiceEditor(QMainWindow):
         if self.invoice.status not in invoicing.OPEN:
             return
         invoice_id = self.invoice_id
-        lines = None if self.invoice.is_add_funds else self.lines.lines()
+        lines = None
+        if not self.invoice.is_add_funds:  # rows left empty are not lines (as in WHMCS)
+            self._sent_rows = [row for row, line in enumerate(self.lines.lines())
+                               if not _blank(line)]
+            every = self.lines.lines()
+            lines = [every[row] for row in self._sent_rows]
         date = self.date.date().toString("yyyy-MM-dd")
         due = self.due.date().toString("yyyy-MM-dd")
         method = self.method.currentData() or ""
@@ -422,18 +434,24 @@ class InvoiceEditor(QMainWindow):
         if not isinstance(exc, BilldeskError):
             show_error(self, exc)
             return
-        problems = exc.problems if isinstance(exc, ValidationFailed) else []
-        cells = []
-        for p in problems:
-            place = line_field(p.field)
-            if place is not None:
-                row, name = place
-                column = LineColumn.AMOUNT if name == "amount" else LineColumn.DESCRIPTION
-                cells.append((row, column, p.message))
-        self.lines.show_problems(cells)
         from billdesk.views.errors import message_for
 
-        self._show_problem(message_for(exc).replace("Lines[", "Line ").replace("].", ": "))
+        problems = exc.problems if isinstance(exc, ValidationFailed) else [
+            Problem(exc.field, exc.message)]
+        cells, said = [], []
+        sent = self._sent_rows
+        for p in problems:
+            place = line_field(p.field)
+            if place is None:
+                said.append(message_for(BilldeskError(p.field, p.message)))
+                continue
+            row, name = place
+            row = sent[row] if 0 <= row < len(sent) else row  # (the row on screen)
+            column = LineColumn.AMOUNT if name == "amount" else LineColumn.DESCRIPTION
+            cells.append((row, column, p.message))
+            said.append(f"Line {row + 1}: {name}: {p.message}")
+        self.lines.show_problems(cells)
+        self._show_problem("\n".join(said))
 
     def _publish(self) -> None:
         def publish() -> None:
