@@ -47,6 +47,7 @@ def test_back_up_now_then_restore_from_the_file_menu(qtbot, main_window, answers
     wait_for(qtbot, lambda: main_window.model.total == total - 1)
     assert main_window.model.row_of(added) is None
     assert rows(dialog)[0] == ("Before a restore", "until you delete it")
+    assert dialog.state.text().startswith("Restored the backup of")  # not "Backed up to…"
 
 
 def test_cancel_restores_nothing(qtbot, main_window, answers) -> None:  # noqa: ANN001

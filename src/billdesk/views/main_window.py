@@ -380,6 +380,9 @@ class MainWindow(QMainWindow):
         def done(kept: Path) -> None:
             after()
             self.statusBar().showMessage(f"Restored the backup of {when}.", 30_000)
+            if self.backups_dialog is not None:  # (not what was said before, e.g. "Backed up to")
+                self.backups_dialog.state.setText(f"Restored the backup of {when}; the book as "
+                                                  f"it was is kept in {kept.name}.")
             QMessageBox.information(
                 parent, "Backup restored",
                 f"The book is back as it was on {when}.\n\nMail sent since then stays sent. "
