@@ -76,6 +76,7 @@ def main(db: str | None = None, smoke_test: bool = False) -> int:
 
     try:
         target = parse_db_url(db)
+        made_now = not target.path.exists()  # (a new book left at once is not kept)
         open_database(target)
     except BilldeskError as exc:
         log.warning("cannot open the book: %s", exc)
@@ -93,6 +94,10 @@ def main(db: str | None = None, smoke_test: bool = False) -> int:
 
         if FirstRunDialog().exec() != FirstRunDialog.DialogCode.Accepted:
             close_database()
+            if made_now:  # cancelled before anything was in it: no empty book left behind
+                for leftover in (target.path, Path(f"{target.path}-wal"),
+                                 Path(f"{target.path}-shm")):
+                    leftover.unlink(missing_ok=True)
             return 0
 
     ops = Operations(app)

@@ -66,3 +66,26 @@ def test_no_display_says_how_to_run_it(monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(qtcheck.sys, "platform", "linux")
     message = qtcheck.problem()
     assert message is not None and "xvfb-run" in message
+
+
+def test_a_new_book_left_at_the_first_run_dialog_is_not_kept(tmp_path: Path) -> None:
+    """billdesk --db new.sqlite3, then Cancel on the first-run dialog: no
+    empty book file is left behind; an existing book is never removed."""
+    script = (
+        "import sys\n"
+        "from billdesk.views.settings_dialog import FirstRunDialog\n"
+        "FirstRunDialog.exec = lambda self: FirstRunDialog.DialogCode.Rejected\n"
+        "from billdesk import app\n"
+        "sys.exit(app.main(sys.argv[1]))\n")
+    book = tmp_path / "new.sqlite3"
+    done = subprocess.run([sys.executable, "-c", script, str(book)], env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not book.exists() and not Path(f"{book}-wal").exists()
+    empty = tmp_path / "kept.sqlite3"  # made before (by another run): left where it is
+    subprocess.run([str(BILLDESK), "--smoke-test", "--db", str(empty)], env=_env(tmp_path),
+                   capture_output=True, check=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script, str(empty)], env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert empty.exists()
