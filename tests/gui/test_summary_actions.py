@@ -277,3 +277,14 @@ def test_the_bulk_actions_are_in_view_on_a_laptop_screen(qtbot, window) -> None:
     assert scroll.verticalScrollBar().value() == 0
     bottom = bar.mapTo(scroll.widget(), bar.rect().bottomLeft()).y()
     assert bottom <= scroll.viewport().height()
+
+
+def test_empty_tabs_say_why_and_what_to_do(qtbot, window) -> None:  # noqa: ANN001
+    """A new client's Orders, Quotes, Emails, Files, Notes and Tickets
+    tabs are empty: each says so, and how to add one, in its list."""
+    for tab, words in ((window.orders, "Place order…"), (window.quotes, "New quote…"),
+                       (window.emails, "Send email…"), (window.files, "Add…"),
+                       (window.notes, "Add note"), (window.tickets, "Open ticket…")):
+        view = tab.view
+        assert view.model().rowCount() == 0
+        assert view.placeholder.startswith("No ") and words in view.placeholder, view.placeholder

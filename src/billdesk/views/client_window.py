@@ -1152,6 +1152,11 @@ class ClientWindow(QMainWindow):
         self.other_actions.setMenu(self.client_menu)
         self.other_actions.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.other_actions.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # the menu's arrow beside the words, not drawn over their last letter
+        self.other_actions.setStyleSheet(
+            "QToolButton#otherActions { padding: 3px 18px 3px 8px; }"
+            "QToolButton#otherActions::menu-indicator { subcontrol-origin: padding;"
+            " subcontrol-position: center right; right: 5px; }")
         self.summary.title_row.addWidget(self.other_actions, 0, Qt.AlignmentFlag.AlignVCenter)
 
     def show_archived(self, archived: bool) -> None:

@@ -211,6 +211,8 @@ class EmailsTab(RecordTab):
     """Every email of one client (E4)."""
 
     NOUN = "email"
+    EMPTY = ("No emails yet. Invoices, payments and reminders send theirs; Send email… writes "
+             "one now.")
     SELECT_FIRST = True  # the newest, to read at once
 
     def __init__(self, window: Any) -> None:

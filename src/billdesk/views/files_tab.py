@@ -177,6 +177,7 @@ class FilesTab(FileDrops, RecordTab):
     """The client's files with their actions; takes dropped files."""
 
     NOUN = "file"
+    EMPTY = "No files yet. Add… copies files in; or drop them here."
     DROP_HINT = ("Drop files from your file manager here to add them. They are copied into "
                  "billdesk's data folder; the originals stay where they are.")
     ARCHIVED_HINT = "The client is archived: its files can be opened, not changed."

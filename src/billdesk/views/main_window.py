@@ -167,9 +167,9 @@ class MainWindow(QMainWindow):
         self.outbox_label.setToolTip("Emails in the outbox, not sent yet: open the Email log")
         self.outbox_label.linkActivated.connect(lambda _link: self.open_email_log("waiting"))
         self.statusBar().addPermanentWidget(self.automation_progress)
-        self.statusBar().addPermanentWidget(self.automation_label)
-        self.statusBar().addPermanentWidget(self.outbox_label)
-        self.statusBar().addPermanentWidget(self.count_label)
+        for label in (self.automation_label, self.outbox_label, self.count_label):
+            label.setContentsMargins(14, 0, 4, 0)  # (apart: they do not run into each other)
+            self.statusBar().addPermanentWidget(label)
         self._connect_scheduler()
         self._make_actions()
 

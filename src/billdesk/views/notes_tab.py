@@ -121,6 +121,7 @@ class NotesTab(RecordTab):
     """Dated notes of the window's client, with the box for a new one."""
 
     NOUN = "note"
+    EMPTY = "No notes yet. Add note keeps a dated note; a sticky one shows on the Summary."
 
     def __init__(self, window) -> None:  # noqa: ANN001 (ClientWindow)
         super().__init__(window, window)

@@ -37,6 +37,7 @@ class OrdersTab(RecordTab):
     """The owner's client's orders with their actions."""
 
     NOUN = "order"
+    EMPTY = "No orders yet. Place order… orders a product for the client."
     owner: Owner
 
     def __init__(self, owner: Owner, parent: QWidget | None = None) -> None:

@@ -38,7 +38,7 @@ from billdesk.views.models import IdRole, SortRole
 from billdesk.views.models.quote_tables import QuoteColumn, QuoteTableModel
 from billdesk.views.notices import file_saved
 from billdesk.views.ops import Changes, Operations
-from billdesk.views.tables import setup_table
+from billdesk.views.tables import PlaceholderTable, setup_table
 
 ALL_STAGES = "All stages"
 
@@ -79,8 +79,9 @@ class QuoteList(QWidget):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SortRole)
-        self.view = QTableView()
+        self.view = PlaceholderTable()
         self.view.setObjectName("quotesTable")
+        self.view.placeholder = "No quotes yet. New quote… writes one to send the client."
         self.view.setModel(self.proxy)
         setup_table(self.view, QuoteColumn.SUBJECT)
         self.view.setSortingEnabled(True)

@@ -78,6 +78,7 @@ class RecordTab(QWidget):
     with ``_button_bar``, and say how the count reads (``count_text``)."""
 
     NOUN = "record"  # the count: "1 record", "3 records"
+    EMPTY = ""  # what the empty list says: why it is empty, and what to do
     SELECT_FIRST = False  # a load that keeps no selection selects the first row
 
     model: Any
@@ -99,6 +100,7 @@ class RecordTab(QWidget):
         """``self.model`` shown in ``self.view`` (through ``self.proxy`` when sorted)."""
         self.model = model
         self.view = record_view(model, name, stretch, widths, sort_by=sort_by, parent=self)
+        self.view.placeholder = self.EMPTY
         shown = self.view.model()
         self.proxy = shown if isinstance(shown, QSortFilterProxyModel) else None
         return self.view

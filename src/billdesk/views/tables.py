@@ -68,13 +68,13 @@ def text_width(view: QTableView, texts: Iterable[str], padding: int = 24) -> int
 def record_view(model: QAbstractItemModel, name: str, stretch: int | None,
                 widths: Iterable[tuple[int, int]] = (), *,
                 sort_by: tuple[int, Qt.SortOrder] | None = None,
-                parent: QObject | None = None) -> QTableView:
+                parent: QObject | None = None) -> PlaceholderTable:
     """A list's table view named ``name`` over ``model``, set up as above
     with the given column widths. With ``sort_by`` (column, order) it shows
     the model through a ``QSortFilterProxyModel`` on ``SortRole`` (owned by
     ``parent``; ``view.model()``), sorted that way and sortable by a click
     on a header."""
-    view = QTableView()
+    view = PlaceholderTable()
     view.setObjectName(name)
     if sort_by is not None:
         proxy = QSortFilterProxyModel(parent)

@@ -413,6 +413,7 @@ class TicketsTab(RecordTab):
     """The support tickets of the window's client (F3)."""
 
     NOUN = "ticket"
+    EMPTY = "No tickets yet. Open ticket… records a question or a request."
 
     def __init__(self, window: Any) -> None:
         super().__init__(window, window)
