@@ -351,3 +351,21 @@ def test_writing_to_a_target_replaces_it_whole(client_id, tmp_path: Path):
     data = documents.invoice_pdf(invoice_id, str(target))
     assert target.read_bytes() == data
     assert [p.name for p in target.parent.iterdir()] == ["invoice.pdf"]  # no temporary file left
+
+
+def test_statement_dates_stay_on_one_line_in_a_long_date_language(company):
+    """Portuguese writes "1 de abr. de 2026": the statement's Date column
+    is as wide as its longest date, so none is broken over two lines."""
+    from babel.dates import format_date
+
+    client = clients.add_client({
+        "first_name": "Ana", "last_name": "Silva", "email": "ana@example.com",
+        "address1": "Rua Nova 1", "city": "Porto", "postcode": "4000-001", "country": "PT",
+        "currency": "EUR", "language": "pt"})
+    invoice_id = invoicing.create_invoice(client, [invoicing.LineInput("Hosting", "10.00")])
+    payments.add_payment(invoice_id, "10.00", date="2026-04-01")
+    text = norm(text_of(documents.statement_pdf(statements.statement(client, "2026-01-01",
+                                                                      "2026-11-30"))))
+    written = norm(format_date(dt.date(2026, 4, 1), format="medium", locale="pt"))
+    assert len(written) > 12
+    assert any(line.startswith(written + " ") for line in text.splitlines()), text

@@ -1056,9 +1056,12 @@ def statement_pdf(statement: Statement, target: str | os.PathLike[str] | None = 
     fonts = _fonts_for([company.name, *company_lines, party.name, *party.lines, period,
                         *(value for _, value in summary), *("".join(row) for row in rows)])
     widths = [23 * mm, 25 * mm, 0.0, 22 * mm, 22 * mm, 25 * mm]
-    widths[2] = FRAME_W - sum(widths)
     grid = _Grid(widths, ["Date", "Type", "Description", "Debit", "Credit", "Balance"],
                  right=frozenset({3, 4, 5}), wrap=(0, 1, 2), fonts=fonts)
+    # a date on one line, however long the client's language writes it ("1 de abr. de 2026")
+    longest = max(_text_width(row[0], fonts.regular, grid.size) for row in rows)
+    widths[0] = min(max(widths[0], longest + 2 * grid.pad_h + 1), 36 * mm)
+    widths[2] = FRAME_W - sum(widths)
 
     story: list[Flowable] = [_Header(header, fonts), _Strip(summary, fonts), Spacer(0, 7 * mm),
                              _Rows.of(grid, rows)]
