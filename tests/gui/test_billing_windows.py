@@ -206,6 +206,15 @@ def test_refund_from_the_transactions_tab(qtbot, window):  # noqa: ANN001
     qtbot.waitUntil(lambda: invoicing.get_invoice(invoice_id).status == "Refunded")
     qtbot.waitUntil(lambda: window.transactions.model.rowCount() == 2)
     assert str(credit.balance(window.client_id)) == "10.00"
+    # the refund names the payment by the number the ID column shows
+    from billdesk.views.models.billing_tables import TransactionColumn
+
+    model = window.transactions.model
+    shown = {model.index(row, TransactionColumn.ID).data():
+             model.index(row, TransactionColumn.DESCRIPTION).data() for row in range(2)}
+    refund = next(text for text in shown.values() if text.startswith("Refund"))
+    paid_id = next(key for key, text in shown.items() if not text.startswith("Refund"))
+    assert f"#{paid_id}" in refund
 
 
 def test_billing_models_pass_the_model_tester(qtmodeltester, client_book):  # noqa: ANN001

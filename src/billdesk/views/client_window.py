@@ -795,7 +795,7 @@ class TransactionsTab(QWidget):
                             f" &nbsp; Out <b>{fmt.money(money_out)}</b>")
         if not self._sized:
             header = self.view.horizontalHeader()
-            for column, width in enumerate((95, 110, 260, 140, 120, 100, 80, 100)):
+            for column, width in enumerate((60, 95, 110, 260, 140, 120, 100, 80, 100)):
                 if column != TransactionColumn.DESCRIPTION:
                     header.resizeSection(column, width)
             self._sized = True

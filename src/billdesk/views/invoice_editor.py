@@ -227,6 +227,7 @@ class InvoiceEditor(QMainWindow):
         self.payments_view.setModel(self.payments)
         setup_table(self.payments_view, TransactionColumn.DESCRIPTION)
         self.payments_view.setColumnHidden(TransactionColumn.INVOICE, True)  # it is this one
+        self.payments_view.setColumnWidth(TransactionColumn.ID, 60)
         self.refund_button = QPushButton("Refund…")
         self.refund_button.setObjectName("refund")
         self.refund_button.clicked.connect(self._refund)

@@ -108,18 +108,20 @@ class InvoiceTableModel(_PagedModel):
 
 
 class TransactionColumn(IntEnum):
-    DATE = 0
-    METHOD = 1
-    DESCRIPTION = 2
-    INVOICE = 3
-    REFERENCE = 4
-    IN = 5
-    FEE = 6
-    OUT = 7
+    ID = 0  # what "Refund of transaction #1788" names
+    DATE = 1
+    METHOD = 2
+    DESCRIPTION = 3
+    INVOICE = 4
+    REFERENCE = 5
+    IN = 6
+    FEE = 7
+    OUT = 8
 
 
 class TransactionTableModel(_PagedModel):
-    HEADERS = {TransactionColumn.DATE: "Date", TransactionColumn.METHOD: "Method",
+    HEADERS = {TransactionColumn.ID: "ID", TransactionColumn.DATE: "Date",
+               TransactionColumn.METHOD: "Method",
                TransactionColumn.DESCRIPTION: "Description", TransactionColumn.INVOICE: "Invoice",
                TransactionColumn.REFERENCE: "Reference", TransactionColumn.IN: "Amount in",
                TransactionColumn.FEE: "Fee", TransactionColumn.OUT: "Amount out"}
@@ -141,6 +143,7 @@ class TransactionTableModel(_PagedModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return {
+                TransactionColumn.ID: str(r.id),
                 TransactionColumn.DATE: fmt.date(r.date), TransactionColumn.METHOD: r.method,
                 TransactionColumn.DESCRIPTION: r.description,
                 TransactionColumn.INVOICE: r.invoice_number or "",
@@ -150,7 +153,7 @@ class TransactionTableModel(_PagedModel):
                 TransactionColumn.OUT: fmt.money(r.amount_out, blank_zero=True),
             }[TransactionColumn(column)]
         if role == SortRole:
-            return (r.date, r.method, r.description, r.invoice_number or "", r.reference,
+            return (r.id, r.date, r.method, r.description, r.invoice_number or "", r.reference,
                     r.amount_in.amount, r.fee.amount, r.amount_out.amount)[column]
         if role == IdRole:
             return r.id
