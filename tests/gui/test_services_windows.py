@@ -411,9 +411,15 @@ def test_refused_input_is_shown_beside_its_field_and_writes_nothing(qtbot, windo
 def test_generate_due_invoices_from_the_summary(qtbot, window, answers):  # noqa: ANN001
     from billdesk.views.invoice_editor import InvoiceEditor
 
+    far = subscriptions.add_service(window.client_id, name="Backup", amount="3",
+                                    cycle="monthly", next_due=TODAY + dt.timedelta(days=90))
     click(qtbot, window.summary.billing.findChild(QPushButton, "generateDue"))
     qtbot.waitUntil(lambda: bool(answers.said))
-    assert "nothing is due" in answers.said[-1]
+    assert "nothing is due" in answers.said[-1]  # and when it will be, and why not yet
+    assert "Generate invoices" in answers.said[-1]
+    assert (f"Next: Backup (#{far}), due {(TODAY + dt.timedelta(days=90)).isoformat()}."
+            in answers.said[-1])
+    subscriptions.edit_service(far, status="Cancelled")
 
     sid = subscriptions.add_service(window.client_id, name="Hosting", amount="10",
                                     cycle="monthly", next_due=TODAY)

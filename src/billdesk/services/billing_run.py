@@ -694,6 +694,20 @@ def horizon(today: dt.date | None = None) -> dt.date:
     return today + dt.timedelta(days=billing_settings.billing().invoice_lead_days)
 
 
+def next_billed(client_id: int, after: dt.date) -> tuple[dt.date, str] | None:
+    """The client's soonest renewal due after ``after`` (the lead days'
+    horizon: what generating would bill next, on a later day): (its due
+    date, "Web hosting (#4)"); None when nothing renews."""
+    row = database.execute_sql(
+        "SELECT s.next_due, s.name, s.id FROM service s WHERE s.client_id = ? AND "
+        + _DUE_WHERE.replace("s.next_due <= ?", "s.next_due > ?")
+        + " ORDER BY s.next_due, s.id LIMIT 1", (client_id, after.isoformat())).fetchone()
+    if row is None:
+        return None
+    due = row[0] if isinstance(row[0], dt.date) else dt.date.fromisoformat(str(row[0])[:10])
+    return due, f"{row[1]} (#{row[2]})"
+
+
 def _bill_again(result: RunResult, where: str, params: Sequence[Any], writer: _Writer,
                 until: dt.date) -> RunResult:
     """Credit taken by a new invoice can pay it, and paying moves its

@@ -350,11 +350,19 @@ class ServiceList(QWidget):
 
         def work() -> tuple[list[int], list[str], str]:
             result = billing_run.generate_due(client_id=client_id)
-            moved = ""
+            notes = []
             if result.advanced:
-                moved = (f"{_plural(len(result.advanced), 'item')} costing nothing moved on to "
-                         "the next due date.")
-            return result.invoice_ids, _invoice_labels(result.invoice_ids), moved
+                notes.append(f"{_plural(len(result.advanced), 'item')} costing nothing moved "
+                             "on to the next due date.")
+            if not result.invoice_ids:  # why not, and when it will
+                until = billing_run.horizon()
+                notes.append(f"Items are invoiced once they fall due by {until.isoformat()} "
+                             "(Settings → Taxes & numbering: Generate invoices … days before "
+                             "the due date).")
+                upcoming = billing_run.next_billed(client_id, until)
+                if upcoming is not None:
+                    notes.append(f"Next: {upcoming[1]}, due {upcoming[0].isoformat()}.")
+            return result.invoice_ids, _invoice_labels(result.invoice_ids), " ".join(notes)
 
         self._run(work, billing=True,
                   on_done=lambda found: self._report_later("Generate due invoices", *found))
