@@ -152,25 +152,28 @@ def test_new_quote_then_convert_to_an_invoice_through_the_windows(qtbot, tab, ow
 def test_refused_input_is_shown_beside_its_field(qtbot, tab, owner, answers):
     tab.new_quote()
     editor = tab.editor
+    editor.add_line()  # left empty: not a line, nothing said of it
+    editor.lines_view.closePersistentEditor(editor.lines_view.currentIndex())
     editor.add_line()
     editor.lines_view.closePersistentEditor(editor.lines_view.currentIndex())
-    type_cell(editor, 0, QuoteLineColumn.DESCRIPTION, "Design")
-    type_cell(editor, 0, QuoteLineColumn.QUANTITY, "0")
-    type_cell(editor, 0, QuoteLineColumn.UNIT_PRICE, "ten")
+    type_cell(editor, 1, QuoteLineColumn.DESCRIPTION, "Design")
+    type_cell(editor, 1, QuoteLineColumn.QUANTITY, "0")
+    type_cell(editor, 1, QuoteLineColumn.UNIT_PRICE, "ten")
     editor.valid_until.widget.setDate(editor.date.widget.date().addDays(-1))
     editor.save()
     qtbot.waitUntil(lambda: editor.lines_problem.isVisible(), timeout=5000)
-    assert "Line 1 qty" in editor.lines_problem.text()
-    assert "Line 1 unit price" in editor.lines_problem.text()
-    assert editor.lines.problems[(0, QuoteLineColumn.QUANTITY)] == "must be more than 0"
-    assert editor.lines.index(0, QuoteLineColumn.UNIT_PRICE).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Line 2 qty" in editor.lines_problem.text()  # the row on screen
+    assert "Line 2 unit price" in editor.lines_problem.text()
+    assert "Line 1" not in editor.lines_problem.text()
+    assert editor.lines.problems[(1, QuoteLineColumn.QUANTITY)] == "must be more than 0"
+    assert editor.lines.index(1, QuoteLineColumn.UNIT_PRICE).data(Qt.ItemDataRole.ToolTipRole)
     assert editor.valid_until.problem.isVisible()
     assert "before the quote date" in editor.valid_until.problem.text()
     assert editor.isVisible() and editor.save_button.isEnabled()
     assert quotes.count(owner.client_id) == 0
     # put right, it saves
-    type_cell(editor, 0, QuoteLineColumn.QUANTITY, "2")
-    type_cell(editor, 0, QuoteLineColumn.UNIT_PRICE, "10")
+    type_cell(editor, 1, QuoteLineColumn.QUANTITY, "2")
+    type_cell(editor, 1, QuoteLineColumn.UNIT_PRICE, "10")
     editor.valid_until.widget.setDate(editor.date.widget.date().addDays(10))
     with qtbot.waitSignal(editor.saved, timeout=5000):
         editor.save()

@@ -87,6 +87,7 @@ class QuoteEditor(QDialog):
 
         # lines
         self.lines = QuoteLinesModel(self.currency, self)
+        self._sent_rows: list[int] = []  # the rows the last save sent, as lines 0, 1, …
         self.lines_view = QTableView()
         self.lines_view.setObjectName("quoteLines")
         self.lines_view.setModel(self.lines)
@@ -248,7 +249,13 @@ class QuoteEditor(QDialog):
 
     def save(self) -> None:
         values = self.form.values()
-        lines = None if self.quote and self.quote.converted else self.lines.lines()
+        lines = None
+        if not (self.quote and self.quote.converted):  # rows left empty are not lines
+            every = self.lines.lines()
+            self._sent_rows = [row for row, line in enumerate(every)
+                               if (line.description or "").strip()
+                               or str(line.unit_price or "").strip()]
+            lines = [every[row] for row in self._sent_rows]
         quote = self.quote
         client_id = self.client_id
         self.save_button.setEnabled(False)
@@ -292,6 +299,8 @@ class QuoteEditor(QDialog):
             place = line_field(p.field)
             if place is not None:
                 row, name = place
+                sent = self._sent_rows
+                row = sent[row] if 0 <= row < len(sent) else row  # (the row on screen)
                 column = QuoteLinesModel.column_of(name)
                 cells.append((row, column, p.message))
                 name = self.lines.HEADERS[column].lower()
