@@ -121,7 +121,6 @@ def test_delete_a_backup_after_asking(qtbot, main_window, answers) -> None:  # n
     assert main_window.model.total == total
 
 
-
 def test_the_list_names_whose_backup_it_was(qtbot, main_window, answers) -> None:  # noqa: ANN001
     """A backup taken before an action on a client names the client — as
     it is called now, or, once deleted, as it was called."""

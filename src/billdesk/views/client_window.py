@@ -129,7 +129,6 @@ def _table(model: object) -> QTableView:
     return view
 
 
-
 class FittedLabel(QLabel):
     """Lines of plain text that wrap at spaces; a word wider than the label
     (a long email address or company name) is shortened with "…" — in
@@ -167,6 +166,7 @@ class FittedLabel(QLabel):
         text = "\n".join(" ".join(fitted(w) for w in line.split(" ")) for line in self._lines)
         if text != self.text():
             self.setText(text)
+
 
 class _Panels(QWidget):
     """The Summary's panels in columns, each column a stack of boxes: at

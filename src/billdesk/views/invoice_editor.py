@@ -49,12 +49,11 @@ from billdesk.views.ops import Changes, Operations
 from billdesk.views.tables import LiveDelegate, setup_table
 
 
-
-
 def _blank(line: invoicing.LineInput) -> bool:
     """A row added and left empty: no description, no amount, nothing it bills."""
     return (not (line.description or "").strip() and not str(line.amount or "").strip()
             and line.link_id is None)
+
 
 class InvoiceEditor(QMainWindow):
     saved = Signal(int)  # the invoice id, after each successful write
@@ -410,9 +409,8 @@ class InvoiceEditor(QMainWindow):
         invoice_id = self.invoice_id
         lines = None
         if not self.invoice.is_add_funds:  # rows left empty are not lines (as in WHMCS)
-            self._sent_rows = [row for row, line in enumerate(self.lines.lines())
-                               if not _blank(line)]
             every = self.lines.lines()
+            self._sent_rows = [row for row, line in enumerate(every) if not _blank(line)]
             lines = [every[row] for row in self._sent_rows]
         date = self.date.date().toString("yyyy-MM-dd")
         due = self.due.date().toString("yyyy-MM-dd")
