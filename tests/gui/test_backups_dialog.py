@@ -132,14 +132,22 @@ def test_the_list_names_whose_backup_it_was(qtbot, main_window, answers) -> None
                                "email": "dan@example.com", "currency": "GBP", "country": "GB"})
     lifecycle.close_client(kept)
     lifecycle.delete_client(gone)
+    # SQLite hands the last id out again: the backup still names the client it was taken for
+    later = clients.add_client({"first_name": "Eve", "last_name": "Later",
+                                "email": "eve@example.com", "currency": "GBP", "country": "GB"})
+    assert later == gone
+    merged = clients.add_client({"first_name": "Max", "last_name": "Merged",
+                                 "email": "max@example.com", "currency": "GBP", "country": "GB"})
+    lifecycle.merge_clients(merged, later)
     dialog = main_window.open_backups()
-    wait_for(qtbot, lambda: dialog.model.rowCount() >= 2)
+    wait_for(qtbot, lambda: dialog.model.rowCount() >= 3)
     why = [why for why, _kept in rows(dialog)]
-    assert why[:2] == [f"Before deleting a client: #{gone} Dan Deleted",
+    assert why[:3] == [f"Before merging clients: #{merged} Max Merged",
+                       f"Before deleting a client: #{gone} Dan Deleted",
                        f"Before closing a client: #{kept} Cora Closed"]
-    dialog.view.selectRow(0)
+    dialog.view.selectRow(1)
     answers.replies = [QMessageBox.StandardButton.Cancel]
     click(qtbot, dialog.restore_button)
     wait_for(qtbot, lambda: answers.said)
     assert f"(before deleting a client: #{gone} Dan Deleted)?" in answers.said[-1]
-    assert not clients.exists(gone)
+    assert clients.get_values(gone)["first_name"] == "Eve"  # (Cancel: nothing restored)

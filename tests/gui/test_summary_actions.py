@@ -281,10 +281,15 @@ def test_the_bulk_actions_are_in_view_on_a_laptop_screen(qtbot, window) -> None:
 
 def test_empty_tabs_say_why_and_what_to_do(qtbot, window) -> None:  # noqa: ANN001
     """A new client's Orders, Quotes, Emails, Files, Notes and Tickets
-    tabs are empty: each says so, and how to add one, in its list."""
+    tabs are empty: each says so, and how to add one, in its list; a list
+    emptied by its filter says that instead."""
+    window.tickets.filter.setCurrentIndex(window.tickets.filter.findData("All"))
     for tab, words in ((window.orders, "Place order…"), (window.quotes, "New quote…"),
                        (window.emails, "Send email…"), (window.files, "Add…"),
                        (window.notes, "Add note"), (window.tickets, "Open ticket…")):
         view = tab.view
         assert view.model().rowCount() == 0
         assert view.placeholder.startswith("No ") and words in view.placeholder, view.placeholder
+    window.tickets.filter.setCurrentIndex(window.tickets.filter.findData("Closed"))
+    assert window.tickets.view.placeholder.startswith("No closed tickets. All tickets lists")
+    window.tickets.filter.setCurrentIndex(window.tickets.filter.findData("All"))

@@ -81,6 +81,24 @@ def test_a_deleted_client_is_in_the_book_log_with_its_name_and_what_went(db) -> 
     assert activity.entries("automation") == []
 
 
+def test_a_client_merged_away_is_in_the_book_log_and_keeps_its_name(db) -> None:
+    """A merge ends the source's id as a delete does: the book's log keeps
+    who it was, which backup was taken, and its name for the backups list
+    (even once SQLite hands the id out again)."""
+    kept = new_client(first_name="Kim", last_name="Kept")
+    going = new_client(first_name="Otto", last_name="Merged")
+    with clock.frozen(dt.datetime(2026, 6, 1, 10, 30)):
+        result = lifecycle.merge_clients(going, kept, actor="sam")
+    [entry] = activity.entries("book")
+    assert (entry.client_id, entry.client_name, entry.actor) == (going, "Otto Merged", "sam")
+    assert entry.what == f"{activity.MERGED}: #{going} into #{kept}; backup {result.backup.name}"
+    again = new_client(first_name="Nina", last_name="New")
+    assert again == going  # the id, handed out again
+    assert activity.removed_name(going, dt.datetime(2026, 6, 1, 10, 30)) == "Otto Merged"
+    assert activity.removed_name(going, dt.datetime(2026, 6, 1, 10, 31)) is None
+    assert activity.client_names([going]) == {going: "Nina New"}  # (as it is called now)
+
+
 def test_the_book_events_fall_among_the_changes_by_time_page_after_page(db) -> None:
     ada = new_client(first_name="Ada", last_name="Lovelace")
     gone = []

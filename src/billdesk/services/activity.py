@@ -23,7 +23,9 @@ SHOWS = ("changes", "people", "automation", "book")
 RUN_ACTOR = "automation"  # who the daily run's changes are by (automation.ACTOR)
 
 DELETED = "Client deleted"
+MERGED = "Client merged"  # merged away into another (C8): removed, as a delete
 RESTORED = "Book restored"
+REMOVED = (DELETED, MERGED)  # what ends a client's id (SQLite may hand it out again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +100,21 @@ def client_names(client_ids: Sequence[int]) -> dict[int, str]:
                  "SELECT id, first_name, last_name, company FROM client "
                  "WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
     for cid, name in database.execute_sql(
-            "SELECT client_id, client_name FROM activity WHERE action = ? "
-            "AND client_id IN (SELECT value FROM json_each(?)) ORDER BY id", (DELETED, ids)):
+            "SELECT client_id, client_name FROM activity WHERE action IN (?, ?) "
+            "AND client_id IN (SELECT value FROM json_each(?)) ORDER BY id", (*REMOVED, ids)):
         names.setdefault(cid, name)
     return names
+
+
+def removed_name(client_id: int, since: datetime) -> str | None:
+    """The name of client #id as it was when it was deleted or merged away
+    at or after ``since`` (a backup taken just before); None if it was not.
+    (A later client may have the id now: SQLite hands a deleted one out
+    again.)"""
+    row = database.execute_sql(
+        "SELECT client_name FROM activity WHERE action IN (?, ?) AND client_id = ? AND at >= ? "
+        "ORDER BY at, id LIMIT 1", (*REMOVED, client_id, since.isoformat(sep=" "))).fetchone()
+    return row[0] if row else None
 
 
 def _book(where: str, params: list[Any], limit: int | None) -> list[Entry]:

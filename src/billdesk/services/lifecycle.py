@@ -822,6 +822,7 @@ def merge_clients(source_id: int, into_id: int, *, keep: str = "target",
         raise Conflict("currency", preview.currency_conflict)
     actor = actor or changelog.current_actor()
     source = preview.source
+    source_name = _name(source_id)
     profile = {k: v for k, v in clients.get_values(source_id).items() if k in MERGE_PROFILE}
     path = _backup("merge", source_id)
     with database.atomic():
@@ -867,6 +868,9 @@ def merge_clients(source_id: int, into_id: int, *, keep: str = "target",
         Client.update(credit_balance=ledger, last_activity=last, updated_at=now()).where(
             Client.id == into_id).execute()
         Client.delete().where(Client.id == source_id).execute()
+        # the merged-away client's id ends here: the book's activity log keeps its name
+        activity.record(activity.MERGED, f"#{source_id} into #{into_id}; backup {path.name}",
+                        client_id=source_id, client_name=source_name, actor=actor)
         credit_moved = _money(credit_units, into_currency)
         if ledger != into_before.minor_units:
             changelog.record(into_id, f"Credit of merged client #{source_id} added through the "

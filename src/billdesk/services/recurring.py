@@ -324,7 +324,8 @@ def edit_recurring(recurring_id: int, *, actor: str | None = None, **changes: An
                                   "on this schedule; stop "
                                   "this recurring invoice and start a new one")
     if clean["count"] is not None and clean["count"] < old.issued:
-        raise InvalidInput("count", f"{old.issued} invoices were issued already")
+        raise InvalidInput("count", f"{counted(old.issued, 'invoice was', 'invoices were')} "
+                                    "issued already")
     checked = clean.pop("lines")
     next_date, status = next_state(clean["start_date"], clean["every"], clean["unit"],
                                    old.issued, clean["count"], clean["until"])

@@ -22,11 +22,11 @@ from billdesk.views.tables import PlaceholderTable, setup_table
 
 SHOWS = (("changes", "Everything"), ("people", "Changes made by people"),
          ("automation", "Changes made by the daily run"),
-         ("book", "Clients deleted and restores"))
+         ("book", "Clients deleted or merged away, and restores"))
 EMPTY = {"changes": "No changes yet: each client's changes are listed here as they are made.",
          "people": "No changes made by people yet.",
          "automation": "The daily run has changed nothing yet.",
-         "book": "No client has been deleted and no backup restored."}
+         "book": "No client has been deleted or merged away, and no backup restored."}
 
 
 class ActivityColumn(IntEnum):

@@ -39,6 +39,9 @@ REASONS = {"automation": "Before the daily run", "bench": "Benchmark",
            "before-currency": "Before converting a client's currency"}
 
 
+REMOVING = ("before-delete", "before-merge")  # taken before an action that ends the client
+
+
 def reason_text(reason: str) -> str:
     if reason in REASONS:
         return REASONS[reason]
@@ -52,11 +55,15 @@ def why_text(info: Any, names: dict[int, str] | None = None, *, inline: bool = F
     client: #12 Jane Smith" (``inline``: to go inside a sentence)."""
     text = reason_text(info.reason)
     if info.client_id is not None:
-        if names is None:
-            from billdesk.services import activity
+        from billdesk.services import activity
 
-            names = activity.client_names([info.client_id])
-        name = names.get(info.client_id)
+        name = None
+        if info.reason in REMOVING:  # as it was called when it went (its id may be reused)
+            name = activity.removed_name(info.client_id, info.created)
+        if name is None and info.reason not in REMOVING:
+            if names is None:
+                names = activity.client_names([info.client_id])
+            name = names.get(info.client_id)
         text += f": #{info.client_id}" + (f" {name}" if name else "")
     return text[:1].lower() + text[1:] if inline else text
 

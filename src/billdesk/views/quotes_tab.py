@@ -81,7 +81,6 @@ class QuoteList(QWidget):
         self.proxy.setSortRole(SortRole)
         self.view = PlaceholderTable()
         self.view.setObjectName("quotesTable")
-        self.view.placeholder = "No quotes yet. New quote… writes one to send the client."
         self.view.setModel(self.proxy)
         setup_table(self.view, QuoteColumn.SUBJECT)
         self.view.setSortingEnabled(True)
@@ -142,6 +141,9 @@ class QuoteList(QWidget):
             self.model.set_records([])
         total = quotes.count(self.owner.client_id)
         shown = self.model.rowCount()
+        self.view.placeholder = ("No quotes yet. New quote… writes one to send the client."
+                                 if not total else f"No quotes at stage {self.stage()}. "
+                                 f"{ALL_STAGES} lists every one.")
         self.count.setText(f"{shown} of {total} quotes" if shown != total else
                            f"{total} quote{'' if total == 1 else 's'}")
         if selected is not None:

@@ -219,14 +219,18 @@ class Scheduler(QObject):
             self.waiting = days
             self.catch_up_pending.emit(list(days))
             return
-        # (a book that never ran, e.g. one just made, has missed nothing:
-        # its first day runs as any scheduled day does, unasked)
+        # (a new, empty book that never ran has missed nothing: its first
+        # day runs as any scheduled day does, unasked)
         self._run(due, "scheduler", days)
 
     @staticmethod
     def _never_run() -> bool:
+        """A new book: never ran, and nothing in it yet (a book that holds
+        clients is asked first, as its run may suspend, charge and mail)."""
+        from billdesk.services import clients
+
         try:
-            return _automation().last_completed() is None
+            return _automation().last_completed() is None and clients.count() == 0
         except Exception:  # a book without the tables yet
             return True
 

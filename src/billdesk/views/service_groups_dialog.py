@@ -532,7 +532,7 @@ class ServiceGroupsDialog(QDialog):
             return
         group = self.model.group_at(self.model.group_index(groups[0]))
         assert group is not None
-        held = (f" Its {counted(group.services, 'item')} stay, in no group." if group.services
+        held = (f" Its {counted(group.services, 'item stays', 'items stay')}, in no group." if group.services
                 else "")
         answer = QMessageBox.question(self, "Delete service group",
                                       f"Delete the service group {group.name}?{held}")

@@ -462,6 +462,10 @@ class TicketsTab(RecordTab):
     def _apply_filter(self) -> None:
         key = self.filter.currentData()
         self.model.status = None if key == "All" else key
+        # what an empty list means depends on the filter
+        self.view.placeholder = (self.EMPTY if key == "All" else
+                                 f"No {'active' if key == 'Active' else key.lower()} tickets. "
+                                 "All tickets lists every one; Open ticket… records a new one.")
 
     def _filter_chosen(self) -> None:
         QSettings().setValue(FILTER_KEY, self.filter.currentData())
