@@ -453,3 +453,34 @@ def test_writing_an_email_does_not_load_reportlab() -> None:
             "assert 'reportlab' not in sys.modules\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_cancelled_invoices_waiting_emails_are_not_sent(client: int) -> None:
+    """Cancelling an invoice (by hand, or by closing the account) keeps
+    its messages still waiting from going out — 'pay invoice X' about an
+    invoice nobody owes — as Failed, saying why, so Resend can still send
+    one. Those of other invoices, and those sent already, are left alone."""
+    from billdesk.services import lifecycle, outbox
+
+    first, second, kept = invoice_for(client), invoice_for(client), invoice_for(client)
+    mail.queue_template("payment_reminder", client, invoice_id=first,
+                        event_key=f"payment_reminder:invoice:{first}")
+    sent = Email.get(Email.event_key == f"invoice_created:invoice:{second}")
+    Email.update(status="Sent").where(Email.id == sent.id).execute()
+    invoicing.cancel_invoice(first)
+    withheld = {e.event_key: (e.status, e.error) for e in emails()
+                if e.event_key and e.event_key.endswith(f":invoice:{first}")}
+    label = invoicing.get_invoice(first).label
+    assert withheld == {
+        f"invoice_created:invoice:{first}": ("Failed", f"Not sent: invoice {label} was cancelled"),
+        f"payment_reminder:invoice:{first}": ("Failed",
+                                              f"Not sent: invoice {label} was cancelled")}
+    assert Email.get(Email.event_key == f"invoice_created:invoice:{kept}").status == "Queued"
+    # the close asks first, and says so (one email of one unpaid invoice still waits)
+    assert "1 waiting email about those invoices not sent" in lifecycle.impact(
+        client, "close").text()
+    lifecycle.close_client(client)  # the others: cancelled with the account
+    statuses = {e.event_key: e.status for e in emails() if e.event_key}
+    assert statuses[f"invoice_created:invoice:{kept}"] == "Failed"
+    assert statuses[f"invoice_created:invoice:{second}"] == "Sent"  # (gone already)
+    assert outbox.waiting_count() == 0

@@ -12,6 +12,7 @@ migration is merged and counted without a change here."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -315,6 +316,13 @@ def impact(client_id: int, action: str) -> Impact:
         tickets = len(_open_tickets(client_id))
         if tickets:
             lines.append(f"{counted('ticket', tickets, 'open')} closed")
+        waiting = database.execute_sql(
+            "SELECT count(*) FROM email WHERE client_id = ? AND status = 'Queued' AND "
+            "substr(event_key, instr(event_key, ':invoice:') + 9) IN "
+            "(SELECT CAST(value AS TEXT) FROM json_each(?)) AND event_key LIKE '%:invoice:%'",
+            (client_id, json.dumps([r[0] for r in unpaid]))).fetchone()[0]
+        if waiting:
+            lines.append(f"{counted('email', waiting, 'waiting')} about those invoices not sent")
     elif action in ("delete", "delete_with_transactions"):
         txns = counts.pop("txn", 0)
         kept = counts.pop("affiliate_commission", 0)  # ON DELETE SET NULL: the affiliate's
@@ -919,7 +927,9 @@ def close_client(client_id: int, *, actor: str | None = None) -> CloseResult:
     likewise, they hold none); live services, addons and domains Cancelled;
     active recurring invoices Stopped; billable items waiting for an
     invoice set to "don't invoice"; tickets not yet closed Closed (as
-    HostBill does when an account is closed). Nothing is deleted."""
+    HostBill does when an account is closed); the cancelled invoices'
+    emails still waiting are not sent (``cancel_invoice``). Nothing is
+    deleted."""
     record = clients.get_client(client_id)
     clients.check_writable(client_id)
     refunded = [_invoice_label(r[1], r[0]) for r in _open_invoices(client_id) if r[6]]

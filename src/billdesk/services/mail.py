@@ -743,6 +743,17 @@ def queue_invoice_emails_pending(name: str, invoices: Sequence[tuple[int, int, s
         return len(part)
 
 
+def withhold_invoice_emails(invoice_id: int, why: str) -> int:
+    """The invoice's messages not handed to the server yet (Queued; those
+    'Sending' are in a delivery's hands) are not sent: Failed, with ``why``
+    as their error, in the caller's transaction — shown in the Email log,
+    where Resend can still send one. Returns how many."""
+    return database.execute_sql(  # (the client's messages, through email_client)
+        "UPDATE email SET status = 'Failed', error = ?, next_attempt = NULL, pending = 0 "
+        "WHERE client_id = (SELECT client_id FROM invoice WHERE id = ?) AND status = 'Queued' "
+        "AND event_key LIKE ?", (why, invoice_id, f"%:invoice:{int(invoice_id)}")).rowcount
+
+
 def pending_count() -> int:
     return database.execute_sql("SELECT count(*) FROM email WHERE pending = 1").fetchone()[0]
 
