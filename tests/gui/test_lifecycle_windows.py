@@ -388,3 +388,35 @@ def test_a_deleted_client_is_in_the_activity_log(qtbot, main_window, answers) ->
     assert wait_for(qtbot, lambda: main_window.client_windows.get(log.selected().client_id))
     main_window.close()
     assert not log.isVisible()
+
+
+def test_names_with_apostrophes_and_ampersands_read_as_typed(qtbot, main_window) -> None:  # noqa: ANN001
+    """An escaped name (O&#x27;Brien) shown in a label that does not read
+    rich text is a bug: the client window, its invoice editor and the
+    merge dialog show "O'Brien" and "O'Neil & Sons" as typed."""
+    from PySide6.QtGui import Qt as GuiQt
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    from billdesk.views.invoice_editor import InvoiceEditor
+    from billdesk.views.lifecycle_dialogs import MergeDialog
+
+    client_id = add("Laura", "O'Brien", "laura@obrien.example", company="O'Neil & Sons")
+    other = add("Ann", "Other", "ann@other.example")
+    window = main_window.open_client(client_id)
+    invoice_id = invoicing.create_invoice(client_id, [LineInput("Hosting", "10.00")])
+    window.open_invoice(invoice_id)
+    wait_for(qtbot, lambda: visible(window, InvoiceEditor))
+    window.merge_action.trigger()
+    dialog = wait_for(qtbot, lambda: visible(window, MergeDialog))
+    dialog.choose(other)
+
+    def plain(label: QLabel) -> bool:
+        return label.textFormat() == Qt.TextFormat.PlainText or (
+            label.textFormat() == Qt.TextFormat.AutoText
+            and not GuiQt.mightBeRichText(label.text()))
+
+    shown = [label.text() for top in QApplication.topLevelWidgets() if top.isVisible()
+             for label in top.findChildren(QLabel) if plain(label)]
+    assert any("O'Brien" in text for text in shown)
+    assert not [text for text in shown if "&#x27;" in text or "&amp;" in text]
+    dialog.reject()

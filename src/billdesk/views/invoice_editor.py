@@ -75,6 +75,7 @@ class InvoiceEditor(QMainWindow):
         font.setBold(True)
         self.title.setFont(font)
         self.client_label = QLabel()
+        self.client_label.setTextFormat(Qt.TextFormat.RichText)  # (its name is escaped)
 
         # header fields
         self.date = date_edit()

@@ -453,6 +453,7 @@ class MergeDialog(QDialog):
             for column in (1, 2):
                 value = QLabel()
                 value.setObjectName(f"{'this' if column == 1 else 'other'}_{key}")
+                value.setTextFormat(Qt.TextFormat.RichText)  # (escaped: O'Brien, not O&#x27;Brien)
                 value.setWordWrap(True)
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 self.grid.addWidget(value, row, column)
