@@ -492,6 +492,8 @@ def test_close_cancels_what_is_open_and_keeps_everything(db) -> None:  # noqa: A
     assert "2 open tickets closed" in lifecycle.impact(c, "close").text()
 
     result = lifecycle.close_client(c)
+    assert ("Client closed", f"backup {result.backup.name}") in [
+        (e.message, e.reason) for e in changelog.entries(c)]
 
     assert Client.get_by_id(c).status == "Closed"
     status = dict(Invoice.select(Invoice.id, Invoice.status).where(Invoice.client == c).tuples())
@@ -719,7 +721,8 @@ def test_anonymize_replaces_personal_data_and_keeps_the_billing(family: dict[str
     assert result.name == f"Anonymized Client #{a}"
     for model in (Contact, ClientNote, ClientFile, Email):
         assert not model.select().where(model.client == a).exists(), model
-    assert [e.message for e in changelog.entries(a)] == ["Anonymized"]
+    assert [(e.message, e.reason) for e in changelog.entries(a)] == [
+        ("Anonymized", f"backup {result.backup.name}")]
     assert {k: v for k, v in result.cleared.items() if k != "client_log"} == {
         "contact": 1, "client_note": 1, "client_file": 1, "email": counts["email"],
         "pay_method": 1, "ticket": 1}

@@ -988,7 +988,7 @@ def close_client(client_id: int, *, actor: str | None = None) -> CloseResult:
         status_was = record.values["status"]
         Client.update(status="Closed", updated_at=stamp).where(Client.id == client_id).execute()
         changelog.record(client_id, "Client closed", field="Status", old=status_was, new="Closed",
-                         actor=actor)
+                         reason=f"backup {path.name}", actor=actor)
         returned = credit.balance(client_id) - before
     return CloseResult(client_id, status_was, cancelled, [i[0] for i in items], stopped, waiting,
                        returned, path, [t for t, _ in tickets])
@@ -1191,7 +1191,7 @@ def anonymize_client(client_id: int, *, actor: str | None = None) -> AnonymizeRe
         AffiliatePayout.update(notes="").where(AffiliatePayout.affiliate.in_(
             Affiliate.select(Affiliate.id).where(Affiliate.client == client_id))).execute()
         cleared["client_log"] = ClientLog.delete().where(ClientLog.client == client_id).execute()
-        changelog.record(client_id, "Anonymized", actor=actor)
+        changelog.record(client_id, "Anonymized", reason=f"backup {path.name}", actor=actor)
         if credit.ledger_sum(client_id) != credit.balance(client_id):  # never: nothing moved
             raise RuntimeError(f"client #{client_id}: the credit ledger no longer adds up")
     _purge_files()
