@@ -166,6 +166,8 @@ def test_archive_leaves_the_list_and_comes_back_under_show_archived(
     assert window.invoices.view.isEnabled() and window.tabs.isEnabled()
     assert window.invoices.findChild(QPushButton, "openInvoice").parentWidget().isEnabled()
     assert not window.currency_action.isEnabled() and not window.merge_action.isEnabled()
+    affiliate = window.summary.affiliate  # not made an affiliate, nor given a referrer, now
+    assert not affiliate.menu_action.isEnabled() and "assign" not in affiliate.referred.text()
     assert window.archive_action.text() == "Unarchive"
     window.create_invoice()  # refused with a word, not written
     assert "is archived" in answers.said[-1]
@@ -177,6 +179,7 @@ def test_archive_leaves_the_list_and_comes_back_under_show_archived(
     click(qtbot, window.banner.unarchive)
     qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=5000)
     assert not clients.is_archived(client_id)
+    assert affiliate.menu_action.isEnabled() and "assign" in affiliate.referred.text()
     assert create.isEnabled() and window.profile.form.isEnabled()
     assert not window.files.read_only and not window.notes.read_only
     assert not window.summary.notes.isReadOnly()

@@ -59,6 +59,7 @@ class AffiliatePanel(QGroupBox):
         self.record: affiliates.AffiliateRecord | None = None
         self.figures: affiliates.AffiliateSummary | None = None
         self.menu_action: QAction | None = None
+        self.read_only = False  # an archived client: see set_read_only
 
         # compact: the figures two to a row, the actions on one row
         self.values: dict[str, QLabel] = {}
@@ -169,15 +170,24 @@ class AffiliatePanel(QGroupBox):
             self.payout_button.setEnabled(bool(s.balance.amount > 0))
             self.payout_button.setToolTip("Record money paid to the affiliate"
                                           if s.balance.amount > 0 else "Nothing is payable yet")
+        # an archived client (read-only) offers no way to change who referred it
+        change = "" if self.read_only else ' (<a href="assign">{}</a>)'
         if referrer is None:
-            self.referred.setText('Referred by: — (<a href="assign">assign</a>)')
+            self.referred.setText("Referred by: —" + change.format("assign"))
         else:
             self.referred.setText(
                 f'Referred by: <a href="open:{referrer[0]}">#{referrer[0]} '
-                f'{html.escape(referrer[1])}</a> (<a href="assign">change</a>)')
+                f'{html.escape(referrer[1])}</a>' + change.format("change"))
         if self.menu_action is not None:
             self.menu_action.setText("Affiliate details…" if is_affiliate
                                      else "Activate as affiliate…")
+            self.menu_action.setEnabled(is_affiliate or not self.read_only)
+
+    def set_read_only(self, read_only: bool) -> None:
+        """An archived client's (C11): nothing here changes it; the details
+        of an affiliate can still be read."""
+        self.read_only = read_only
+        self.load()
 
     def add_menu_action(self, menu: QMenu) -> QAction:
         """"Activate as affiliate…" (or "Affiliate details…") in the Client menu."""

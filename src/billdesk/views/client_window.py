@@ -1171,7 +1171,8 @@ class ClientWindow(QMainWindow):
         self.summary.notes.setReadOnly(archived)
         if archived:
             self.summary.save_notes.setEnabled(False)
-        for tab in (self.files, self.notes, self.tickets):  # their own editing, when they say how
+        for tab in (self.files, self.notes, self.tickets, self.summary.affiliate):
+            # (their own editing, when they say how)
             set_read_only = getattr(tab, "set_read_only", None)
             if callable(set_read_only):
                 set_read_only(archived)
