@@ -431,3 +431,14 @@ def test_a_catch_up_ends_where_day_by_day_runs_end(demo_file: Path, tmp_path: Pa
     finally:
         close_database()
     assert book_dump(tmp_path / "one.sqlite3") == book_dump(tmp_path / "all.sqlite3")
+
+
+def test_the_report_of_a_run_with_no_days_says_what_the_outbox_sent() -> None:
+    """'Nothing to do' is said only when nothing was done: a run with every
+    day done that delivered waiting mail says so."""
+    idle = automation.RunReport(1, [], {}, [], 12)
+    assert idle.text().startswith("Nothing to do: every day is done.")
+    delivered = automation.RunReport(2, [], {"emails_sent": 3}, [], 900)
+    head = delivered.text().splitlines()[0]
+    assert head.startswith("Every day is done; the outbox delivered 3 waiting emails")
+    assert "Emails sent" in delivered.text() or "emails" in delivered.text().lower()

@@ -314,7 +314,10 @@ class RunReport:
 
     def text(self) -> str:
         if not self.days:
-            head = "Nothing to do: every day is done."
+            sent = self.steps.get("emails_sent", 0)
+            head = ("Every day is done; the outbox delivered "
+                    f"{counted(sent, 'waiting email')}" if sent
+                    else "Nothing to do: every day is done.")
         elif len(self.days) == 1:
             head = f"Ran {self.days[0].isoformat()}"
         else:
