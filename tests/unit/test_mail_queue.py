@@ -484,3 +484,26 @@ def test_a_cancelled_invoices_waiting_emails_are_not_sent(client: int) -> None:
     assert statuses[f"invoice_created:invoice:{kept}"] == "Failed"
     assert statuses[f"invoice_created:invoice:{second}"] == "Sent"  # (gone already)
     assert outbox.waiting_count() == 0
+
+
+def test_dates_and_amounts_follow_the_language_the_email_is_written_in(company) -> None:
+    """A Spanish client gets the English template (none is written in
+    Spanish): its dates and amounts read English too, not '7 dic 2026'. A
+    German client gets the German template, with German dates."""
+    from babel.dates import format_date
+
+    due = dt.date(2026, 12, 7)
+    written = {}
+    for language in ("es", "de"):
+        client_id = new_client(first_name="Ana", last_name=language.upper(),
+                               email=f"ana.{language}@example.com", language=language)
+        invoice_id = invoicing.create_invoice(client_id, [LineInput("Hosting", "56.95", True)],
+                                              date="2026-11-30", due_date=due.isoformat())
+        email_id = mail.queue_template("payment_reminder", client_id, invoice_id=invoice_id,
+                                       event_key=f"payment_reminder:invoice:{invoice_id}")
+        written[language] = mail.get_email(email_id).subject + "\n" + mail.get_email(
+            email_id).body
+    english = format_date(due, format="medium", locale="en")
+    assert english in written["es"] and format_date(due, format="medium", locale="es") not in (
+        written["es"])
+    assert format_date(due, format="medium", locale="de") in written["de"]

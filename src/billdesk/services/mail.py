@@ -216,13 +216,17 @@ class _ClientData:
 
     __slots__ = ("id", "email", "currency", "language", "fmt", "context", "contact", "cc")
 
-    def __init__(self, row: tuple, display_format: str, cc: list[tuple[str, str]]) -> None:
+    def __init__(self, row: tuple, display_format: str, cc: list[tuple[str, str]],
+                 written: frozenset[str] = frozenset()) -> None:
         clients = _clients()
         (cid, first, last, company, email, phone, a1, a2, city, state, postcode, country,
          currency, language, status, credit, k_first, k_last, k_email, k_company, k_phone) = row
         self.id, self.email, self.currency = cid, email, currency
         self.language = (language or templates.FALLBACK_LANGUAGE).lower()
-        self.fmt = _format(currency, self.language)
+        # dates and amounts in the language the text is in: a client whose
+        # language no template is written in reads English, not "7 dic 2026"
+        self.fmt = _format(currency, self.language if not written or self.language in written
+                           else templates.FALLBACK_LANGUAGE)
         address, country_name = _address_text(a1, a2, city, state, postcode, country,
                                               self.fmt.locale)
         self.context = _Obj({
@@ -278,7 +282,8 @@ def _read_clients(client_ids: Sequence[int]) -> dict[int, _ClientData]:
     for cid, email, categories in conn.execute(_CONTACTS_SQL, (ids,)):
         contacts.setdefault(cid, []).append((email, categories))
     display_format = settings.display_format()
-    return {row[0]: _ClientData(row, display_format, contacts.get(row[0], []))
+    written = templates.languages_written()
+    return {row[0]: _ClientData(row, display_format, contacts.get(row[0], []), written)
             for row in conn.execute(_CLIENT_SQL, (ids,))}
 
 

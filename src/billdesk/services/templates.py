@@ -541,6 +541,14 @@ def shipped_languages() -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda code: code != FALLBACK_LANGUAGE))
 
 
+def languages_written() -> frozenset[str]:
+    """The languages templates are written in (shipped, or saved in the
+    book): a client in another language gets the English ones, and its
+    emails' dates and amounts are then written the English way too."""
+    saved = {row[0] for row in EmailTemplate.select(EmailTemplate.language).distinct().tuples()}
+    return frozenset(shipped_languages()) | saved
+
+
 _ROW = (EmailTemplate.name, EmailTemplate.language, EmailTemplate.kind, EmailTemplate.category,
         EmailTemplate.subject, EmailTemplate.body, EmailTemplate.disabled)
 
