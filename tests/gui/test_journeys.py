@@ -314,9 +314,25 @@ def test_an_archived_client_typed_by_id_is_said_so(qtbot, main_window):  # noqa:
     main_window.search.setText("12")
     assert main_window.model.rowCount() > 0 and main_window.model.client_id(0) != 12
     assert "Client #12 is archived" in main_window.statusBar().currentMessage()
+    main_window.search.setText("zz unrelated")  # the hint was about #12: it goes
+    assert "Client #12" not in main_window.statusBar().currentMessage()
+    # typed by name, not id: the empty list says an archived client matches
+    name = clients.get_values(12)["last_name"]
+    others = [c for c in clients_named(name) if c != 12]
+    Client.update(archived=True).where(Client.id.in_(others)).execute()
+    main_window.search.setText(name)
+    assert main_window.model.rowCount() == 0
+    assert main_window.table.placeholder.startswith(f"No client matches “{name}” — ")
+    assert "tick Show archived to see them" in main_window.table.placeholder
     main_window.show_archived.setChecked(True)
     main_window.search.setText("#12")
     assert main_window.model.rowCount() == 1 and main_window.model.client_id(0) == 12
+
+
+def clients_named(last_name: str) -> list[int]:
+    from billdesk.models import Client
+
+    return [c.id for c in Client.select(Client.id).where(Client.last_name == last_name)]
 
 
 def test_an_empty_list_says_why(qtbot, main_window):  # noqa: ANN001

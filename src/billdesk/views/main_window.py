@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.count_label = QLabel(self)
+        self._hint_shown = False  # the status bar says an archived client was named
         self.statusBar().addWidget(QLabel(f"Book: {db_path}", self), 1)
         self.automation_progress = QProgressBar(self)
         self.automation_progress.setObjectName("automationProgress")
@@ -541,6 +542,10 @@ class MainWindow(QMainWindow):
         if hidden is not None:
             self.statusBar().showMessage(f"Client #{hidden} is archived: tick Show archived "
                                          "to see it.", 15_000)
+            self._hint_shown = True
+        elif self._hint_shown:  # (the hint was about another search)
+            self.statusBar().clearMessage()
+            self._hint_shown = False
 
     def _filters_changed(self) -> None:
         self.model.set_query(self.model.query.with_(status=self.status_filter.currentData(),
@@ -567,6 +572,13 @@ class MainWindow(QMainWindow):
             text = f"Client #{hidden} is archived: tick Show archived to see it."
         elif query.search.strip():
             text = f"No client matches “{query.search.strip()}”."
+            if not query.archived:  # one archived may: say so, rather than nothing
+                archived = clientlist.count(query.with_(archived=True))
+                if archived:
+                    which = ("an archived one does" if archived == 1
+                             else f"{archived:,} archived ones do")
+                    text = (f"No client matches “{query.search.strip()}” — {which}: tick Show "
+                            "archived to see them.")
         elif query.status is not None or query.group_id is not None:
             text = "No client matches these filters."
         elif not query.archived and not self.model.rowCount() and clientlist.total():
