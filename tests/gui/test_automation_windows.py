@@ -268,9 +268,12 @@ def test_run_now_from_the_window_shows_the_report(qtbot, main_window):  # noqa: 
     assert window.model.rowCount() == 1
     assert window.pending_label.text() == "Run now runs: 2027-03-10"
 
+    listed: list[int] = []  # the run is listed while it goes (Running), not only after
+    window.model.modelReset.connect(lambda: listed.append(window.model.rowCount()))
     click(qtbot, window.run_button)
     assert not window.run_button.isEnabled()
     wait_for(qtbot, lambda: window.report.isVisible(), timeout=20_000)
+    assert len(listed) >= 2 and listed[0] == 2, listed
     report = window.report.text()
     assert "Run finished" in report and "2027-03-10" in report and "2 invoices" in report
     # what the run queued waits for a mail server, and the report says where to see it

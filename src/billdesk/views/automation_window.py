@@ -204,6 +204,7 @@ class AutomationWindow(QWidget):
         self.report.hide()
 
         self.model = RunTableModel(self)
+        self._run_listed = False  # the going run has been read into the list
         self.view = PlaceholderTable()
         self.view.setObjectName("runLog")
         self.view.placeholder = (
@@ -305,6 +306,7 @@ class AutomationWindow(QWidget):
         self.scheduler.run_now(today)
 
     def _run_started(self, days: list) -> None:
+        self._run_listed = False
         self.run_button.setEnabled(False)
         self.report.hide()
         self.progress_bar.setRange(0, 0)  # busy until the first progress
@@ -313,6 +315,9 @@ class AutomationWindow(QWidget):
         self.pending_label.setText("A run is going.")
 
     def _progress(self, done: int, total: int, text: str) -> None:
+        if done >= 1 and not self._run_listed:  # in the log now ('Running'): list it once
+            self._run_listed = True
+            self.reload()
         if total > 0:
             if self.progress_bar.maximum() != total:
                 self.progress_bar.setRange(0, total)
