@@ -110,6 +110,7 @@ def test_text_output_is_a_short_report(home, small_book, monkeypatch):
     done = run(home, "automation", "log", "--db", str(small_book))
     assert done.code == 0 and "Completed 2026-03-01" in done.stdout
     assert "suspended 1" in done.stdout
+    assert "Command line" in done.stdout  # who ran it, as the window's Run log says it
 
 
 def test_refused_input(home, small_book):

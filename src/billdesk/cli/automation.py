@@ -47,7 +47,8 @@ def automation_log(args: argparse.Namespace, out: Any) -> None:
         for row in rows:
             steps = ", ".join(f"{key} {row.steps[key]}" for key in automation.STEP_KEYS
                               if row.steps.get(key))
-            lines.append(f"#{row.id:<5} {row.started_at:%Y-%m-%d %H:%M:%S}  {row.trigger:<8} "
+            trigger = automation.TRIGGER_LABELS.get(row.trigger, row.trigger)
+            lines.append(f"#{row.id:<5} {row.started_at:%Y-%m-%d %H:%M:%S}  {trigger:<12} "
                          f"{row.status:<9} {automation.describe_days(row.days)}  "
                          f"{row.duration_ms / 1000:.1f} s" + (f"\n       {steps}" if steps else "")
                          + "".join(f"\n       error: {e}" for e in row.errors))

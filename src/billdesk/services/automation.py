@@ -85,6 +85,9 @@ from billdesk.services.text import counted
 ACTOR = "automation"
 SUSPEND_REASON = "Overdue on payment"
 BATCH_CLIENTS = 500  # clients per write transaction in a step
+# who started a run, as the window and ``automation log`` name it
+TRIGGER_LABELS = {"scheduler": "Schedule", "catch-up": "Catch-up", "manual": "Run now",
+                  "cli": "Command line"}
 STEP_KEYS = ("invoices_created", "credit_applied", "reminders", "overdue_notices", "late_fees",
              "suspended", "terminated", "status_changes", "quotes_expired", "recurring_invoices",
              "billable_items", "emails_queued", "emails_sent")

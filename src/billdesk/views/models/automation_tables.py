@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from billdesk.services.automation import TRIGGER_LABELS
 from billdesk.views.models import IdRole, SortRole
 from billdesk.views.models.simple_tables import RIGHT, Index, _ListModel
 
@@ -132,8 +133,7 @@ class RunTableModel(_ListModel):
                RunColumn.DID: "What it did"}
     MONEY_COLUMNS = frozenset({RunColumn.DURATION, RunColumn.INVOICES, RunColumn.EMAILS,
                                RunColumn.ERRORS})
-    TRIGGERS = {"scheduler": "Schedule", "catch-up": "Catch-up", "manual": "Run now",
-                "cli": "Command line"}
+    TRIGGERS = TRIGGER_LABELS
 
     def load(self, limit: int = 200) -> None:
         from billdesk.services import automation
