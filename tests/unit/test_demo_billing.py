@@ -430,3 +430,17 @@ def db_file() -> Path:
     from billdesk.models import database
 
     return Path(database.obj.database)
+
+
+def test_nothing_in_the_demo_happened_after_its_now(demo_file):
+    """The demo's day stamps its events at times of the day; none is
+    later than the demo's 'now' (a Summary's Last activity in the future)."""
+    now = TODAY.strftime("%Y-%m-%d %H:%M:%S")
+    con = sqlite3.connect(demo_file)
+    try:
+        for table, column in (("invoice", "created_at"), ("invoice", "updated_at"),
+                              ("credit_entry", "created_at"), ("client_log", "at")):
+            latest = con.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
+            assert latest is None or latest <= now, (table, column, latest)
+    finally:
+        con.close()

@@ -60,6 +60,7 @@ from billdesk.services import (
     settings,
     taxes,
 )
+from billdesk.services.text import counted
 
 FIRST = [
     "Zoë", "José", "François", "Søren", "Łukasz", "Siobhán", "Seán", "Chloé", "Renée", "Björn",
@@ -619,6 +620,9 @@ class _BillingHistory:
         # created_at / updated_at texts: a time of day that varies from day to day
         self.stamps = {day: f"{text} {TIMES[day % 97]}" for day, text in self.isos.items()}
         self.late_stamps = {day: f"{text} {TIMES[(day * 7 + 50) % 97]}" for day, text in self.isos.items()}
+        self.now = today.strftime("%Y-%m-%d %H:%M:%S")  # today's: not later than the demo's now
+        for stamps in (self.stamps, self.late_stamps):
+            stamps[self.today] = min(stamps[self.today], self.now)
         self.client_values: dict[int, tuple[str, int]] = {}
         self.by_day: dict[int, list[_Invoice]] = defaultdict(list)
         self.txns: list[_Txn] = []
@@ -827,10 +831,10 @@ class _BillingHistory:
         self.client_values[client_id] = (method, balance)
         if c.invoices or c.entries:
             self.log_rows.append((
-                client_id, f"{self.isos[c.last]} 18:00:00", self.actor,
-                f"Billing history added (demo data): {len(c.invoices)} invoice(s), "
-                f"{len(c.txns)} transaction(s), {len(c.entries)} credit entr"
-                f"{'y' if len(c.entries) == 1 else 'ies'}"))
+                client_id, min(f"{self.isos[c.last]} 18:00:00", self.now), self.actor,
+                f"Billing history added (demo data): {counted(len(c.invoices), 'invoice')}, "
+                f"{counted(len(c.txns), 'transaction')}, "
+                f"{counted(len(c.entries), 'credit entry', 'credit entries')}"))
         return c
 
     # --- writing
