@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from billdesk.errors import BilldeskError
-from billdesk.services import backup, billing_settings, clients, lifecycle, validate
+from billdesk.services import billing_settings, clients, lifecycle, validate
 from billdesk.views import fmt
 from billdesk.views.client_search import ClientSearch
 from billdesk.views.errors import message_for, show_error
@@ -83,13 +83,10 @@ def _action_buttons(dialog: QDialog, action_text: str, name: str, on_accept: Cal
 
 
 def backup_note() -> str:
-    """What every destructive action says about the backup it takes first."""
-    try:
-        folder = str(backup.backup_folder())
-    except Exception:  # a book without the setting yet: say it without the folder
-        folder = ""
-    where = f" in {folder}" if folder else ""
-    return f"billdesk takes a backup of the whole book first{where}."
+    """What every destructive action says about the backup it takes first
+    (where: File → Backups…, not a long folder path that wraps mid-name)."""
+    return ("billdesk takes a backup of the whole book first: File → Backups… lists it "
+            "and can put the book back as it was.")
 
 
 class ConfirmDialog(QDialog):
