@@ -507,3 +507,30 @@ def test_dates_and_amounts_follow_the_language_the_email_is_written_in(company) 
     assert english in written["es"] and format_date(due, format="medium", locale="es") not in (
         written["es"])
     assert format_date(due, format="medium", locale="de") in written["de"]
+
+
+def test_a_paid_invoice_is_chased_no_more(client: int) -> None:
+    """Paid (by a payment, or by credit in bulk), an invoice's reminders and
+    overdue notices still waiting are not sent — its 'invoice created'
+    email, and another invoice's reminder, still are."""
+    first, second = invoice_for(client), invoice_for(client)
+    for invoice_id in (first, second):
+        for name in ("payment_reminder", "overdue_1"):
+            mail.queue_template(name, client, invoice_id=invoice_id,
+                                event_key=f"{name}:invoice:{invoice_id}")
+    payments.add_payment(first, "120.00")
+    assert invoicing.get_invoice(first).status == "Paid"
+    label = invoicing.get_invoice(first).label
+    statuses = {e.event_key: (e.status, e.error) for e in emails() if e.event_key}
+    for name in ("payment_reminder", "overdue_1"):
+        assert statuses[f"{name}:invoice:{first}"] == ("Failed",
+                                                       f"Not sent: invoice {label} was paid")
+        assert statuses[f"{name}:invoice:{second}"][0] == "Queued"
+    assert statuses[f"invoice_created:invoice:{first}"][0] == "Queued"
+    third = invoice_for(client)
+    mail.queue_template("overdue_2", client, invoice_id=third,
+                        event_key=f"overdue_2:invoice:{third}")
+    with database.atomic():  # the run's bulk path (credit pays many at once), as well
+        invoicing.set_paid_many([(second, dt.date(2026, 1, 21)), (third, dt.date(2026, 1, 21))])
+    assert Email.get(Email.event_key == f"overdue_1:invoice:{second}").status == "Failed"
+    assert Email.get(Email.event_key == f"overdue_2:invoice:{third}").status == "Failed"

@@ -748,15 +748,28 @@ def queue_invoice_emails_pending(name: str, invoices: Sequence[tuple[int, int, s
         return len(part)
 
 
+_WITHHOLD = ("UPDATE email SET status = 'Failed', error = ?, next_attempt = NULL, pending = 0 "
+             "WHERE client_id = (SELECT client_id FROM invoice WHERE id = ?) "
+             "AND status = 'Queued' AND event_key LIKE ?")  # (the client's, by email_client)
+CHASERS = ("payment_reminder", "overdue_1", "overdue_2", "overdue_3")  # they ask to be paid
+
+
 def withhold_invoice_emails(invoice_id: int, why: str) -> int:
     """The invoice's messages not handed to the server yet (Queued; those
     'Sending' are in a delivery's hands) are not sent: Failed, with ``why``
     as their error, in the caller's transaction — shown in the Email log,
     where Resend can still send one. Returns how many."""
-    return database.execute_sql(  # (the client's messages, through email_client)
-        "UPDATE email SET status = 'Failed', error = ?, next_attempt = NULL, pending = 0 "
-        "WHERE client_id = (SELECT client_id FROM invoice WHERE id = ?) AND status = 'Queued' "
-        "AND event_key LIKE ?", (why, invoice_id, f"%:invoice:{int(invoice_id)}")).rowcount
+    return database.execute_sql(
+        _WITHHOLD, (why, invoice_id, f"%:invoice:{int(invoice_id)}")).rowcount
+
+
+def withhold_chasers(paid: Sequence[tuple[int, str]]) -> None:
+    """Paid invoices — (id, label) each — are chased no more: their payment
+    reminders and overdue notices still waiting are not sent (Failed, "Not
+    sent: invoice X was paid"), in the caller's transaction."""
+    database.connection().executemany(_WITHHOLD, [
+        (f"Not sent: invoice {label} was paid", invoice_id, f"{name}:invoice:{int(invoice_id)}")
+        for invoice_id, label in paid for name in CHASERS])
 
 
 def pending_count() -> int:
