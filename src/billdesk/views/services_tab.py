@@ -36,6 +36,7 @@ from billdesk.errors import BilldeskError
 from billdesk.models import SERVICE_KINDS
 from billdesk.services import billing_run, invoicing, subscriptions
 from billdesk.services.subscriptions import STATUSES, MassUpdateResult, ServiceRecord
+from billdesk.services.text import counted
 from billdesk.views.errors import show_error
 from billdesk.views.models import IdRole, SortRole
 from billdesk.views.models.service_tables import ServiceColumn, ServiceTableModel
@@ -56,10 +57,6 @@ class Owner(Protocol):
     ops: Operations
 
     def open_invoice(self, invoice_id: int) -> None: ...
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _invoice_labels(ids: Iterable[int]) -> list[str]:
@@ -234,10 +231,11 @@ class ServiceList(QWidget):
                                       if on else "Show only items in chosen statuses")
         shown, total = self.model.rowCount(), self.model.total
         if self.domains:
-            text = _plural(shown, "domain")
+            text = counted(shown, "domain")
         else:
             kinds = [r.kind for r in self.model.records()]
-            text = f"{_plural(kinds.count('service'), 'service')}, {_plural(kinds.count('addon'), 'addon')}"
+            text = (f"{counted(kinds.count('service'), 'service')}, "
+                    f"{counted(kinds.count('addon'), 'addon')}")
         if shown != total:
             text += f" ({total - shown} hidden by the filter)"
         self.count.setText(text)
@@ -319,7 +317,7 @@ class ServiceList(QWidget):
             return
         billed = [r for r in targets if billing_run.invoiceable(r.kind, r.status)]
         left = len(targets) - len(billed)
-        left_text = (f"{_plural(left, 'item')} left out: only active or suspended services "
+        left_text = (f"{counted(left, 'item')} left out: only active or suspended services "
                      "and addons, and active domains, are invoiced." if left else "")
         if not billed:
             QMessageBox.information(self, "Invoice selected items",
@@ -328,7 +326,7 @@ class ServiceList(QWidget):
         names = "\n".join(f"• {r.title}" for r in billed[:10])
         if len(billed) > 10:
             names += f"\n• and {len(billed) - 10} more"
-        question = (f"Invoice {_plural(len(billed), 'item')} now, for their next due dates?"
+        question = (f"Invoice {counted(len(billed), 'item')} now, for their next due dates?"
                     f"\n\n{names}" + (f"\n\n{left_text}" if left_text else ""))
         if QMessageBox.question(self, "Invoice selected items", question,
                                 QMessageBox.StandardButton.Yes
@@ -352,7 +350,7 @@ class ServiceList(QWidget):
             result = billing_run.generate_due(client_id=client_id)
             notes = []
             if result.advanced:
-                notes.append(f"{_plural(len(result.advanced), 'item')} costing nothing moved "
+                notes.append(f"{counted(len(result.advanced), 'item')} costing nothing moved "
                              "on to the next due date.")
             if not result.invoice_ids:  # why not, and when it will
                 until = billing_run.horizon()
@@ -407,13 +405,13 @@ class ServiceList(QWidget):
     def _mass_updated(self, result: MassUpdateResult, label: str, prorata: bool) -> None:
         if result.invoice_id is not None:
             self.report("Mass update", [result.invoice_id], [label],
-                        f"{_plural(len(result.updated), 'item')} updated; the prorata invoice "
+                        f"{counted(len(result.updated), 'item')} updated; the prorata invoice "
                         "bills the days between the old and the new due dates.")
             return
         if not result.updated:
             self.last_report = "Nothing changed: the items already had these values."
         elif prorata:
-            self.last_report = (f"{_plural(len(result.updated), 'item')} updated. No prorata "
+            self.last_report = (f"{counted(len(result.updated), 'item')} updated. No prorata "
                                 "invoice: the days between the dates come to nothing due.")
         else:
             return  # the lists show the change
@@ -431,10 +429,10 @@ class ServiceList(QWidget):
                      if a.parent_id in parents and a.id not in chosen]
         total = len(records) + len(going_too)
         names = ", ".join(r.title for r in records[:6]) + (" …" if len(records) > 6 else "")
-        text = f"Delete {_plural(total, 'record')}?\n\n{names}"
+        text = f"Delete {counted(total, 'record')}?\n\n{names}"
         if going_too:
             text += (f"\n\n{'Its' if len(parents) == 1 else 'Their'} "
-                     f"{_plural(len(going_too), 'addon')} "
+                     f"{counted(len(going_too), 'addon')} "
                      f"{'goes' if len(going_too) == 1 else 'go'} with "
                      f"{'it' if len(parents) == 1 else 'them'}: "
                      + ", ".join(a.title for a in going_too[:6]))
