@@ -145,6 +145,9 @@ def test_progress_is_reported_per_step(db) -> None:
     seen = []
     run(DAY, progress=lambda done, total, text: seen.append((done, total, text)))
     assert seen[0] == (0, len(automation.DAY_STEPS) + 1, "Backing up the book")
+    # how far the copy is, then the steps
+    assert seen[1] == (0, len(automation.DAY_STEPS) + 1, "Backing up the book (100 %)")
+    seen = seen[1:]
     assert [s[0] for s in seen[1:]] == list(range(1, len(automation.DAY_STEPS) + 2))
     assert all(s[1] == len(automation.DAY_STEPS) + 1 for s in seen)
     assert seen[1][2] == "2026-03-01: Generate due invoices"

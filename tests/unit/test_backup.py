@@ -43,6 +43,22 @@ def test_backup_copies_the_open_book(db, billdesk_home: Path) -> None:
     assert info.size == path.stat().st_size > 0
 
 
+def test_a_big_book_is_copied_in_steps_that_say_how_far(db, monkeypatch) -> None:
+    client_id = new_client()
+    for _ in range(40):  # a few dozen pages
+        database.execute_sql("INSERT INTO client_log (client_id, at, message) VALUES (?, ?, ?)",
+                             (client_id, "2026-03-01 00:00:00", "x" * 3000))
+    monkeypatch.setattr(backup, "STEP_PAGES", 5)
+    seen: list[tuple[int, int]] = []
+    path = backup.backup(reason="automation", progress=lambda done, of: seen.append((done, of)))
+    pages = database.execute_sql("PRAGMA page_count").fetchone()[0]
+    assert len(seen) > 3 and {of for _done, of in seen} == {pages}
+    assert [done for done, _of in seen] == sorted(done for done, _of in seen)
+    assert seen[-1] == (pages, pages)
+    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+    assert _rows(path, "SELECT count(*) FROM client_log WHERE length(message) = 3000") == [(40,)]
+
+
 def test_uncommitted_work_is_not_in_the_copy_and_no_backup_inside_a_transaction(db) -> None:
     new_client()
     with database.atomic():

@@ -943,10 +943,14 @@ def _run(until: dt.date | None, trigger: str, progress: Progress | None,
     if days:
         from billdesk.services import backup
 
-        if progress:  # (on a big book the copy takes a while: say what it is)
+        copied = None
+        if progress:  # (on a big book the copy takes a while: say what it is, and how far)
             progress(0, total, "Backing up the book")
+
+            def copied(pages: int, of: int) -> None:
+                progress(0, total, f"Backing up the book ({pages * 100 // max(of, 1)} %)")
         try:
-            backup_path = str(backup.backup(reason="automation"))
+            backup_path = str(backup.backup(reason="automation", progress=copied))
         except BilldeskError as exc:
             errors.append(f"backup: {exc.message}")
     with database.atomic():

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from billdesk.models import database, now
 from billdesk.services import settings as base
 
 RETAIN = 10  # automatic backups kept
+STEP_PAGES = 8192  # copied between two progress calls (32 MB of 4 KB pages)
 _NAME = re.compile(r"^billdesk-(\d{8})-(\d{6})-([a-z0-9_-]+?)(?:-(\d+))?(\.manual)?\.sqlite3$")
 _REASON = re.compile(r"[^a-z0-9_-]+")
 _FOR_CLIENT = re.compile(r"^(.+)-client(\d+)$")
@@ -109,11 +111,14 @@ def _order(info: BackupInfo) -> tuple:
 
 
 def backup(*, reason: str, folder: Path | None = None, automatic: bool = True,
-           client_id: int | None = None) -> Path:
+           client_id: int | None = None,
+           progress: Callable[[int, int], None] | None = None) -> Path:
     """Copy the open book into the backup folder and return the new file.
     Automatic backups beyond the last ``RETAIN`` of their reason are
     deleted. ``client_id``: the client the action about to be taken is on
-    (kept in the file's name)."""
+    (kept in the file's name). ``progress(pages copied, pages in all)`` is
+    called after each ``STEP_PAGES`` pages (a big book's copy takes
+    seconds where its pages are not in memory)."""
     if database.obj is None:
         raise Conflict("db", "no database is open")
     if database.in_transaction():
@@ -138,7 +143,11 @@ def backup(*, reason: str, folder: Path | None = None, automatic: bool = True,
     try:
         dest = sqlite3.connect(str(partial))
         try:
-            source.backup(dest)
+            if progress is None:
+                source.backup(dest)
+            else:
+                source.backup(dest, pages=STEP_PAGES,
+                              progress=lambda _status, left, pages: progress(pages - left, pages))
         finally:
             dest.close()
         partial.replace(target)
