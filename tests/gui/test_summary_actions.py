@@ -293,3 +293,27 @@ def test_empty_tabs_say_why_and_what_to_do(qtbot, window) -> None:  # noqa: ANN0
     window.tickets.filter.setCurrentIndex(window.tickets.filter.findData("Closed"))
     assert window.tickets.view.placeholder.startswith("No closed tickets. All tickets lists")
     window.tickets.filter.setCurrentIndex(window.tickets.filter.findData("All"))
+
+
+def test_signup_date_and_client_for_are_rows_of_their_own_on_one_line(qtbot, window) -> None:  # noqa: ANN001
+    """Other information gives the signup date and how long the client has
+    been one (WHMCS's "Client For") on rows of their own, so that neither
+    wraps in the narrow column at the window's usual size."""
+    from billdesk.models import Client
+    from billdesk.views.client_window import _age
+
+    client_id = window.client_id
+    Client.update(created_at="2022-07-21 09:00:00").where(Client.id == client_id).execute()
+    window.resize(1280, 800)
+    window.reload()
+    labels = window.summary.other_labels
+    assert labels["signup"].text() == "2022-07-21"
+    assert labels["client_for"].text() == _age(dt.datetime(2022, 7, 21, 9))
+    qtbot.waitUntil(lambda: labels["activity"].isVisible())
+    for key in ("signup", "client_for", "activity"):
+        label = labels[key]
+        assert not label.wordWrap()
+        assert label.width() >= label.sizeHint().width(), key
+    assert _age(dt.datetime(2022, 7, 21), dt.datetime(2026, 11, 30)) == "4 years, 4 months"
+    assert _age(dt.datetime(2026, 11, 18), dt.datetime(2026, 11, 30)) == "12 days"
+    assert _age(dt.datetime(2026, 11, 30, 8), dt.datetime(2026, 11, 30, 9)) == "less than a day"

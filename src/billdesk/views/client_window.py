@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from billdesk import clock
 from billdesk.errors import BilldeskError, NotFound
 from billdesk.models import INVOICE_STATUSES, SERVICE_KINDS
 from billdesk.services import (
@@ -101,9 +102,11 @@ TOGGLES = (
 
 
 def _age(since: datetime, now: datetime | None = None) -> str:
-    days = ((now or datetime.now()) - since).days
+    """How long someone has been a client (WHMCS's "Client For"):
+    "4 years, 4 months", "12 days", "less than a day"."""
+    days = ((now or clock.now()) - since).days
     if days < 1:
-        return "today"
+        return "less than a day"
     years, rest = divmod(days, 365)
     months = rest // 30
     parts = []
@@ -113,7 +116,7 @@ def _age(since: datetime, now: datetime | None = None) -> str:
         parts.append(f"{months} month{'s' if months > 1 else ''}")
     if not parts:
         parts.append(f"{days} day{'s' if days > 1 else ''}")
-    return ", ".join(parts) + " ago"
+    return ", ".join(parts)
 
 
 def _table(model: object) -> QTableView:
@@ -257,13 +260,14 @@ class SummaryTab(QWidget):
         self.other = QFormLayout()
         self.other_labels: dict[str, QLabel] = {}
         for key, label in (("status", "Status"), ("group", "Group"), ("signup", "Signed up"),
-                           ("activity", "Last activity"), ("currency", "Currency"),
-                           ("language", "Language"), ("account_type", "Account type"),
-                           ("billing", "Billing contact")):
+                           ("client_for", "Client for"), ("activity", "Last activity"),
+                           ("currency", "Currency"), ("language", "Language"),
+                           ("account_type", "Account type"), ("billing", "Billing contact")):
             value = QLabel()
             value.setObjectName(f"other_{key}")
             value.setTextFormat(Qt.TextFormat.RichText)
-            value.setWordWrap(True)  # the signup date's age wraps in a narrow column
+            # names wrap in the narrow column; dates and the rest stay on one line
+            value.setWordWrap(key in ("group", "billing"))
             self.other_labels[key] = value
             self.other.addRow(label + ":", value)
         other_box = QGroupBox("Other information")
@@ -396,7 +400,8 @@ class SummaryTab(QWidget):
         o = self.other_labels
         o["status"].setText(f'<b style="color:{status_colour}">{v["status"]}</b>')
         o["group"].setText(html.escape(record.group_name) or "—")
-        o["signup"].setText(f"{record.created_at:%Y-%m-%d} ({_age(record.created_at)})")
+        o["signup"].setText(f"{record.created_at:%Y-%m-%d}")
+        o["client_for"].setText(_age(record.created_at))
         self.show_activity(record)
         o["currency"].setText(v["currency"])
         o["language"].setText(languages().get(v["language"], v["language"]))
