@@ -85,6 +85,8 @@ def matches(row: Row, search: str) -> bool:
     if exact is not None:  # "#12": that client alone
         return row.id == exact
     q = text.squash(search)
+    if len(q) >= 5 and q.startswith("00") and q.isdigit() and search.lstrip().startswith("00"):
+        q = q[2:]  # dialled the international way: "0044 20…" looks for "+44 20…"
     if not q:
         return False
     if len(q) >= 3:
@@ -225,6 +227,11 @@ def test_search_ignores_apostrophes(people, q):
 @pytest.mark.parametrize("q", ["2079", "20 79", "+44 20 7946", "7946-0958", "(20) 7946", "0958",
                                "442079460958"])
 def test_search_ignores_phone_punctuation(people, q):
+    assert ids(q) == {people["Smith"]}
+
+
+@pytest.mark.parametrize("q", ["0044 20 7946", "00442079460958", "0044 20 7946 0958"])
+def test_a_phone_number_dialled_with_00_finds_the_one_written_with_a_plus(people, q):
     assert ids(q) == {people["Smith"]}
 
 

@@ -132,8 +132,17 @@ _PINNED = ("pinned",)
 
 
 def _normalised(search: str) -> str | None:
-    """The query as the index holds text, or None when there is no search."""
-    return text.squash(search) if search.strip() else None
+    """The query as the index holds text, or None when there is no search.
+    A phone number dialled the international way ("0044 20 7946…") is
+    looked for as it is written after a + ("+44 20 7946…" is held as
+    "442079 46…"): the leading 00 is dropped once three digits follow."""
+    if not search.strip():
+        return None
+    found = text.squash(search)
+    if len(found) >= 5 and found.startswith("00") and found.isdigit() \
+            and search.lstrip().startswith("00"):
+        return found[2:]
+    return found
 
 
 def _search_clause(search: str, *, scan: bool = False) -> tuple[str, list[Any]] | None:
