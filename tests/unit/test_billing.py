@@ -371,6 +371,44 @@ def test_late_fee_fixed_and_percent_with_minimum(db):
     assert str(invoicing.late_fee_for(m("1000.00"), pct)) == "25.00"
 
 
+def test_a_fixed_fee_and_the_minimum_are_converted_into_the_invoice_currency(db):
+    """They are set in the default currency (GBP): 5.00 GBP is ¥950 at 190,
+    not ¥5; in a currency with no rate stored they are taken as written."""
+    from billdesk.services import settings
+
+    settings.save_company(settings.Company(name="Co", country="GB", currency="GBP"))
+    billing_settings.set_currency_rate("JPY", "190")
+    billing_settings.set_currency_rate("DKK", "8.7234")
+    fixed = billing_settings.BillingSettings(late_fee_kind="fixed", late_fee_amount="5")
+    assert invoicing.late_fee_for(Money("15180", "JPY"), fixed) == Money("950", "JPY")
+    assert invoicing.late_fee_for(Money("34.79", "DKK"), fixed) == Money("43.62", "DKK")
+    assert invoicing.late_fee_for(m("34.79"), fixed) == m("5.00")
+    assert invoicing.late_fee_for(Money("100", "SEK"), fixed) == Money("5.00", "SEK")
+    pct = billing_settings.BillingSettings(late_fee_kind="percent", late_fee_amount="10",
+                                           late_fee_minimum="5")
+    assert invoicing.late_fee_for(Money("34.79", "DKK"), pct) == Money("43.62", "DKK")
+    assert invoicing.late_fee_for(Money("1000.00", "DKK"), pct) == Money("100.00", "DKK")
+    assert invoicing.late_fee_for(Money("34.79", "SEK"), pct) == Money("5.00", "SEK")
+
+
+def test_the_daily_run_charges_a_fixed_fee_in_the_invoice_currency(db):
+    from billdesk.services import automation, settings
+
+    settings.save_company(settings.Company(name="Co", country="GB", currency="GBP"))
+    billing_settings.set_currency_rate("JPY", "190")
+    billing_settings.save_billing(billing_settings.BillingSettings(
+        late_fee_kind="fixed", late_fee_amount="5", late_fee_days=5))
+    cid = new_client(currency="JPY", country="JP")
+    iid = invoicing.create_invoice(cid, [L("A", "15180")], date="2026-01-01",
+                                   due_date="2026-01-10")
+    automation.run(dt.date(2026, 1, 15), clock=lambda: dt.datetime(2026, 1, 15, 3, 0),
+                   deliver=False)
+    inv = invoicing.get_invoice(iid)
+    assert [(ln.type, ln.amount) for ln in inv.lines] == [
+        ("", Money("15180", "JPY")), ("LateFee", Money("950", "JPY"))]
+    assert inv.total == Money("16130", "JPY")
+
+
 def test_late_fee_is_added_once_after_the_days_unless_the_client_opts_out(db):
     billing_settings.save_billing(billing_settings.BillingSettings(
         late_fee_kind="percent", late_fee_amount="10", late_fee_minimum="1", late_fee_days=7))

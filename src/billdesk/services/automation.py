@@ -623,6 +623,7 @@ def _add_late_fees(invoice_ids: list[int], day: dt.date,
         return found
 
     rows: list[tuple] = []
+    exchange = billing_settings.currencies()  # (a fixed fee is converted per currency)
     conn = database.connection()
     for start in range(0, len(invoice_ids), 500):  # (the order of the rows written)
         rows += conn.execute(_LATE_FEE_SQL, (json.dumps(invoice_ids[start:start + 500]),))
@@ -632,7 +633,8 @@ def _add_late_fees(invoice_ids: list[int], day: dt.date,
         if key in fees:
             found = fees[key]
         else:
-            fee = invoicing.late_fee_for(Money.from_minor(total, currency), rule)
+            fee = invoicing.late_fee_for(Money.from_minor(total, currency), rule,
+                                         exchange)
             found = fees[key] = (None if not fee or fee.amount < 0
                                  else (fee.minor_units, str(fee)))
         if found is None:

@@ -799,15 +799,30 @@ def apply_credit_to_new_invoice(invoice_id: int, *, when: dt.date | None = None,
 
 # --- late fees (B6: the calculation; the daily run decides when)
 
-def late_fee_for(total: Money, settings: billing_settings.BillingSettings | None = None) -> Money:
-    """A fixed fee, or a percentage of the total with a minimum."""
+def late_fee_for(total: Money, settings: billing_settings.BillingSettings | None = None,
+                 rates: dict[str, Decimal] | None = None) -> Money:
+    """A fixed fee, or a percentage of the total with a minimum. The fixed
+    fee and the minimum are set in the default currency: an invoice in
+    another currency gets them converted at its stored exchange rate
+    (``rates``: billing_settings.currencies(), read once by a caller that
+    asks for many), rounded half-up — ¥5 is not a fee of 5.00 GBP. In a
+    currency with no rate stored the amount is taken as it is written."""
     settings = settings or billing_settings.billing()
     amount = Decimal(settings.late_fee_amount)
+    currency = total.currency
     if settings.late_fee_kind == "percent":
-        fee = Money(total.amount * amount / 100, total.currency)
-        minimum = Money(Decimal(settings.late_fee_minimum), total.currency)
-        return minimum if amount and fee < minimum else fee  # no percentage: no fee
-    return Money(amount, total.currency)
+        fee = Money(total.amount * amount / 100, currency)
+        if not amount:  # no percentage: no fee
+            return fee
+        minimum = _in_currency(Decimal(settings.late_fee_minimum), currency, rates)
+        return minimum if fee < minimum else fee
+    return _in_currency(amount, currency, rates)
+
+
+def _in_currency(amount: Decimal, currency: str, rates: dict[str, Decimal] | None) -> Money:
+    """A default-currency amount in ``currency`` (as written: no rate stored)."""
+    rate = (rates if rates is not None else billing_settings.currencies()).get(currency)
+    return Money(amount * (rate or 1), currency)
 
 
 def add_late_fee(invoice_id: int, today: dt.date | None = None, *,

@@ -327,7 +327,8 @@ class BillingSettingsEditor(QObject):
         days.setMaximumWidth(200)
         add_spin(self.form, fl, "late_fee_days", "Charge after", days)
         fl.addRow(hint("Added once per invoice. An amount of 0 charges none; clients and "
-                       "groups can opt out."))
+                       "groups can opt out. An invoice in another currency gets the fixed "
+                       "amount and the minimum converted at its rate under Currencies."))
         self.form.fields["late_fee_kind"].widget.currentIndexChanged.connect(self._show_fee_kind)
 
         bottom = QHBoxLayout()
