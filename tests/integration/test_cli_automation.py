@@ -90,6 +90,7 @@ def test_run_prints_the_d5_shape_and_a_second_run_does_nothing(home, small_book,
     assert second == {"days": [], "steps": dict.fromkeys(STEP_KEYS, 0), "errors": []}
     assert book_dump(small_book) == before
     # catching up: every day after the last one done
+    monkeypatch.setenv("BILLDESK_NOW", "2026-03-03T03:00:00")
     third = ok(home, small_book, "automation", "run", "--date", "2026-03-03")
     assert third["days"] == ["2026-03-02", "2026-03-03"]
     log = ok(home, small_book, "automation", "log")
@@ -113,12 +114,18 @@ def test_text_output_is_a_short_report(home, small_book, monkeypatch):
     assert "Command line" in done.stdout  # who ran it, as the window's Run log says it
 
 
-def test_refused_input(home, small_book):
+def test_refused_input(home, small_book, monkeypatch):
     before = dump(small_book)
     done = run(home, "automation", "run", "--date", "2026-02-30", "--db", str(small_book),
                "--json")
     assert (done.code, done.stdout) == (1, "")
     assert done.stderr.startswith("error: date: ") and done.stderr.count("\n") == 1
+    # a day that has not come (a typo of a year would run months ahead, for good)
+    monkeypatch.setenv("BILLDESK_NOW", NOW)
+    done = run(home, "automation", "run", "--date", "2027-03-01", "--db", str(small_book))
+    assert (done.code, done.stdout) == (1, "")
+    assert done.stderr == ("error: date: 2027-03-01 is after today (2026-03-01): the daily run "
+                           "only runs days that have come\n")
     done = run(home, "automation", "log", "--limit", "0", "--db", str(small_book))
     assert done.code == 1 and done.stderr.startswith("error: limit: ")
     assert run(home, "automation", "run", "--when", "x", "--db", str(small_book)).code == 2
@@ -155,7 +162,8 @@ def big_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("BILLDESK_DB", "BILLDESK_HOME", "BILLDESK_AUTOMATION_PAUSE_AFTER")}
-    env.update(BILLDESK_HOME=str(home), QT_QPA_PLATFORM="offscreen", BILLDESK_NOW=NOW, **extra)
+    env.update(BILLDESK_HOME=str(home), QT_QPA_PLATFORM="offscreen",
+               BILLDESK_NOW=f"{LAST.isoformat()}T03:00:00", **extra)
     return env
 
 

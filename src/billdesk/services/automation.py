@@ -926,7 +926,11 @@ def _run(until: dt.date | None, trigger: str, progress: Progress | None,
         raise InvalidInput("date", f"{until!r} is not a date")
     if isinstance(until, dt.datetime):
         until = until.date()
-    until = until or clocks.today()
+    today = clocks.today()
+    if until is not None and until > today:  # a typo would run months ahead, for good
+        raise InvalidInput("date", f"{until.isoformat()} is after today ({today.isoformat()}): "
+                                   "the daily run only runs days that have come")
+    until = until or today
     started = time.monotonic()
     settings = automation_settings()
     days = pending_days(until)
