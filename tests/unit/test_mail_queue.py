@@ -509,6 +509,28 @@ def test_dates_and_amounts_follow_the_language_the_email_is_written_in(company) 
     assert format_date(due, format="medium", locale="de") in written["de"]
 
 
+def test_formats_follow_the_language_of_the_template_that_is_sent(company) -> None:
+    """A custom template written in English only, sent to a German client:
+    English text, so English dates and amounts ("Dec 7, 2026", not
+    "07.12.2026"); the shipped German ones keep German formats."""
+    from babel.dates import format_date
+
+    due = dt.date(2026, 12, 7)
+    client_id = new_client(first_name="Jürgen", last_name="Klein", email="j@example.com",
+                           language="de", currency="EUR", country="DE")
+    invoice_id = invoicing.create_invoice(client_id, [LineInput("Hosting", "1019.99")],
+                                          date="2026-11-30", due_date=due.isoformat())
+    templates.save_template("Maintenance", language="en", kind="custom",
+                            subject="Due {{ invoice.due_date }}", body="{{ invoice.total }}")
+    custom = mail.get_email(mail.queue_template("Maintenance", client_id, invoice_id=invoice_id))
+    assert custom.subject == f"Due {format_date(due, format='medium', locale='en')}"
+    assert custom.body == "€1,019.99"
+    german = mail.get_email(mail.queue_template("payment_reminder", client_id,
+                                                invoice_id=invoice_id))
+    assert german.subject.startswith("Zahlungshinweis")
+    assert "07.12.2026" in german.subject and "1.019,99\xa0€" in german.body
+
+
 def test_a_paid_invoice_is_chased_no_more(client: int) -> None:
     """Paid (by a payment, or by credit in bulk), an invoice's reminders and
     overdue notices still waiting are not sent — its 'invoice created'

@@ -114,10 +114,15 @@ def test_language_falls_back_to_english(company: settings.Company) -> None:
     assert "1.019,99\xa0€" in german.body and "19.01.2026" in german.body
     assert templates.render("overdue_1", ctx, language="de").subject.startswith(
         "Zahlungserinnerung")
-    # no German payment reminder ships: the English one, amounts still German
+    # every built-in ships in German too
+    for name in templates.BUILT_IN:
+        assert templates.default_text(name, "de") is not None, name
     reminder = templates.render("payment_reminder", ctx, language="de")
-    assert reminder.subject.startswith("Payment reminder") and "1.019,99\xa0€" in reminder.body
+    assert reminder.subject.startswith("Zahlungshinweis") and "1.019,99\xa0€" in reminder.body
     assert templates.get_template("payment_reminder", "de").customised is False
+    # a language none is written in: English
+    assert templates.render("payment_reminder", ctx, language="fr").subject.startswith(
+        "Payment reminder")
 
 
 def test_rows_override_defaults_in_lookup_order(company: settings.Company) -> None:
@@ -125,10 +130,12 @@ def test_rows_override_defaults_in_lookup_order(company: settings.Company) -> No
     templates.save_template("invoice_created", language="en", subject="EN row {{ invoice.number }}",
                             body="english row")
     assert templates.render("invoice_created", ctx).subject == "EN row INV-2026-00007"
-    # (name, language) row → (name, 'en') row → shipped language → shipped English
-    for language in ("de", "fr"):
-        assert templates.render("invoice_created", ctx, language=language).subject == (
-            "EN row INV-2026-00007")
+    # (name, language) row → shipped in that language → (name, 'en') row → shipped English:
+    # editing the English text leaves German clients their German one
+    assert templates.render("invoice_created", ctx, language="fr").subject == (
+        "EN row INV-2026-00007")
+    assert templates.render("invoice_created", ctx, language="de").subject.startswith(
+        "Rechnung Nr.")
     templates.save_template("invoice_created", language="de", subject="DE row", body="deutsch")
     assert templates.render("invoice_created", ctx, language="de").subject == "DE row"
     templates.reset_template("invoice_created", "en")

@@ -273,7 +273,11 @@ def _clients() -> Any:
     return clients
 
 
-def _read_clients(client_ids: Sequence[int]) -> dict[int, _ClientData]:
+def _read_clients(client_ids: Sequence[int], template: str | None = None
+                  ) -> dict[int, _ClientData]:
+    """The clients, with their dates and amounts written in the language
+    of the text they get: their own where ``template`` (or, without one,
+    any template) is written in it, else English."""
     from billdesk.services import settings
 
     ids = json.dumps(sorted(set(client_ids)))
@@ -282,7 +286,7 @@ def _read_clients(client_ids: Sequence[int]) -> dict[int, _ClientData]:
     for cid, email, categories in conn.execute(_CONTACTS_SQL, (ids,)):
         contacts.setdefault(cid, []).append((email, categories))
     display_format = settings.display_format()
-    written = templates.languages_written()
+    written = templates.languages_written(template)
     return {row[0]: _ClientData(row, display_format, contacts.get(row[0], []), written)
             for row in conn.execute(_CLIENT_SQL, (ids,))}
 
@@ -412,11 +416,12 @@ def _base_context(client: _ClientData, company_raw: str,
 
 
 def context(client_id: int, *, invoice_id: int | None = None, quote_id: int | None = None,
-            service_id: int | None = None, extra: Mapping[str, Any] | None = None
-            ) -> dict[str, Any]:
+            service_id: int | None = None, extra: Mapping[str, Any] | None = None,
+            template: str | None = None) -> dict[str, Any]:
     """What a template sees for this client (and invoice, quote, service):
-    for previews in the Send email window and for queueing."""
-    client = _read_clients([client_id]).get(client_id)
+    for previews in the Send email window and for queueing. ``template``:
+    the one the text comes from (its language decides the formats)."""
+    client = _read_clients([client_id], template or None).get(client_id)
     if client is None:
         raise NotFound("client_id", f"no client #{client_id}")
     return _context(client, _company()[0], invoice_id=invoice_id, quote_id=quote_id,
@@ -580,7 +585,7 @@ def queue_template(name: str, client_id: int, *, event_key: str | None = None,
     with database.atomic():
         if _event_taken(event_key):
             return None
-        client = _read_clients([client_id]).get(client_id)
+        client = _read_clients([client_id], name).get(client_id)
         if client is None:
             raise NotFound("client_id", f"no client #{client_id}")
         info = templates.lookup(name, client.language)
@@ -632,7 +637,7 @@ def queue_message(client_id: int, *, subject: str, body: str, template: str = ""
             template = save_as
         if _event_taken(event_key):
             raise InvalidInput("event_key", f"{event_key!r} was queued already")
-        client = _read_clients([client_id]).get(client_id)
+        client = _read_clients([client_id], (template or "").strip() or None).get(client_id)
         if client is None:
             raise NotFound("client_id", f"no client #{client_id}")
         company_raw, domain = _company()
@@ -690,7 +695,7 @@ def _invoice_messages(name: str, invoice_ids: Sequence[int], company_raw: str, t
     """Template ``name`` rendered for each invoice (None: disabled in its
     client's language; an invoice that is gone is left out)."""
     rows, lines = _read_invoices(invoice_ids)
-    clients = _read_clients([row[1] for row in rows.values()])
+    clients = _read_clients([row[1] for row in rows.values()], name)
     out: dict[int, _Message | None] = {}
     bases: dict[int, dict[str, Any]] = {}
     overdue: dict[Any, str] = {}  # days overdue by due date (few distinct)

@@ -541,12 +541,19 @@ def shipped_languages() -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda code: code != FALLBACK_LANGUAGE))
 
 
-def languages_written() -> frozenset[str]:
+def languages_written(name: str | None = None) -> frozenset[str]:
     """The languages templates are written in (shipped, or saved in the
-    book): a client in another language gets the English ones, and its
-    emails' dates and amounts are then written the English way too."""
-    saved = {row[0] for row in EmailTemplate.select(EmailTemplate.language).distinct().tuples()}
-    return frozenset(shipped_languages()) | saved
+    book); with ``name``, the languages that template is written in. A
+    client in another language gets the English text, and its dates and
+    amounts are then written the English way too."""
+    query = EmailTemplate.select(EmailTemplate.language).distinct()
+    if name is None:
+        shipped = set(shipped_languages())
+    else:
+        name = name.strip()
+        query = query.where(EmailTemplate.name == name)
+        shipped = {lang for lang in shipped_languages() if default_text(name, lang) is not None}
+    return frozenset(shipped | {row[0] for row in query.tuples()})
 
 
 _ROW = (EmailTemplate.name, EmailTemplate.language, EmailTemplate.kind, EmailTemplate.category,
@@ -578,17 +585,13 @@ def _languages(language: str) -> list[str]:
 
 def lookup(name: str, language: str = FALLBACK_LANGUAGE) -> TemplateInfo:
     """The template a client with this language gets: the row in that
-    language, the English row, the shipped default in that language, the
-    English default (a custom template in none of these: its row in any
-    language). NotFound when there is none."""
+    language, else the shipped default in that language, else the same in
+    English (a custom template in none of these: its row in any language).
+    Editing the English text leaves a German client its German one.
+    NotFound when there is none."""
     name = (name or "").strip()
-    langs = _languages(language)
-    for lang in langs:
-        found = _row(name, lang)
-        if found is not None:
-            return found
-    for lang in langs:
-        found = _default(name, lang)
+    for lang in _languages(language):
+        found = _row(name, lang) or _default(name, lang)
         if found is not None:
             return found
     other = (EmailTemplate.select(EmailTemplate.language).where(EmailTemplate.name == name)

@@ -448,7 +448,7 @@ class EmailDialog(QDialog):
         from billdesk.services import mail
 
         return mail.context(self.client_id, invoice_id=self.invoice_for_context(),
-                            extra=self.extra())
+                            extra=self.extra(), template=self.template.currentData() or None)
 
     def cc_addresses(self) -> list[str]:
         category = self.category.currentData()
