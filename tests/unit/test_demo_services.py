@@ -370,3 +370,16 @@ def test_a_small_demo_of_today_has_some_of_each_and_converted_quotes(tmp_path):
             check_invariants(client_id)
     finally:
         close_database()
+
+
+def test_every_address_mail_could_go_to_is_a_reserved_example_name(demo_file):
+    """Someone trying their real mail settings on the demo book must not
+    write to strangers: clients, contacts and the company are all at
+    .example names (RFC 2606); the demo's domains for sale may be real."""
+    addresses = [r[0] for r in rows(demo_file, "SELECT email FROM client UNION ALL "
+                                               "SELECT email FROM contact")]
+    assert len(addresses) > N_CLIENTS
+    assert all(a.rpartition("@")[2].endswith(".example") for a in addresses), [
+        a for a in addresses if not a.endswith(".example")][:5]
+    assert rows(demo_file, "SELECT count(*) FROM service WHERE kind = 'domain' "
+                           "AND name NOT LIKE '%.example'")[0][0] > 0

@@ -221,7 +221,10 @@ def _create_demo(n_clients: int, seed: int, today: datetime | None, billing: boo
                 company = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)}"
             domain = f"{_ascii(company)[:16]}.{tld}" if company else rng.choice(
                 ["mail.example", "post.example", "inbox.example"])
-            email = f"{_ascii(first)}.{_ascii(last)}{client_id}@{domain}"
+            # mail only ever to reserved .example names (RFC 2606): a demo book
+            # tried with real mail settings must not write to strangers
+            mail_domain = f"{_ascii(company)[:16]}.example" if company else domain
+            email = f"{_ascii(first)}.{_ascii(last)}{client_id}@{mail_domain}"
             phone = f"{prefix} {rng.randint(10, 99)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
             created = today - timedelta(days=rng.randint(0, 5 * 365), seconds=rng.randint(0, 86399))
             status = rng.choices(["Active", "Inactive", "Closed"], [85, 11, 4])[0]
@@ -251,7 +254,7 @@ def _create_demo(n_clients: int, seed: int, today: datetime | None, billing: boo
                 cf, cl = rng.choice(FIRST), rng.choice(LAST)
                 contact_rows.append((
                     contact_id, client_id, cf, cl, company,
-                    f"{_ascii(cf)}.{_ascii(cl)}{contact_id}@{domain}",
+                    f"{_ascii(cf)}.{_ascii(cl)}{contact_id}@{mail_domain}",
                     f"{prefix} {rng.randint(10, 99)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
                     rng.choice(CATEGORY_SETS), created.isoformat(" "),
                 ))
