@@ -330,3 +330,31 @@ def test_the_reading_pane_says_why_a_message_has_no_text_yet(qtbot) -> None:  # 
                                            "is sent.")
     view.show_email(None)
     assert view.body.placeholderText() == "Select a message to read it."
+
+
+def test_a_template_about_a_quote_with_none_to_fill_it_from_is_refused(
+        qtbot, window, answers) -> None:  # noqa: ANN001
+    """"Quote delivered" chosen in Send email, with no quote: it would go out
+    reading "Quote #" — refused, naming what is missing; nothing queued.
+    Preview says the same."""
+    from billdesk.models import Email
+
+    before = Email.select().count()  # (the invoice's own email)
+    dialog = open_email_dialog(qtbot, window)
+    dialog.template.setCurrentIndex(dialog.template.findData("quote_delivered"))
+    problem = dialog.form.fields["body"].problem
+    wait_for(qtbot, problem.isVisible)
+    assert problem.text().startswith("This template is about a quote, and there is none to "
+                                     "fill it from: it is sent when a quote is set to Delivered")
+    assert dialog.subject.text() == "" and dialog.body.toPlainText() == ""
+    assert dialog.preview() is None
+    assert answers.said and answers.said[-1].startswith("Quote: the message is about a quote")
+    click(qtbot, dialog.send_button)
+    assert len(answers.said) == 2 and "sent when a quote is set to Delivered" in answers.said[-1]
+    assert dialog.isVisible() and Email.select().count() == before
+    # an invoice template has the unpaid invoice to fill it from: it goes
+    dialog.template.setCurrentIndex(dialog.template.findData("invoice_created"))
+    click(qtbot, dialog.send_button)
+    wait_for(qtbot, lambda: Email.select().count() == before + 1)
+    newest = Email.select().order_by(Email.id.desc()).get()
+    assert newest.subject.startswith(f"Invoice #{the_invoice(window.client_id).number}")

@@ -556,3 +556,29 @@ def test_a_paid_invoice_is_chased_no_more(client: int) -> None:
         invoicing.set_paid_many([(second, dt.date(2026, 1, 21)), (third, dt.date(2026, 1, 21))])
     assert Email.get(Email.event_key == f"overdue_1:invoice:{second}").status == "Failed"
     assert Email.get(Email.event_key == f"overdue_2:invoice:{third}").status == "Failed"
+
+
+def test_a_message_about_an_invoice_with_none_to_fill_it_from_is_refused(client: int) -> None:
+    """Sent by hand (E2): a text using invoice, quote, payment, credit or
+    statement placeholders with nothing to fill them from is refused,
+    naming the part, and nothing is queued."""
+    from billdesk.errors import InvalidInput
+
+    invoice_text = templates.default_text("invoice_created", "en")
+    for name, field in (("invoice_created", "invoice"), ("quote_delivered", "quote"),
+                        ("payment_confirmation", "invoice"), ("credit_added", "credit"),
+                        ("statement", "statement")):
+        subject, body = templates.default_text(name, "en")
+        with pytest.raises(InvalidInput) as refused:
+            mail.queue_message(client, subject=subject, body=body, template=name)
+        assert refused.value.field == field, name
+    assert Email.select().count() == 0
+    invoice_id = invoice_for(client)
+    with pytest.raises(InvalidInput) as refused:  # an invoice, but no payment
+        mail.queue_message(client, subject="Paid", body="{{ invoice.number }} {{ payment.amount }}",
+                           invoice_id=invoice_id)
+    assert refused.value.field == "payment"
+    email_id = mail.queue_message(client, subject=invoice_text[0], body=invoice_text[1],
+                                  invoice_id=invoice_id)
+    number = invoicing.get_invoice(invoice_id).number
+    assert mail.get_email(email_id).subject.startswith(f"Invoice #{number} from ")

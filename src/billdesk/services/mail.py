@@ -607,6 +607,32 @@ def queue_template(name: str, client_id: int, *, event_key: str | None = None,
         return _write([msg], domain)[0]
 
 
+# What a message typed or chosen in the Send email window is about, when it
+# uses that part's placeholders and there is nothing to fill them from: it
+# would go out reading "invoice # has been issued on ." — refused instead.
+_ABOUT = {
+    "invoice": "is about an invoice, and there is none to fill it from: attach one (Invoice…)",
+    "quote": "is about a quote, and there is none to fill it from: it is sent when a quote "
+             "is set to Delivered (Quotes tab)",
+    "payment": "is a receipt for a payment, and there is none to fill it from: it is sent "
+               "when a payment is recorded",
+    "credit": "is about credit added, and there is none to fill it from: it is sent when "
+              "credit is added (Manage credits)",
+    "statement": "is about an account statement, and there is none to fill it from: send it "
+                 "from Account statement… → Email statement…",
+    "service": "is about a service, and there is none to fill it from",
+}
+
+
+def check_filled(subject: str, body: str, context: Mapping[str, Any]) -> None:
+    """InvalidInput naming the part (invoice, quote, payment, credit,
+    statement, service) the text uses but the context does not hold."""
+    used = templates.names_used(subject or "", body or "")
+    for name, why in _ABOUT.items():
+        if name in used and not context.get(name):
+            raise InvalidInput(name, f"the message {why}")
+
+
 def queue_message(client_id: int, *, subject: str, body: str, template: str = "",
                   cc_category: str = "general", attachments: Sequence[Attachment] = (),
                   event_key: str | None = None, invoice_id: int | None = None,
@@ -642,6 +668,7 @@ def queue_message(client_id: int, *, subject: str, body: str, template: str = ""
             raise NotFound("client_id", f"no client #{client_id}")
         company_raw, domain = _company()
         ctx = _context(client, company_raw, invoice_id=invoice_id, quote_id=quote_id, extra=extra)
+        check_filled(subject, body or "", ctx)
         rendered = templates.render_text(subject, body or "", ctx, category=cc_category)
         msg = _Message(client.id, (template or "").strip(), event_key, to or client.email,
                        client.cc_for(cc_category), rendered.subject, rendered.body,

@@ -353,6 +353,16 @@ def _parse(source: str, field: str) -> nodes.Template:
         raise InvalidInput(field, f"template error{where}: {exc.message}") from None
 
 
+@lru_cache(maxsize=256)
+def names_used(subject: str, body: str) -> frozenset[str]:
+    """The placeholders' top-level names a (checked) template uses:
+    ``{{ invoice.total }}`` uses "invoice"."""
+    found: set[str] = set()
+    for source, field in ((subject or "", "subject"), (body or "", "body")):
+        found |= meta.find_undeclared_variables(_parse(source, field))
+    return frozenset(found)
+
+
 def _static_check(source: str, field: str) -> None:
     tree = _parse(source, field)
     scope = {name: value for name, value in SCHEMA.items()}

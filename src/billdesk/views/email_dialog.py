@@ -402,6 +402,13 @@ class EmailDialog(QDialog):
         name = self.template_name_chosen()
         if name == NEW_MESSAGE:
             return
+        unfilled = self._unfilled()
+        if unfilled is not None:  # "Quote #" with no quote: not filled in, and said why
+            self.form.set_values({"subject": "", "body": ""})
+            self._rendered = ("", "")
+            self.form.show_problems([Problem("body", "This template " + unfilled.message
+                                             .removeprefix("the message ") + ".")])
+            return
         try:
             rendered = templates.render(name, self.context(), language=self.language)
         except BilldeskError as exc:
@@ -413,6 +420,20 @@ class EmailDialog(QDialog):
             return
         self.form.set_values({"subject": rendered.subject, "body": rendered.body})
         self._rendered = (rendered.subject, rendered.body)
+
+    def _unfilled(self) -> BilldeskError | None:
+        """Why the chosen template cannot be filled in for this client (it
+        is about a quote, a payment… and there is none), else None."""
+        from billdesk.services import mail
+
+        info = self.infos.get(self.template_name_chosen())
+        if info is None:
+            return None
+        try:
+            mail.check_filled(info.subject, info.body, self.context())
+        except BilldeskError as exc:
+            return exc
+        return None
 
     def _edited(self) -> None:
         for name in ("subject", "body"):
@@ -585,13 +606,26 @@ class EmailDialog(QDialog):
 
     def rendered(self) -> Any:
         """The message as it will go; raises InvalidInput for a refused one."""
-        from billdesk.services import templates
+        from billdesk.services import mail, templates
 
+        unfilled = self._unfilled()
+        if unfilled is not None:
+            raise unfilled
         subject, body = self.message()
-        return templates.render_text(subject, body, self.context())
+        context = self.context()
+        mail.check_filled(subject, body, context)  # nothing to fill "invoice #" from: say so
+        return templates.render_text(subject, body, context)
+
+    def _refuse_unfilled(self) -> bool:
+        """Say why the chosen template cannot go (before the empty subject
+        it left is complained of); True when it cannot."""
+        unfilled = self._unfilled()
+        if unfilled is not None:
+            self.form.show_error(self, unfilled)
+        return unfilled is not None
 
     def preview(self) -> PreviewDialog | None:
-        if not self._check():
+        if self._refuse_unfilled() or not self._check():
             return None
         try:
             rendered = self.rendered()
@@ -625,13 +659,17 @@ class EmailDialog(QDialog):
         window.statusBar().showMessage(text, 30_000)
 
     def send(self) -> None:
-        if not self._check():
+        if self._refuse_unfilled() or not self._check():
             return
-        from billdesk.services import templates
+        from billdesk.services import mail, templates
 
         subject, body = self.message()
         try:
             templates.check(subject, body)  # a refused placeholder: beside its field, now
+            unfilled = self._unfilled()
+            if unfilled is not None:
+                raise unfilled
+            mail.check_filled(subject, body, self.context())
         except BilldeskError as exc:
             self.form.show_error(self, exc)
             return
