@@ -433,6 +433,31 @@ def test_client_overrides_save_and_are_logged(qtbot, window):  # noqa: ANN001
     assert fields["auto_terminate"].widget.currentText() == "On"
 
 
+def test_override_days_follow_their_switch_and_reminders_need_global_days(
+        qtbot, open_window, answers):  # noqa: ANN001
+    """The days of a switched-off override are greyed out (as on the global
+    page); with no payment reminders globally, "On" cannot be chosen."""
+    from billdesk.services import automation
+
+    value = automation.automation_settings()
+    value.reminder_days = 0
+    automation.save_automation_settings(value)
+    window = open_window()
+    fields = window.profile.form.form.fields
+    suspend, days = fields["auto_suspend"].widget, fields["suspend_days"].widget
+    assert suspend.currentText() == "Default (on)" and days.isEnabled()
+    suspend.setCurrentIndex(suspend.findData("off"))
+    assert not days.isEnabled()
+    suspend.setCurrentIndex(suspend.findData("on"))
+    assert days.isEnabled()
+    terminate, ended = fields["auto_terminate"].widget, fields["terminate_days"].widget
+    assert terminate.currentText() == "Default (off)" and not ended.isEnabled()
+    reminders = fields["payment_reminders"].widget
+    assert reminders.currentText() == "Default (off)"
+    assert not reminders.model().item(reminders.findData("on")).isEnabled()
+    assert reminders.model().item(reminders.findData("off")).isEnabled()
+
+
 def test_the_profile_and_the_service_log_overrides_alike() -> None:
     from billdesk.services import automation, clients
 

@@ -108,9 +108,12 @@ def test_text_output_is_a_short_report(home, small_book, monkeypatch):
     assert done.code == 0 and done.stderr == ""
     assert done.stdout.startswith("Ran 2026-03-01 (Completed")
     assert "Suspend overdue services" in done.stdout and "Emails sent" in done.stdout
+    # no mail set up: what waits, and why
+    assert done.stdout.rstrip().endswith(" in the outbox: mail is not set up "
+                                         "(billdesk → Settings → Mail)")
     done = run(home, "automation", "log", "--db", str(small_book))
     assert done.code == 0 and "Completed 2026-03-01" in done.stdout
-    assert "suspended 1" in done.stdout
+    assert "Suspend overdue services 1" in done.stdout  # the steps' titles, as the run says them
     assert "Command line" in done.stdout  # who ran it, as the window's Run log says it
 
 
@@ -131,6 +134,72 @@ def test_refused_input(home, small_book, monkeypatch):
     assert run(home, "automation", "run", "--when", "x", "--db", str(small_book)).code == 2
     assert run(home, "automation", "--db", str(small_book)).code == 2
     assert dump(small_book) == before
+
+
+def test_a_run_that_fails_exits_1_for_cron_with_its_report(home, small_book, monkeypatch):
+    """No backup (the backups folder is a file): nothing runs, the report
+    says why, and the exit code tells cron (1, with an error line)."""
+    monkeypatch.setenv("BILLDESK_NOW", NOW)
+    folder = home / "data" / "backups"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder")
+    before = book_dump(small_book)
+    try:
+        done = run(home, "automation", "run", "--date", "2026-03-01", "--db", str(small_book),
+                   "--json")
+        text = run(home, "automation", "run", "--date", "2026-03-01", "--db", str(small_book))
+    finally:
+        folder.unlink()  # (the home is the module's)
+    assert done.code == 1
+    report = json.loads(done.stdout)
+    assert report["days"] == [] and report["errors"][0].startswith("backup: cannot create")
+    assert done.stderr.startswith("error: run: failed: backup: cannot create")
+    assert book_dump(small_book) == before
+    assert text.code == 1 and "Failed" in text.stdout
+
+
+def test_emails_a_template_cannot_write_are_errors_of_the_run(home, small_book, monkeypatch):
+    """A template that passed its checks but fails on this data (a division
+    by the length of the name less five): the messages are Failed in the Email
+    log, and the run's report, its log and its exit code say so."""
+    from billdesk.services import templates
+
+    init_db(small_book)
+    try:
+        templates.save_template("overdue_1", language="en", subject="Overdue",
+                                body="{{ 100 // (client.last_name | length - 5) }}")
+    finally:
+        close_database()
+    monkeypatch.setenv("BILLDESK_NOW", NOW)
+    done = run(home, "automation", "run", "--date", "2026-02-21", "--db", str(small_book),
+               "--json")  # (its invoice fell due on 02-20: the first notice)
+    assert done.code == 1
+    report = json.loads(done.stdout)
+    assert report["days"] == ["2026-02-21"] and report["steps"]["overdue_notices"] == 1
+    (error,) = report["errors"]
+    assert error.startswith("2026-02-21 1 email could not be written (Automation → Email log, "
+                            "Failed): template 'overdue_1' (en), body: cannot be rendered")
+    assert done.stderr.startswith("error: run: completed: 2026-02-21 1 email could not be written")
+    assert query(small_book, "SELECT status FROM email WHERE template = 'overdue_1'") == [
+        ("Failed",)]
+    log = ok(home, small_book, "automation", "log")
+    assert log["runs"][0]["errors"] == [error]
+
+
+def test_a_book_another_program_is_writing_is_busy_not_a_bug(home, small_book):
+    """Exit 1 with a plain line, not exit 3 "internal error"."""
+    holder = sqlite3.connect(small_book, timeout=0)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        done = run(home, "credit", "add", "1", "5", "--description", "x", "--db",
+                   str(small_book))
+    finally:
+        holder.rollback()
+        holder.close()
+    assert done.code == 1 and done.stdout == ""
+    assert done.stderr == ("error: db: the book is busy: another program is writing to it; "
+                           "try again when it has finished\n")
 
 
 # --- SIGKILL part-way, then a rerun (acceptance 3)

@@ -108,6 +108,27 @@ def test_client_overrides_are_validated_and_logged(db) -> None:
                    ("Automation: payment reminders", "global setting", "no")}
 
 
+def test_a_client_is_not_terminated_before_it_is_suspended(db) -> None:
+    """The Profile refuses what the global page refuses: terminating after
+    fewer days than suspending, with the days that apply to the client."""
+    from billdesk.services import clients
+
+    cid = new_client()
+    for overrides in (dict(auto_terminate=True, terminate_days=5),  # suspend: global, 7 days
+                      dict(suspend_days=20, auto_terminate=True, terminate_days=10)):
+        with pytest.raises(ValidationFailed) as err:
+            clients.update_client(cid, overrides)
+        (problem,) = err.value.problems
+        assert problem.field == "terminate_days"
+        assert problem.message.startswith("must not be fewer than the suspend days (")
+    assert automation.client_overrides(cid) == automation.ClientOverrides()
+    # suspending off, or terminating after the suspension: fine
+    clients.update_client(cid, {"auto_suspend": False, "auto_terminate": True,
+                                "terminate_days": 5})
+    clients.update_client(cid, {"auto_suspend": None, "suspend_days": 3})
+    assert automation.client_overrides(cid).suspend_days == 3
+
+
 # --- which days
 
 def test_pending_days(db) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -122,11 +123,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         init_db(getattr(args, "db", None))
         try:
-            args.handler(args, out)
+            code = args.handler(args, out)  # (a handler may say it failed: exit 1)
         finally:
             close_database()
     except BilldeskError as exc:
         print(f"error: {_report(exc)}", file=sys.stderr)
+        return 1
+    except UnicodeEncodeError as exc:  # an argument that is not valid text (stray bytes)
+        if "surrogates" not in str(exc):
+            raise
+        print("error: input: an argument is not valid text (check the characters typed)",
+              file=sys.stderr)
+        return 1
+    except (sqlite3.OperationalError, _peewee_operational()) as exc:  # another program writes
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            return _internal(exc, args_list)
+        print("error: db: the book is busy: another program is writing to it; try again "
+              "when it has finished", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -137,10 +150,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: one line and where the details are
-        from billdesk.cli.paymethods import redact  # never a card or account number in the log
+        return _internal(exc, args_list)
+    return int(code or 0)
 
-        log.exception("unexpected error in %s", redact(args_list))
-        print(f"error: internal error ({type(exc).__name__}: {exc}); details in {paths.log_file()}",
-              file=sys.stderr)
-        return 3
-    return 0
+
+def _peewee_operational() -> type[Exception]:
+    from peewee import OperationalError  # (what peewee raises for sqlite3's)
+
+    return OperationalError
+
+
+def _internal(exc: BaseException, args_list: list[str]) -> int:
+    """A bug: one line and where the details are (exit 3)."""
+    from billdesk import paths
+    from billdesk.cli.paymethods import redact  # never a card or account number in the log
+
+    log.exception("unexpected error in %s", redact(args_list))
+    print(f"error: internal error ({type(exc).__name__}: {exc}); details in {paths.log_file()}",
+          file=sys.stderr)
+    return 3

@@ -4,9 +4,11 @@ cron, and its log."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from billdesk.cli import parse
+from billdesk.services.text import counted
 
 
 def register(commands: Any) -> None:
@@ -25,13 +27,34 @@ def register(commands: Any) -> None:
     log.set_defaults(handler=automation_log)
 
 
-def automation_run(args: argparse.Namespace, out: Any) -> None:
+def automation_run(args: argparse.Namespace, out: Any) -> int:
     from billdesk.services import automation
     from billdesk.services.amounts import date_input
 
     until = date_input(args.date, "date") if args.date not in (None, "") else None
     report = automation.run(until, trigger="cli", deliver=not args.no_deliver)
-    out.emit(report.as_json(), report.text)
+
+    def text() -> str:
+        from billdesk.services import outbox
+
+        waiting = outbox.waiting_count()
+        if not waiting:
+            return report.text()
+        why = ("mail is not set up (billdesk → Settings → Mail)" if not outbox.is_configured()
+               else "left for delivery (--no-deliver)" if args.no_deliver
+               else "they are tried again later (billdesk → Automation → Email log)")
+        return (f"{report.text()}\n{counted(waiting, 'email')} "
+                f"{'waits' if waiting == 1 else 'wait'} in the outbox: {why}")
+
+    out.emit(report.as_json(), text)
+    if report.status != "Completed" or report.errors:  # cron must see it: exit 1
+        more = len(report.errors) - 1
+        first = report.errors[0] if report.errors else "the run did not complete"
+        print(f"error: run: {report.status.lower()}: {first}"
+              + (f" (and {more} more; billdesk automation log)" if more > 0 else ""),
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def automation_log(args: argparse.Namespace, out: Any) -> None:
@@ -45,8 +68,8 @@ def automation_log(args: argparse.Namespace, out: Any) -> None:
             return "The daily run has not run yet."
         lines = []
         for row in rows:
-            steps = ", ".join(f"{key} {row.steps[key]}" for key in automation.STEP_KEYS
-                              if row.steps.get(key))
+            steps = ", ".join(f"{automation.STEP_TITLES[key]} {row.steps[key]}"
+                              for key in automation.STEP_KEYS if row.steps.get(key))
             trigger = automation.TRIGGER_LABELS.get(row.trigger, row.trigger)
             lines.append(f"#{row.id:<5} {row.started_at:%Y-%m-%d %H:%M:%S}  {trigger:<12} "
                          f"{row.status:<9} {automation.describe_days(row.days)}  "

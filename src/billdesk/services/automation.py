@@ -147,11 +147,12 @@ class AutomationSettings:
                 elif value:
                     if value <= last:
                         found.append(Problem(where, f"must come after the earlier notice "
-                                                    f"({last} days)"))
+                                                    f"({counted(last, 'day')})"))
                     last = value
         if (_whole(self.terminate_days) and _whole(self.suspend_days) and self.suspend
                 and self.terminate and self.terminate_days < self.suspend_days):
-            found.append(Problem("terminate_days", "must not be fewer than the suspend days"))
+            found.append(Problem("terminate_days", "must not be fewer than the suspend days "
+                                                   f"({counted(self.suspend_days, 'day')})"))
         return found
 
 
@@ -211,6 +212,16 @@ class ClientOverrides:
             value = getattr(self, name)
             if value is not None and (not _whole(value) or not 1 <= value <= 3650):
                 found.append(Problem(name, "must be a whole number of days from 1 to 3650"))
+        if not found and any(getattr(self, n) is not None for n in OVERRIDE_FIELDS):
+            # as the global page refuses it: terminating before suspending
+            rule = automation_settings()
+            suspend = rule.suspend if self.auto_suspend is None else self.auto_suspend
+            terminate = rule.terminate if self.auto_terminate is None else self.auto_terminate
+            days = rule.suspend_days if self.suspend_days is None else self.suspend_days
+            ended = rule.terminate_days if self.terminate_days is None else self.terminate_days
+            if suspend and terminate and ended < days:
+                found.append(Problem("terminate_days", "must not be fewer than the suspend "
+                                                       f"days ({counted(days, 'day')})"))
         return found
 
 
@@ -316,7 +327,9 @@ class RunReport:
                 "errors": list(self.errors)}
 
     def text(self) -> str:
-        if not self.days:
+        if not self.days and self.status != "Completed":
+            head = "No day was run"
+        elif not self.days:
             sent = self.steps.get("emails_sent", 0)
             head = ("Every day is done; the outbox delivered "
                     f"{counted(sent, 'waiting email')}" if sent
@@ -805,6 +818,7 @@ def run_day(day: dt.date, settings: AutomationSettings | None = None, *,
                errors if errors is not None else [], _Pause())
     ok = True
     before = _email_count()
+    last_id = database.execute_sql("SELECT coalesce(max(id), 0) FROM email").fetchone()[0]
     for name in DAY_STEPS:
         try:
             _STEPS[name](ctx)
@@ -826,6 +840,14 @@ def run_day(day: dt.date, settings: AutomationSettings | None = None, *,
         except Exception as exc:  # the messages stay pending: delivery writes them
             ok = False
             ctx.errors.append(f"{day.isoformat()} writing the emails: {exc}")
+    # a template that passed its checks but fails on some data: those messages are
+    # Failed with the error (Email log); the run says so too, or nobody would look
+    failed, error = database.execute_sql(
+        "SELECT count(*), min(error) FROM email WHERE id > ? AND status = 'Failed' "
+        "AND error LIKE 'template %'", (last_id,)).fetchone()
+    if failed:
+        ctx.errors.append(f"{day.isoformat()} {counted(failed, 'email')} could not be written "
+                          f"(Automation → Email log, Failed): {error}")
     ctx.add("emails_queued", _email_count() - before)
     return ok, ctx
 

@@ -331,6 +331,15 @@ def add_client_overrides(form: forms.Form) -> QGroupBox:
             spin_field.widget.setMinimumWidth(170)
             parts += ["after", spin_field.widget]
             problems.append(spin_field.problem)
+            spin = spin_field.widget
+
+            def follow(_index: int = 0, combo: QComboBox = choice.widget) -> None:
+                # the days count only while it is on (as on the global page)
+                key = combo.currentData()
+                spin.setEnabled(key == "on" or (key == "default" and default_on))
+
+            choice.widget.currentIndexChanged.connect(follow)
+            follow()
         holder = QWidget()
         column = QVBoxLayout(holder)
         column.setContentsMargins(0, 0, 0, 0)
@@ -345,6 +354,13 @@ def add_client_overrides(form: forms.Form) -> QGroupBox:
     row("Terminate overdue services", "auto_terminate", value.terminate, "terminate_days",
         value.terminate_days)
     row("Payment reminders", "payment_reminders", value.reminder_days > 0)
+    if value.reminder_days <= 0:  # no days to send them on: "On" could do nothing
+        reminders = form.fields["payment_reminders"].widget
+        item = reminders.model().item(reminders.findData("on"))
+        item.setEnabled(False)
+        item.setToolTip("Settings → Automation sends no payment reminders: set how many "
+                        "days before the due date there first")
+        reminders.setToolTip(item.toolTip())
     row("Automatic client status", "auto_status", value.auto_status)
     layout.addRow(hint("“Default” follows Settings → Automation; “On” or “Off” wins over "
                        "it for this client."))
