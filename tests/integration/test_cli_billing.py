@@ -316,6 +316,8 @@ REFUSALS: list[tuple[str, list[str], int, str]] = [
     ("payment unknown invoice", ["payment", "add", "9999", "5"], 1, "invoice"),
     ("payment malformed invoice id", ["payment", "add", "abc", "5"], 1, "invoice"),
     ("payment malformed date", ["payment", "add", "U", "5", "--date", "2026-13-01"], 1, "date"),
+    ("generate on a day to come", ["invoice", "generate", "--date",
+                                   (TODAY + dt.timedelta(days=1)).isoformat()], 1, "date"),
     ("payment fee above amount", ["payment", "add", "U", "5", "--fee", "6"], 1, "fee"),
     ("payment negative fee", ["payment", "add", "U", "5", "--fee", "-1"], 1, "fee"),
     ("payment unknown method", ["payment", "add", "U", "5", "--method", "Bitcoin"], 1, "method"),

@@ -270,8 +270,17 @@ def invoice_list(args: argparse.Namespace, out: Any) -> None:
 def invoice_generate(args: argparse.Namespace, out: Any) -> None:
     from billdesk.services import billing_run, invoicing
 
+    from billdesk import clock
+    from billdesk.errors import InvalidInput
+    from billdesk.services.amounts import date_input
+
     client_id = _client_id(args.client) if args.client is not None else None
-    result = billing_run.generate_due(client_id=client_id, today=args.date)
+    day = date_input(args.date, "date") if args.date not in (None, "") else None
+    if day is not None and day > clock.today():  # "2030" invoices in a 2026 book
+        raise InvalidInput("date", f"{day.isoformat()} is after today "
+                                   f"({clock.today().isoformat()}): invoices are generated on "
+                                   "days that have come")
+    result = billing_run.generate_due(client_id=client_id, today=day)
     made = invoicing.get_invoices(result.invoice_ids)
 
     def text() -> str:
