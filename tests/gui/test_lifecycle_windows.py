@@ -238,7 +238,7 @@ def test_close_account_names_what_goes_then_closes(qtbot, main_window) -> None: 
     from billdesk.services import backup
 
     name = text.rsplit("Backup taken first: ", 1)[1].split(" (File → Backups…)")[0]
-    assert (backup.backup_folder() / name).is_file()
+    assert (backup.book_folder() / name).is_file()
     assert invoicing.get_invoice(invoice_id).status == "Cancelled"
     qtbot.waitUntil(lambda: "Closed" in window.summary.other_labels["status"].text())
 

@@ -29,7 +29,9 @@ def test_backup_copies_the_open_book(db, billdesk_home: Path) -> None:
     client_id = new_client()
     with clock.frozen(dt.datetime(2026, 3, 1, 3, 0, 5)):
         path = backup.backup(reason="automation")
-    assert path.parent == billdesk_home / "data" / "backups"
+    assert path.parent == backup.book_folder() and path.parent.parent == (
+        billdesk_home / "data" / "backups")
+    assert path.parent.name.startswith("book-")  # the book's file name, and where it is
     assert path.name == "billdesk-20260301-030005-automation.sqlite3"
     assert _rows(path, "SELECT id, email FROM client") == [
         (client_id, database.execute_sql("SELECT email FROM client").fetchone()[0])]
@@ -116,12 +118,43 @@ def test_the_same_second_gets_a_numbered_name(db, tmp_path: Path) -> None:
     assert [b.path for b in backup.backups(tmp_path)] == [first, second]
 
 
+def test_two_books_rotate_their_own_backups_only(db, tmp_path: Path) -> None:
+    """A copy of the book tried out beside it (another file, the same
+    backup folder): eleven runs on the copy leave the book's one backup."""
+    from billdesk.models import close_database, init_db
+
+    mine = backup.backup(reason="automation")
+    close_database()
+    copy = tmp_path / "copy" / "book.sqlite3"
+    copy.parent.mkdir()
+    init_db(copy)
+    for n in range(11):
+        with clock.frozen(dt.datetime(2026, 3, 1 + n, 3, 0)):
+            backup.backup(reason="automation")
+    assert len(backup.backups()) == backup.RETAIN
+    assert mine.exists() and mine not in {b.path for b in backup.backups()}
+    assert backup.book_folder() != mine.parent and backup.book_folder().parent == mine.parent.parent
+
+
+def test_backups_from_before_books_had_folders_are_listed_not_rotated(db) -> None:
+    loose = backup.backup_folder() / "billdesk-20250101-030000-automation.sqlite3"
+    loose.parent.mkdir(parents=True, exist_ok=True)
+    loose.write_bytes(backup.backup(reason="automation").read_bytes())
+    for n in range(11):
+        with clock.frozen(dt.datetime(2026, 3, 1 + n, 3, 0)):
+            backup.backup(reason="automation")
+    listed = [b.path for b in backup.backups()]
+    assert loose.exists() and listed[0] == loose and len(listed) == backup.RETAIN + 1
+    backup.delete_backup(loose)  # and deleted by hand, as any other
+    assert not loose.exists()
+
+
 def test_backup_folder_setting(db, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as err:
         backup.save_backup_folder(tmp_path / "missing")
     assert err.value.field == "folder"
     assert backup.save_backup_folder(tmp_path) == tmp_path
-    assert backup.backup(reason="manual").parent == tmp_path
+    assert backup.backup(reason="manual").parent.parent == tmp_path
     with pytest.raises(InvalidInput) as err:
         backup.backup(reason="  ")
     assert err.value.field == "reason"
@@ -173,7 +206,7 @@ def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(db, tmp_path: 
     ada = new_client(first_name="Ada", last_name="Lovelace", email="ada@example.com")
     path = tmp_path / "other.sqlite3"
     make(path)
-    folder = backup.backup_folder()
+    folder = backup.book_folder()
     before = sorted(folder.iterdir()) if folder.is_dir() else []
     with pytest.raises(InvalidInput) as refused:
         backup.restore(path)

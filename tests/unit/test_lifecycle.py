@@ -202,7 +202,7 @@ def fk_problems() -> list[tuple]:
 
 
 def open_backup(path: Path) -> sqlite3.Connection:
-    assert path.exists() and path.parent.name == "backups"
+    assert path.exists() and path.parent == backup.book_folder()
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     return con

@@ -9,8 +9,10 @@ is copied whole (committed pages only).
 
 Files are named ``billdesk-YYYYMMDD-HHMMSS-<reason>.sqlite3`` in the backup
 folder (``<reason>-client<ID>`` when taken before an action on one client,
-so that the list can say whose it was) (the setting ``backup`` → ``{"folder": …}``, else ``backups`` in
-the data folder). Automatic backups rotate by reason: the last ``RETAIN``
+so that the list can say whose it was) in the book's own folder inside the
+backup folder (the setting ``backup`` → ``{"folder": …}``, else ``backups``
+in the data folder): one book's rotation never touches another's. Automatic
+backups rotate by reason: the last ``RETAIN``
 of each are kept — so ten days of daily runs do not push out the backup
 taken before a client was deleted; that one goes after ten more deletes.
 A backup made by hand (``automatic=False``) is named
@@ -20,6 +22,7 @@ the rotation."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import sqlite3
 from collections.abc import Callable
@@ -53,6 +56,21 @@ def backup_folder() -> Path:
     stored = base._get("backup", {}) or {}
     folder = stored.get("folder") if isinstance(stored, dict) else None
     return Path(folder).expanduser() if folder else paths.data_dir() / "backups"
+
+
+def book_folder(base: Path | None = None) -> Path:
+    """Where this book's backups go: a folder of its own inside the backup
+    folder, named after the book's file and where it is (``book-3f9a1c``),
+    so that the rotation of one book never deletes another's backups (a
+    copy tried out beside the real book, a second business)."""
+    name = str(getattr(database.obj, "database", "") or "") if database.obj is not None else ""
+    if name and name != ":memory:" and not name.startswith("file:"):
+        path = Path(name).expanduser().resolve()
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem).strip("-")[:32] or "book"
+        tag = f"{stem}-{hashlib.sha1(str(path).encode()).hexdigest()[:6]}"
+    else:
+        tag = "book"
+    return (base or backup_folder()) / tag
 
 
 def save_backup_folder(folder: str | Path | None) -> Path:
@@ -91,11 +109,12 @@ def _info(path: Path) -> BackupInfo | None:
 
 
 def backups(folder: Path | None = None) -> list[BackupInfo]:
-    """The backups in the folder, oldest first."""
-    folder = folder or backup_folder()
-    if not folder.is_dir():
-        return []
-    found = [info for info in map(_info, folder.iterdir()) if info is not None]
+    """The backups in the folder (default: this book's, with those taken
+    before books had folders of their own, loose in the backup folder),
+    oldest first."""
+    folders = [folder] if folder is not None else [book_folder(), backup_folder()]
+    found = [info for place in folders if place.is_dir()
+             for info in map(_info, place.iterdir()) if info is not None]
     return sorted(found, key=_order)
 
 
@@ -126,7 +145,7 @@ def backup(*, reason: str, folder: Path | None = None, automatic: bool = True,
     name_reason = _reason(reason)
     if client_id is not None:
         name_reason += f"-client{int(client_id)}"
-    folder = Path(folder) if folder is not None else backup_folder()
+    folder = Path(folder) if folder is not None else book_folder()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -163,7 +182,7 @@ def prune(folder: Path | None = None, keep: int = RETAIN) -> list[Path]:
     """Delete the automatic backups older than the last ``keep`` of their
     reason (oldest first within each)."""
     by_reason: dict[str, list[BackupInfo]] = {}
-    for info in backups(folder):
+    for info in backups(folder or book_folder()):  # (this book's own only)
         if info.automatic:
             by_reason.setdefault(info.reason, []).append(info)
     old = [info for same in by_reason.values() for info in same[:max(len(same) - keep, 0)]]

@@ -126,7 +126,7 @@ class BackupsDialog(QDialog):
         self.ops = ops
         self.restore_ = restore
         intro = QLabel(
-            f"Copies of the whole book, in {backup.backup_folder()}. billdesk takes one before "
+            f"Copies of the whole book, in {backup.book_folder()}. billdesk takes one before "
             "each daily run and before it merges, closes, archives, deletes or anonymizes a "
             "client or converts its currency; the "
             "last 10 of each kind are kept. Back up now takes one that is kept until you "
