@@ -268,14 +268,42 @@ def test_suspend_override_and_exemption_and_unsuspend_on_payment(db) -> None:
     inv = Invoice.get(Invoice.client == plain)
     with clock.frozen(at(DAY, 12)):
         payments.add_payment(inv.id, "10.00", date=DAY)
+    # WHMCS unsuspends on payment: at once, not at the next morning's run
+    svc = Service.get_by_id(ids["plain"])
+    assert (svc.status, svc.suspend_reason) == ("Active", "")
+    entry = ClientLog.select().where(ClientLog.client == plain,
+                                     ClientLog.field == f"Hosting (#{svc.id}) status"
+                                     ).order_by(ClientLog.id.desc()).get()
+    assert (entry.old_value, entry.new_value, entry.message) == (
+        "Suspended", "Active", "Unsuspended: its invoice was paid")
     nxt = run(DAY + dt.timedelta(days=1))
-    assert nxt.unsuspended == 1 and nxt.steps["suspended"] == 0
+    assert nxt.unsuspended == 0 and nxt.steps["suspended"] == 0
     assert Service.get_by_id(ids["plain"]).status == "Active"
-    assert Service.get_by_id(ids["plain"]).suspend_reason == ""
     # a service suspended by hand is not the run's to unsuspend
     Service.update(status="Suspended").where(Service.id == ids["exempt"]).execute()
     run(DAY + dt.timedelta(days=2))
     assert Service.get_by_id(ids["exempt"]).status == "Suspended"
+
+
+def test_the_run_unsuspends_what_no_overdue_invoice_bills_any_more(db) -> None:
+    """Its invoice cancelled rather than paid: the next run sets it Active.
+    A service billed by a second overdue invoice stays suspended when the
+    first is paid."""
+    due = DAY - dt.timedelta(days=7)
+    cid = new_client()
+    sid = _monthly(cid, due)
+    first = _unpaid_invoice(cid, sid, due)
+    run(DAY)
+    assert Service.get_by_id(sid).status == "Suspended"
+    second = invoicing.create_invoice(cid, [invoicing.LineInput("Hosting (earlier)", "5.00",
+                                                                type="Hosting", link_id=sid)],
+                                      date=due - dt.timedelta(days=20), due_date=due)
+    with clock.frozen(at(DAY, 12)):
+        payments.add_payment(first, "10.00", date=DAY)
+    assert Service.get_by_id(sid).status == "Suspended"  # the second still overdue
+    invoicing.cancel_invoice(second)
+    nxt = run(DAY + dt.timedelta(days=1))
+    assert nxt.unsuspended == 1 and Service.get_by_id(sid).status == "Active"
 
 
 def test_terminate_needs_the_switch_and_spares_domains(db) -> None:

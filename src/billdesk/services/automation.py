@@ -762,6 +762,39 @@ def _step_suspend(ctx: _Day) -> None:
                                   count=False)
 
 
+_PAID_SUSPENDED_SQL = f"""
+SELECT DISTINCT s.client_id, s.id, s.name FROM invoice_line l JOIN service s ON s.id = l.link_id
+ WHERE l.invoice_id IN (SELECT value FROM json_each(?)) AND l.link_id IS NOT NULL AND {_BILLS}
+   AND s.kind IN ('service', 'addon') AND s.status = 'Suspended' AND s.suspend_reason = ?
+   AND NOT EXISTS (SELECT 1 FROM invoice_line m JOIN invoice i ON i.id = m.invoice_id
+                    WHERE m.link_id = s.id AND i.status = 'Unpaid' AND i.due_date < ?
+                      AND {_BILLS.replace("l.", "m.")})
+ ORDER BY s.client_id, s.id"""
+
+
+def unsuspend_paid(invoice_ids: Sequence[int], actor: str | None = None) -> int:
+    """WHMCS's unsuspension on payment: the services and addons these (just
+    paid) invoices bill that the daily run suspended for being overdue,
+    and that no other overdue invoice bills, are Active again at once —
+    not at the next run. Inside the payment's transaction; returns how many."""
+    if not invoice_ids:
+        return 0
+    conn = database.connection()
+    rows = conn.execute(_PAID_SUSPENDED_SQL, (json.dumps(list(invoice_ids)), SUSPEND_REASON,
+                                              clocks.today().isoformat())).fetchall()
+    if not rows:
+        return 0
+    text = now().isoformat(sep=" ")
+    who = actor or changelog.current_actor()
+    conn.execute("UPDATE service SET status = 'Active', suspend_reason = '', updated_at = ? "
+                 "WHERE id IN (SELECT value FROM json_each(?)) AND status = 'Suspended'",
+                 (text, json.dumps([service_id for _c, service_id, _n in rows])))
+    changelog.record_values([(client_id, text, who, f"{name} (#{service_id}) status",
+                              "Suspended", "Active", "Paid", "Unsuspended: its invoice was paid")
+                             for client_id, service_id, name in rows])
+    return len(rows)
+
+
 def _step_terminate(ctx: _Day) -> None:
     s = ctx.settings
     day = ctx.day.isoformat()

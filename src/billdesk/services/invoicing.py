@@ -514,14 +514,16 @@ def set_paid(invoice_id: int, when: dt.date, actor: str | None = None) -> None:
         Invoice.id == invoice_id).execute()
     _advance_renewals(invoice_id, actor)
     affiliates.accrue([(invoice_id, when)], actor)  # F4: a referred client's commission
-    _chased_no_more([invoice_id])
+    _chased_no_more([invoice_id], actor)
 
 
-def _chased_no_more(invoice_ids: Sequence[int]) -> None:
-    """A paid invoice's reminders and overdue notices still waiting are not sent."""
-    from billdesk.services import mail
+def _chased_no_more(invoice_ids: Sequence[int], actor: str | None = None) -> None:
+    """A paid invoice's reminders and overdue notices still waiting are not
+    sent, and what it bills that was suspended for it is Active again."""
+    from billdesk.services import automation, mail
 
     mail.withhold_chasers(list(labels(invoice_ids).items()))
+    automation.unsuspend_paid(invoice_ids, actor)
 
 
 def set_paid_many(paid: Sequence[tuple[int, dt.date]], actor: str | None = None) -> None:
@@ -575,7 +577,7 @@ def set_paid_many(paid: Sequence[tuple[int, dt.date]], actor: str | None = None)
                      "WHERE id = ? AND next_due = ?", expiring)
     changelog.record_values(logs)
     affiliates.accrue(paid, actor)  # F4: one query for the batch
-    _chased_no_more([invoice_id for invoice_id, _when in paid])
+    _chased_no_more([invoice_id for invoice_id, _when in paid], actor)
 
 
 # Every renewal line of the invoices (the item's current due date beside
