@@ -494,3 +494,28 @@ def test_the_report_of_a_run_with_no_days_says_what_the_outbox_sent() -> None:
     head = delivered.text().splitlines()[0]
     assert head.startswith("Every day is done; the outbox delivered 3 waiting emails")
     assert "Emails sent" in delivered.text() or "emails" in delivered.text().lower()
+
+
+def test_a_catch_up_sends_no_reminder_of_a_day_gone_by_nor_two_notices(db) -> None:
+    """Days caught up at once (billdesk was closed): the reminder that the
+    invoice "is due on" a day now past, and the first notice the second
+    follows, are not sent (Failed, saying why) — WHMCS, sending each the
+    day it is made, never sends those. The second notice goes."""
+    from billdesk.models import Email
+
+    due = DAY + dt.timedelta(days=7)
+    cid = new_client()
+    invoice_id = invoicing.create_invoice(cid, [invoicing.LineInput("Work", "40.00")],
+                                          date=DAY - dt.timedelta(days=7), due_date=due)
+    run(DAY)  # (the book's first day: 7 days before it falls due)
+    last = due + dt.timedelta(days=8)
+    report = automation.run(last, clock=at(last), deliver=False)
+    assert report.steps["reminders"] == 0 and report.steps["overdue_notices"] == 2
+    found = {e.template: (e.status, e.error) for e in Email.select().where(
+        Email.event_key.endswith(f":invoice:{invoice_id}"), Email.template != "invoice_created")}
+    assert found == {
+        "payment_reminder": ("Failed", "Not sent: the invoice fell due before it could go "
+                                       "(the overdue notices follow)"),
+        "overdue_1": ("Failed", "Not sent: a later notice about the invoice goes instead"),
+        "overdue_2": ("Queued", ""),
+    }

@@ -1036,6 +1036,10 @@ def _run(until: dt.date | None, trigger: str, progress: Progress | None,
             AutomationDay.insert(date=day, run=run_row.id, finished_at=now()
                                  ).on_conflict_replace().execute()
         report.days.append(day)
+    if report.days:  # a catch-up chases no invoice twice, nor reminds of a day gone by
+        from billdesk.services import mail
+
+        mail.withhold_stale(clocks.today())
     if deliver:
         _deliver(counts, errors)
     tick("Delivering email")

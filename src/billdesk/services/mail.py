@@ -807,6 +807,40 @@ def withhold_chasers(paid: Sequence[tuple[int, str]]) -> None:
          for invoice_id, label in paid for name in CHASERS])
 
 
+# Chasers gone stale before they could go (a catch-up of several days, a mail
+# server down for days): a reminder that an invoice "is due on" a day now
+# past, and an overdue notice a later notice about the same invoice follows.
+_STALE_REMINDERS = """
+UPDATE email SET status = 'Failed', next_attempt = NULL, pending = 0,
+       error = 'Not sent: the invoice fell due before it could go (the overdue notices follow)'
+ WHERE status = 'Queued' AND template = 'payment_reminder'
+   AND event_key LIKE 'payment_reminder:invoice:%'
+   AND (SELECT due_date FROM invoice WHERE id = CAST(substr(email.event_key, 26) AS INTEGER)) < ?
+"""
+_STACKED_NOTICES = """
+UPDATE email SET status = 'Failed', next_attempt = NULL, pending = 0,
+       error = 'Not sent: a later notice about the invoice goes instead'
+ WHERE status = 'Queued' AND template IN ('overdue_1', 'overdue_2')
+   AND event_key LIKE 'overdue__:invoice:%'
+   AND EXISTS (SELECT 1 FROM email later
+                WHERE later.event_key IN ('overdue_3' || substr(email.event_key, 10),
+                                          CASE WHEN email.template = 'overdue_1'
+                                               THEN 'overdue_2' || substr(email.event_key, 10) END)
+                  AND later.status IN ('Queued', 'Sending', 'Sent'))
+"""
+
+
+def withhold_stale(today: dt.date) -> int:
+    """Payment reminders whose invoice fell due before ``today``, and
+    overdue notices a later one about the same invoice follows, still
+    waiting, are not sent (Failed, with why; Resend can still send one).
+    WHMCS sends them the moment they are made, so never sends these.
+    Returns how many."""
+    with database.atomic():
+        stale = database.execute_sql(_STALE_REMINDERS, (today.isoformat(),)).rowcount
+        return stale + database.execute_sql(_STACKED_NOTICES).rowcount
+
+
 def pending_count() -> int:
     return database.execute_sql("SELECT count(*) FROM email WHERE pending = 1").fetchone()[0]
 

@@ -823,6 +823,7 @@ def _deliver(settings: MailSettings, now: dt.datetime, limit: int | None,
     from billdesk.services import mail
 
     mail.render_pending()  # queued by a bulk run: nothing goes out without its text
+    mail.withhold_stale(now.date())  # "is due on" a day gone by: not sent
     due = _due(now, limit)
     if not due:
         return DeliveryResult(waiting=waiting_count())
