@@ -358,3 +358,41 @@ def test_a_template_about_a_quote_with_none_to_fill_it_from_is_refused(
     wait_for(qtbot, lambda: Email.select().count() == before + 1)
     newest = Email.select().order_by(Email.id.desc()).get()
     assert newest.subject.startswith(f"Invoice #{the_invoice(window.client_id).number}")
+
+
+def test_a_message_billdesk_held_back_is_resent_only_when_asked_to(
+        qtbot, window, answers) -> None:  # noqa: ANN001
+    """"Not sent: invoice X was cancelled": Resend asks first (No leaves it
+    held back); a sent message sent again leaves the first in the log."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from billdesk.models import Email
+    from billdesk.services import mail
+
+    email_id = mail.queue_message(window.client_id, subject="Hello", body="Hi")
+    Email.update(status="Failed", error="Not sent: invoice #7 was cancelled").where(
+        Email.id == email_id).execute()
+    window.reload_emails()
+    tab = window.emails
+    window.tabs.setCurrentWidget(tab)
+    assert tab.select(email_id)
+    answers.replies = [QMessageBox.StandardButton.No]
+    click(qtbot, tab.resend)
+    assert answers.said[-1] == ("“Hello” was held back: invoice #7 was cancelled. "
+                                "Send it anyway?")
+    assert mail.get_email(email_id).status == "Failed"
+    click(qtbot, tab.resend)  # (Yes)
+    wait_for(qtbot, lambda: mail.get_email(email_id).status == "Queued")
+
+    Email.update(status="Sent", sent_at="2026-11-30 07:35:00", error="").where(
+        Email.id == email_id).execute()
+    window.reload_emails()
+    wait_for(qtbot, lambda: tab.select(email_id))
+    before = Email.select().count()
+    click(qtbot, tab.resend)
+    assert "the log keeps the first as sent" in answers.said[-1]
+    wait_for(qtbot, lambda: Email.select().count() == before + 1)
+    copy = Email.select().order_by(Email.id.desc()).get()
+    assert (copy.subject, copy.status) == ("Hello", "Queued") and copy.id != email_id
+    first = mail.get_email(email_id)
+    assert first.status == "Sent" and first.sent_at.strftime("%H:%M") == "07:35"

@@ -291,11 +291,16 @@ def test_a_5xx_reply_fails_the_message_and_resend_sends_it(server, client_id):
     assert outbox.deliver().sent == 1
     [got] = server.wait_for(1)
     assert got.message["Message-ID"] == message_id and row(email_id).status == "Sent"
-    # a sent message can be sent again: it goes out as a new message
-    outbox.resend(email_id)
+    # a sent message can be sent again: it goes out as a new message, and the
+    # first stays in the log as sent when it was
+    sent_at = row(email_id).sent_at
+    again = outbox.resend(email_id)
+    assert again != email_id
+    assert (row(email_id).status, row(email_id).sent_at) == ("Sent", sent_at)
     assert outbox.deliver().sent == 1
     second = server.wait_for(2)[1].message["Message-ID"]
-    assert second != message_id and second == row(email_id).message_id
+    assert second != message_id and second == row(again).message_id
+    assert row(again).status == "Sent" and row(again).subject == row(email_id).subject
 
 
 def test_resend_refuses_what_is_not_failed_or_sent(server, client_id):

@@ -582,3 +582,24 @@ def test_a_message_about_an_invoice_with_none_to_fill_it_from_is_refused(client:
                                   invoice_id=invoice_id)
     number = invoicing.get_invoice(invoice_id).number
     assert mail.get_email(email_id).subject.startswith(f"Invoice #{number} from ")
+
+
+def test_sending_a_sent_message_again_copies_it_with_its_attachments(client: int) -> None:
+    """The first stays Sent when it was sent; the copy has its own
+    Message-ID, no event key (the event was the first's) and the same
+    attachments (the invoice PDF, drawn when sent)."""
+    from billdesk.services import outbox
+
+    invoice_id = invoice_for(client)  # (its "invoice created" email queued with it)
+    email_id = Email.get(Email.event_key == f"invoice_created:invoice:{invoice_id}").id
+    Email.update(status="Sent", sent_at="2026-11-30 07:35:00").where(Email.id == email_id).execute()
+    again = outbox.resend(email_id)
+    first, copy = Email.get_by_id(email_id), Email.get_by_id(again)
+    assert first.status == "Sent" and str(first.sent_at).startswith("2026-11-30 07:35")
+    assert (copy.status, copy.event_key, copy.subject, copy.to_addr) == (
+        "Queued", None, first.subject, first.to_addr)
+    assert copy.message_id != first.message_id
+    attached = [(a.filename, a.kind, a.ref_id) for a in EmailAttachment.select().where(
+        EmailAttachment.email == again)]
+    assert attached == [(a.filename, a.kind, a.ref_id) for a in EmailAttachment.select().where(
+        EmailAttachment.email == email_id)] and attached[0][1:] == ("invoice", invoice_id)

@@ -1148,10 +1148,12 @@ def _lost(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
-def resend(email_id: int) -> None:
-    """Put a failed (or sent) message back in the outbox, due now. A
-    failed one keeps its Message-ID (it never arrived); a sent one gets a
-    new one, so the recipient's mail program shows it again."""
+def resend(email_id: int) -> int:
+    """Put a failed message back in the outbox, due now, keeping its
+    Message-ID (it never arrived); a sent one is sent again as a new
+    message (a copy with its attachments and a new Message-ID, so the
+    recipient's mail program shows it again), and the first stays in the
+    log as sent when it was. Returns the id of the message queued."""
     with database.atomic():
         row = Email.get_or_none(Email.id == email_id)
         if row is None:
@@ -1159,12 +1161,21 @@ def resend(email_id: int) -> None:
         if row.status not in ("Failed", "Sent"):
             raise Conflict("status", f"the message is {row.status.lower()} already; "
                                      "only a failed or sent message can be sent again")
-        message_id = row.message_id
-        if row.status == "Sent":
-            message_id = _new_message_id(row.message_id)
-        (Email.update(status="Queued", next_attempt=stamp_now(), error="", attempts=0,
-                      sent_at=None, message_id=message_id)
-         .where(Email.id == email_id).execute())
+        if row.status == "Failed":
+            (Email.update(status="Queued", next_attempt=stamp_now(), error="", attempts=0,
+                          sent_at=None)
+             .where(Email.id == email_id).execute())
+            return email_id
+        when = stamp_now()
+        copy = Email.create(client=row.client_id, template=row.template, event_key=None,
+                            message_id=_new_message_id(row.message_id), to_addr=row.to_addr,
+                            cc=row.cc, subject=row.subject, body=row.body, status="Queued",
+                            next_attempt=when, created_at=when)
+        for attachment in row.attachments.order_by(EmailAttachment.position):
+            EmailAttachment.create(email=copy.id, position=attachment.position,
+                                   filename=attachment.filename, kind=attachment.kind,
+                                   ref_id=attachment.ref_id, content=attachment.content)
+        return copy.id
 
 
 def _new_message_id(message_id: str) -> str:

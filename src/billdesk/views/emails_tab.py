@@ -81,7 +81,14 @@ def resend(parent: QWidget, ops: Operations, row: Any,
     if row.status == "Sent" and QMessageBox.question(
             parent, "Send again",
             f"“{row.subject}” was sent on {row.sent_at or row.created_at:%Y-%m-%d %H:%M}. "
-            "Send it again? The recipients get a second copy.") != QMessageBox.StandardButton.Yes:
+            "Send it again? The recipients get a second copy; the log keeps the first "
+            "as sent.") != QMessageBox.StandardButton.Yes:
+        return False
+    held = (row.error or "").startswith("Not sent:")  # billdesk held it back on purpose
+    if row.status == "Failed" and held and QMessageBox.question(
+            parent, "Send anyway",
+            f"“{row.subject}” was held back: {row.error.removeprefix('Not sent: ')}. "
+            "Send it anyway?") != QMessageBox.StandardButton.Yes:
         return False
     email_id = row.id
 
