@@ -190,3 +190,23 @@ def test_the_log_closes_with_the_main_window(qtbot, main_window) -> None:  # noq
     assert log.isVisible()
     main_window.close()
     assert not log.isVisible()
+
+
+def test_status_words_say_what_happened_to_each_message() -> None:
+    """Delivered but refused by some recipients is not plain "Sent"; held
+    back by billdesk says "Not sent" once; a retry's error is not bracketed
+    inside brackets."""
+    from types import SimpleNamespace as Row
+
+    from billdesk.views.models.email_tables import STATUS_COLOURS, status_colour, status_text
+
+    partial = Row(status="Sent", error="some recipients were refused: b@x.example: 550 No")
+    assert status_text(partial) == "Sent — some recipients were refused: b@x.example: 550 No"
+    assert status_colour(partial).name() == STATUS_COLOURS["Queued"]
+    assert status_colour(Row(status="Sent", error="")).name() == STATUS_COLOURS["Sent"]
+    held = Row(status="Failed", error="Not sent: invoice #7 was paid")
+    assert status_text(held) == "Not sent: invoice #7 was paid"
+    assert status_text(Row(status="Failed", error="550 No")) == "Failed: 550 No"
+    retry = Row(status="Queued", error="127.0.0.1:8025 refused the connection (is it running?)")
+    assert status_text(retry) == ("Queued — retrying: 127.0.0.1:8025 refused the connection "
+                                  "(is it running?)")

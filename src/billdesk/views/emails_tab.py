@@ -32,6 +32,7 @@ from billdesk.views.models.email_tables import (
     STATUS_COLOURS,
     EmailColumn,
     EmailTableModel,
+    status_colour,
     status_text,
 )
 from billdesk.views import mailer
@@ -191,7 +192,8 @@ class EmailView(QWidget):
         f["to"].setText(row.to_addr)
         f["cc"].setText(row.cc or "—")
         f["subject"].setText(row.subject)
-        colour = STATUS_COLOURS.get(row.status, "")
+        found = status_colour(row)
+        colour = found.name() if found is not None else ""
         f["status"].setTextFormat(Qt.TextFormat.RichText)
         text = html.escape(status_text(row))
         attempts = getattr(row, "attempts", 0) or 0

@@ -20,18 +20,26 @@ STATUS_COLOURS = {"Sent": "#2e7d32", "Failed": "#c62828", "Queued": "#9a6b00",
 
 
 def status_text(row: Any) -> str:
-    """"Sent", "Queued (attempt 3: connection refused)", "Failed: 550 …"."""
+    """"Sent", "Sent — some recipients were refused: …", "Queued — retrying:
+    connection refused", "Failed: 550 …", "Not sent: invoice #7 was paid"."""
     status = row.status
     error = (getattr(row, "error", "") or "").strip()
+    if status == "Failed" and error.startswith("Not sent:"):  # held back by billdesk
+        return error
     if status == "Failed" and error:
         return f"Failed: {error}"
     if status == "Queued" and error:
-        return f"Queued — retrying ({error})"
+        return f"Queued — retrying: {error}"
+    if status == "Sent" and error:  # delivered, but not to everyone
+        return f"Sent — {error}"
     return status
 
 
 def status_colour(row: Any) -> QColor | None:
-    """The status column's colour (Sent green, Failed red…)."""
+    """The status column's colour (Sent green, Failed red…; sent to some
+    recipients only, amber)."""
+    if row.status == "Sent" and (getattr(row, "error", "") or "").strip():
+        return QColor(STATUS_COLOURS["Queued"])
     colour = STATUS_COLOURS.get(row.status)
     return QColor(colour) if colour else None
 
