@@ -166,6 +166,26 @@ def test_a_book_with_clients_that_never_ran_is_asked_first(qtbot, ops):  # noqa:
     scheduler.stop()
 
 
+def test_todays_run_alone_runs_at_start_unasked(qtbot, ops):  # noqa: ANN001
+    """JOURNEYS 5, every day without thinking: yesterday ran, billdesk was
+    closed at 03:00 and is opened at 09:00 — today's run goes by itself;
+    only missed days are asked about."""
+    from billdesk.models import AutomationDay
+    from billdesk.services import automation
+    from billdesk.views.scheduler import Scheduler
+
+    automation.run(DAY - dt.timedelta(days=1), clock=dt.datetime.combine(
+        DAY - dt.timedelta(days=1), dt.time(3)), deliver=False)
+    scheduler = Scheduler(ops, FakeClock(dt.datetime.combine(DAY, dt.time(9))), interval_ms=20)
+    asked, finished = [], []
+    scheduler.catch_up_pending.connect(asked.append)
+    scheduler.run_finished.connect(finished.append)
+    scheduler.start()
+    wait_for(qtbot, lambda: finished)
+    assert asked == [] and AutomationDay.get_or_none(AutomationDay.date == DAY) is not None
+    scheduler.stop()
+
+
 def test_scheduler_stays_idle_when_switched_off(qtbot, ops):  # noqa: ANN001
     from billdesk.services import automation
     from billdesk.views.scheduler import Scheduler

@@ -214,25 +214,26 @@ class Scheduler(QObject):
         if self._held_until is not None and due <= self._held_until:
             self._set_next(self._after(due, value.hour))
             return
-        if days != [due] or (at_start and not self._never_run()):
-            # missed days (or today's, at start): show them, run once confirmed
+        if days != [due] or (at_start and self._first_run_of_a_full_book()):
+            # missed days: show them, run once confirmed (and a book that holds
+            # clients but never ran: its first run may suspend, charge and mail)
             self.waiting = days
             self.catch_up_pending.emit(list(days))
             return
-        # (a new, empty book that never ran has missed nothing: its first
-        # day runs as any scheduled day does, unasked)
+        # today's run alone — billdesk was closed at the hour, or it is the
+        # hour now — runs as any scheduled day does, unasked (JOURNEYS 5:
+        # every day, without thinking); so does a new, empty book's first
         self._run(due, "scheduler", days)
 
     @staticmethod
-    def _never_run() -> bool:
-        """A new book: never ran, and nothing in it yet (a book that holds
-        clients is asked first, as its run may suspend, charge and mail)."""
+    def _first_run_of_a_full_book() -> bool:
+        """Never ran, and clients in it already (an imported or demo book)."""
         from billdesk.services import clients
 
         try:
-            return _automation().last_completed() is None and clients.count() == 0
+            return _automation().last_completed() is None and clients.count() > 0
         except Exception:  # a book without the tables yet
-            return True
+            return False
 
     def confirm_catch_up(self, accepted: bool) -> None:
         """The answer to ``catch_up_pending``: run those days now, or leave
