@@ -396,3 +396,26 @@ def test_a_message_billdesk_held_back_is_resent_only_when_asked_to(
     assert (copy.subject, copy.status) == ("Hello", "Queued") and copy.id != email_id
     first = mail.get_email(email_id)
     assert first.status == "Sent" and first.sent_at.strftime("%H:%M") == "07:35"
+
+
+def test_closing_with_a_message_written_asks_first(qtbot, window, answers) -> None:  # noqa: ANN001
+    """Esc on a typed message asks (Cancel keeps it open, Discard closes);
+    a message still as its template filled it closes at once."""
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = open_email_dialog(qtbot, window)
+    dialog.subject.setText("About your site")
+    dialog.body.setPlainText("Hello, a word about …")
+    answers.replies = [QMessageBox.StandardButton.Cancel]
+    dialog.reject()
+    assert answers.said[-1] == "Close without sending? What you wrote is not kept."
+    assert dialog.isVisible() and dialog.subject.text() == "About your site"
+    answers.replies = [QMessageBox.StandardButton.Discard]
+    dialog.reject()
+    wait_for(qtbot, lambda: closed(dialog))
+    said = len(answers.said)
+    dialog = open_email_dialog(qtbot, window)
+    dialog.template.setCurrentIndex(dialog.template.findData("general"))
+    dialog.reject()
+    wait_for(qtbot, lambda: closed(dialog))
+    assert len(answers.said) == said  # not asked

@@ -714,6 +714,14 @@ class EmailDialog(QDialog):
                      on_done=done, on_error=failed)
 
     def reject(self) -> None:
+        """Cancel, Esc or the window's close: what the user wrote is not
+        thrown away without asking (what a template filled in is)."""
+        if self.typed() and QMessageBox.question(
+                self, "Discard the message?",
+                "Close without sending? What you wrote is not kept.",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Discard:
+            return
         QSettings().setValue("email/geometry", self.saveGeometry())
         super().reject()
 
