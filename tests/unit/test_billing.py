@@ -461,6 +461,20 @@ def test_statement_rows_signs_running_balance_and_self_check(db):
     check_invariants(cid)
 
 
+def test_amounts_that_could_be_read_two_ways_are_refused_with_how_to_write_them(db):
+    from billdesk.services.amounts import amount_input
+
+    for typed, says in (("12,500", "'12,500' is unclear: write 12500 for 12500, or use a point "
+                                   "for decimals (12.500)"),
+                        ("0.001", "rounds to 0.00: must be at least 0.01")):
+        with pytest.raises(InvalidInput) as refused:
+            amount_input(typed, "GBP")
+        assert refused.value.message == says
+    assert str(amount_input("12,500.00", "GBP")) == "12500.00"  # a point: the comma groups
+    assert str(amount_input("1,234,567", "GBP")) == "1234567.00"
+    assert str(amount_input("¥1,000", "JPY")) == "1000"  # no decimals in yen: a thousand
+
+
 # --- refused input changes nothing (P-rules, SPEC "Ground rules")
 
 @pytest.mark.parametrize("call, field", [
@@ -468,6 +482,9 @@ def test_statement_rows_signs_running_balance_and_self_check(db):
     (lambda c, i, t: payments.add_payment(i, "12,x"), "amount"),
     (lambda c, i, t: payments.add_payment(i, "1e3"), "amount"),
     (lambda c, i, t: payments.add_payment(i, "1_000"), "amount"),
+    (lambda c, i, t: payments.add_payment(i, "12,500"), "amount"),  # 12.5 or 12,500?
+    (lambda c, i, t: payments.add_payment(i, "\u0663"), "amount"),  # an Arabic-Indic 3
+    (lambda c, i, t: payments.add_payment(i, "0.001"), "amount"),
     (lambda c, i, t: payments.add_payment(i, "5", date="2026-W01-1"), "date"),
     (lambda c, i, t: payments.add_payment(i, "0"), "amount"),
     (lambda c, i, t: payments.add_payment(i, "5", fee="-1"), "fee"),

@@ -114,7 +114,8 @@ def test_pin_zero_and_three_decimal_currencies_round_and_balance(db):
     payments.refund(tx, "2", to_credit=True)
     check_invariants(jpy)
     bhd = new_client("BHD", "BH")
-    iid = invoicing.create_invoice(bhd, [L("a", "0.5", True), L("b", "1.0005", True), L("c", "1,000")])
+    iid = invoicing.create_invoice(bhd, [L("a", "0.5", True), L("b", "1.0005", True),
+                                         L("c", "1,000.000")])
     inv = invoicing.get_invoice(iid)
     assert [str(x.amount) for x in inv.lines] == ["0.500", "1.001", "1000.000"]
     assert (str(inv.tax1), str(inv.total)) == ("0.263", "1001.764")  # 1.501 × 17.5 % = 0.262675

@@ -17,7 +17,12 @@ LARGEST = Decimal("999999999999")
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 # Plain decimal text: digits, an optional point, thousands commas; no
 # exponents ("1e3") or underscores ("1_000"), which Decimal would take.
-_AMOUNT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d*)?")
+# ASCII digits only ("٣" is not taken for 3).
+_AMOUNT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d*)?", re.ASCII)
+# One thousands comma and no point ("12,500") is read as 12.5 by half the
+# world and as 12500 by the other half: refused rather than guessed (in a
+# currency with decimals; "¥1,000" is a thousand yen).
+_UNCLEAR = re.compile(r"[+-]?\d{1,3},\d{3}", re.ASCII)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -40,6 +45,11 @@ def amount_input(value: Any, currency: str, field: str = "amount", *, zero_ok: b
             text = text.replace(" ", "").replace("\u00a0", "")
             if not _AMOUNT.fullmatch(text) or not any(c.isdigit() for c in text):
                 raise InvalidInput(field, f"{value.strip()!r} is not an amount")
+            if _UNCLEAR.fullmatch(text) and Money.from_minor(1, currency).amount < 1:
+                plain = text.replace(",", "")
+                raise InvalidInput(field, f"{value.strip()!r} is unclear: write {plain} for "
+                                          f"{plain}, or use a point for decimals "
+                                          f"({text.replace(',', '.')})")
             value = text.replace(",", "")
         number = to_decimal(value, field)
     if abs(number) > LARGEST:
@@ -48,6 +58,9 @@ def amount_input(value: Any, currency: str, field: str = "amount", *, zero_ok: b
     if money.amount < 0 and not negative_ok:
         raise InvalidInput(field, "must not be negative")
     if not money and not (zero_ok or negative_ok):
+        if number:  # 0.001 GBP
+            raise InvalidInput(field, f"rounds to {money}: must be at least "
+                                      f"{Money.from_minor(1, currency)}")
         raise InvalidInput(field, "must be more than 0")
     return money
 
