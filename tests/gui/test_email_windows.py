@@ -161,6 +161,7 @@ def test_a_new_message_saved_as_a_template_shows_on_the_templates_page(
     click(qtbot, dialog.send_button)
     assert "built-in" in dialog.form.fields["name"].problem.text()
     type_into(qtbot, dialog.template_name, "Maintenance notice")
+    assert not dialog.form.fields["name"].problem.isVisible()  # gone once the name changes
     click(qtbot, dialog.send_button)
     qtbot.waitUntil(lambda: closed(dialog), timeout=5000)
 

@@ -226,9 +226,16 @@ def test_syntax_error_names_the_line(company: settings.Company) -> None:
                                      "oops\n")
     assert caught.value.field == "body"
     assert "line 5" in caught.value.message or "line 4" in caught.value.message
+    # in the owner's words, not which tags Jinja was looking for
+    assert caught.value.message.endswith(": a {% if %} is never closed: add {% endif %}")
     with pytest.raises(InvalidInput) as caught:
         templates.check("Invoice {{ invoice.number", "body")
     assert caught.value.field == "subject"
+    assert caught.value.message == "template error: a {{ is never closed: add }}"
+    with pytest.raises(InvalidInput) as caught:
+        templates.check("s", "{% frobnicate %}")
+    assert caught.value.message.endswith("{% frobnicate %} is not a template command "
+                                         "(if, for, set…)")
 
 
 @pytest.mark.parametrize(("body", "name"), [

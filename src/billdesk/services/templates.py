@@ -350,7 +350,24 @@ def _parse(source: str, field: str) -> nodes.Template:
         return _CHECK_ENV.parse(source)
     except TemplateSyntaxError as exc:
         where = f" on line {exc.lineno}" if field == "body" and exc.lineno else ""
-        raise InvalidInput(field, f"template error{where}: {exc.message}") from None
+        raise InvalidInput(field, f"template error{where}: {_plain(exc.message or '')}") from None
+
+
+def _plain(message: str) -> str:
+    """Jinja's syntax errors in an owner's words: "an {% if %} is never
+    closed: add {% endif %}" rather than which tags Jinja was looking for."""
+    block = re.search(r"innermost block that needs to be closed is '(\w+)'", message)
+    if block:
+        tag = block.group(1)
+        return f"a {{% {tag} %}} is never closed: add {{% end{tag} %}}"
+    if "expected 'end of print statement'" in message:
+        return "a {{ is never closed: add }}"
+    if "expected 'end of statement block'" in message:
+        return "a {% is never closed: add %}"
+    unknown = re.search(r"Encountered unknown tag '(\w+)'", message)
+    if unknown:
+        return f"{{% {unknown.group(1)} %}} is not a template command (if, for, set…)"
+    return message.replace("Jinja", "the template").rstrip(".")
 
 
 @lru_cache(maxsize=256)
