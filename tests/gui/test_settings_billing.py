@@ -74,7 +74,11 @@ def test_billing_settings_are_edited_and_saved_with_the_rest(qtbot, ops, dialog)
     assert editor.form.fields["late_fee_minimum"].widget.isEnabled()
     type_into(qtbot, editor.form.fields["late_fee_amount"].widget, "1.5")
     type_into(qtbot, editor.form.fields["late_fee_minimum"].widget, "5")
-    editor.form.fields["late_fee_days"].widget.setValue(14)
+    days = editor.form.fields["late_fee_days"].widget
+    days.setValue(0)  # charged the day after the due date, as 1 is: said so
+    assert days.text() == "1 day overdue"
+    days.setValue(14)
+    assert days.text() == "14 days overdue"
 
     # payment methods: add one (Enter), move it up, rename another in place
     dialog.tabs.setCurrentWidget(editor.payments_page)
@@ -266,3 +270,4 @@ def test_invoice_lead_days_are_saved_and_a_refusal_shows_beside_them(qtbot, ops,
     with qtbot.waitSignal(ops.changed, timeout=5000):
         click(qtbot, dialog.save_button)
     assert bs.billing().invoice_lead_days == 30
+

@@ -321,10 +321,10 @@ class BillingSettingsEditor(QObject):
         minimum = forms.line("0", 20)
         self.form.add(fl, "late_fee_minimum", "At least",
                       with_unit(minimum, self.default_currency), minimum)
-        days = QSpinBox()
-        days.setRange(0, 3650)
-        days.setSuffix(" days overdue")
-        days.setMaximumWidth(200)
+        from billdesk.views.automation_settings_tab import DaysSpin  # (it imports this module)
+
+        # 0 charges the day after the due date, as 1 does: said so, not "0 days overdue"
+        days = DaysSpin("overdue", "1 day overdue")
         add_spin(self.form, fl, "late_fee_days", "Charge after", days)
         fl.addRow(hint("Added once per invoice. An amount of 0 charges none; clients and "
                        "groups can opt out. An invoice in another currency gets the fixed "
