@@ -205,6 +205,7 @@ def test_scheduler_stays_idle_when_switched_off(qtbot, ops):  # noqa: ANN001
 
 def test_missed_days_are_listed_and_run_after_confirming(qtbot, main_window):  # noqa: ANN001
     from billdesk.services import automation
+    from billdesk.views.models.automation_tables import days_text
 
     seed_run(DAY - dt.timedelta(days=5))
     clock = FakeClock(dt.datetime.combine(DAY, dt.time(9, 15)))
@@ -229,7 +230,9 @@ def test_missed_days_are_listed_and_run_after_confirming(qtbot, main_window):  #
     assert run_days()[-1] == missed
     assert finished[0].steps["invoices_created"] == 2  # both services fell due within the lead days
     wait_for(qtbot, lambda: "Automation run finished" in main_window.statusBar().currentMessage())
-    assert "2 invoices" in main_window.statusBar().currentMessage()
+    message = main_window.statusBar().currentMessage()
+    assert message.startswith(f"Automation run finished for {days_text(missed)}: 2 invoices")
+    assert "…" not in message  # every count, none cut off
     assert main_window.automation_label.text() == "Next run 2027-03-11 03:00"
     scheduler.stop()
 

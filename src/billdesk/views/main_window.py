@@ -491,9 +491,10 @@ class MainWindow(QMainWindow):
         days = run_days(report)
         status = getattr(report, "status", "Completed")
         errors = len(getattr(report, "errors", []) or [])
-        text = (f"Automation run {'finished' if status == 'Completed' else status.lower()} "
-                f"({days_text(days) if days else 'nothing was pending'}): "
-                f"{summary(run_steps(report), 4)}"
+        # every count that did something: suspensions and terminations too
+        text = (f"Automation run {'finished' if status == 'Completed' else status.lower()}"
+                + (f" for {days_text(days)}: " if days else ", nothing was pending: ")
+                + summary(run_steps(report))
                 + (f" — {errors} error{'s' if errors != 1 else ''}, see Automation → Run log"
                    if errors else ""))
         self.statusBar().showMessage(text, 30_000)
