@@ -574,3 +574,20 @@ def test_gui_thread_keeps_ticking_during_a_10000_client_run(qtbot, big_book):  #
         assert window.details.counts["invoices_created"].text() == f"{report.steps['invoices_created']:,}"
     finally:
         ops.shutdown()
+
+
+def test_a_running_run_is_said_to_be_running_and_long_ranges_show_whole(qtbot, ops):  # noqa: ANN001
+    from types import SimpleNamespace as Row
+
+    from billdesk.views.automation_window import AutomationWindow
+    from billdesk.views.models.automation_tables import RunColumn, RunTableModel
+    from billdesk.views.scheduler import Scheduler
+
+    model = RunTableModel()
+    model.set_rows([Row(id=1, status="Running", started_at=dt.datetime(2026, 11, 30, 9),
+                        trigger="window", days=[DAY], duration_ms=0, steps={}, errors=[])])
+    assert model.index(0, RunColumn.DID).data() == "running…"
+    window = AutomationWindow(Scheduler(ops, FakeClock(dt.datetime.combine(DAY, dt.time(9)))))
+    qtbot.addWidget(window)
+    width = window.view.fontMetrics().horizontalAdvance("2026-12-02 – 2027-06-01 (182 days)")
+    assert window.view.columnWidth(RunColumn.DAYS) > width

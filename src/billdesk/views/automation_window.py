@@ -213,7 +213,11 @@ class AutomationWindow(QWidget):
             "Run now runs it at once.")
         self.view.setModel(self.model)
         setup_table(self.view, RunColumn.DID)
-        widths = {RunColumn.STARTED: 140, RunColumn.TRIGGER: 100, RunColumn.DAYS: 225,
+        from billdesk.views.tables import text_width
+
+        # the longest days text the column holds: a range of a hundred days and more
+        days = max(225, text_width(self.view, ["2026-12-02 – 2027-06-01 (182 days)"]))
+        widths = {RunColumn.STARTED: 140, RunColumn.TRIGGER: 100, RunColumn.DAYS: days,
                   RunColumn.DURATION: 75, RunColumn.STATUS: 85, RunColumn.INVOICES: 65,
                   RunColumn.EMAILS: 60, RunColumn.ERRORS: 55}
         for column, width in widths.items():

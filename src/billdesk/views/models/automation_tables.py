@@ -190,5 +190,5 @@ class RunTableModel(_ListModel):
             RunColumn.INVOICES: f"{steps['invoices_created']:,}",
             RunColumn.EMAILS: f"{steps['emails_queued']:,}",
             RunColumn.ERRORS: f"{len(run_errors(run)):,}",
-            RunColumn.DID: summary(steps, 5),
+            RunColumn.DID: summary(steps, 5) if status != "Running" else "running…",
         }[column]
