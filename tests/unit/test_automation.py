@@ -265,6 +265,8 @@ def test_suspend_override_and_exemption_and_unsuspend_on_payment(db) -> None:
     entry = ClientLog.select().where(ClientLog.client == plain).order_by(ClientLog.id.desc()).get()
     assert (entry.field, entry.old_value, entry.new_value, entry.reason, entry.actor) == (
         f"Hosting (#{svc.id}) status", "Active", "Suspended", "Overdue on payment", "automation")
+    # the day is said: a catch-up runs many days at one time, stamped alike
+    assert entry.message == f"Suspended by the daily run of {DAY.isoformat()}"
     inv = Invoice.get(Invoice.client == plain)
     with clock.frozen(at(DAY, 12)):
         payments.add_payment(inv.id, "10.00", date=DAY)
@@ -393,7 +395,7 @@ def test_automatic_status_switches_and_closed_clients(db) -> None:
     assert status == {idle: "Inactive", closed: "Closed", kept: "Active", busy: "Active"}
     entry = ClientLog.get(ClientLog.client == idle, ClientLog.field == "Status")
     assert (entry.old_value, entry.new_value, entry.message) == (
-        "Active", "Inactive", "Automatic status")
+        "Active", "Inactive", f"Automatic status (daily run of {DAY.isoformat()})")
     # switched off globally: nothing changes
     automation.save_automation_settings(automation.AutomationSettings(auto_status=False))
     Client.update(status="Active").where(Client.id == idle).execute()

@@ -668,7 +668,8 @@ def _add_late_fees(invoice_ids: list[int], day: dt.date,
         updates.append((*sums, day_text, stamp_text, invoice_id))
         logs.append((client_id, stamp_text, ACTOR, f"Invoice {label} total",
                      text_of(total, currency), text_of(sums[3], currency), "",
-                     f"Late fee {fee_text} {currency} added to invoice {label}"))
+                     f"Late fee {fee_text} {currency} added to invoice {label} by the daily "
+                     f"run of {day_text}"))
     if updates:
         conn.executemany("INSERT INTO invoice_line (invoice_id, position, description, amount, "
                          "taxed, type) VALUES (?,?,?,?,?,?)", lines)
@@ -718,6 +719,7 @@ def _set_items(ctx: _Day, step: str, rows: Sequence[tuple], new: str, reason: st
     with one executemany — not a statement per item."""
     done = 0
     reason_set = reason if new != "Active" else ""
+    said = f"{message} of {ctx.day.isoformat()}"  # (a catch-up runs many days at one time)
     for chunk in ctx.batches(step, rows):
         stamp = now()
         text = stamp.isoformat(sep=" ")
@@ -734,7 +736,7 @@ def _set_items(ctx: _Day, step: str, rows: Sequence[tuple], new: str, reason: st
             current[service_id] = None  # (an id listed twice is changed once)
             wanted.setdefault(old, []).append(service_id)
             logs.append((client_id, text, ACTOR, f"{name} (#{service_id}) status", old, new,
-                         reason, message))
+                         reason, said))
         for old, service_ids in wanted.items():
             conn.execute(
                 "UPDATE service SET status = ?, suspend_reason = ?, updated_at = ? "
@@ -823,7 +825,8 @@ def _step_status(ctx: _Day) -> None:
                                                old)).rowcount:
                 ctx.add("status_changes", 1)
                 logs.append({"client": client_id, "at": stamp, "actor": ACTOR,
-                             "message": "Automatic status", "field": "Status",
+                             "message": f"Automatic status (daily run of {ctx.day.isoformat()})",
+                             "field": "Status",
                              "old_value": old, "new_value": new, "reason": ""})
         changelog.record_many(logs)
 
