@@ -210,3 +210,11 @@ def test_status_words_say_what_happened_to_each_message() -> None:
     retry = Row(status="Queued", error="127.0.0.1:8025 refused the connection (is it running?)")
     assert status_text(retry) == ("Queued — retrying: 127.0.0.1:8025 refused the connection "
                                   "(is it running?)")
+
+
+def test_copied_addresses_are_listed_with_a_space_after_each_comma() -> None:
+    from billdesk.views.models.email_tables import cc_text
+
+    assert cc_text("ngozi@mail.example,mateo@mail.example") == (
+        "ngozi@mail.example, mateo@mail.example")
+    assert cc_text("") == ""

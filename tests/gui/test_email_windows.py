@@ -420,3 +420,15 @@ def test_closing_with_a_message_written_asks_first(qtbot, window, answers) -> No
     dialog.reject()
     wait_for(qtbot, lambda: closed(dialog))
     assert len(answers.said) == said  # not asked
+
+
+def test_the_invoice_menu_shows_amounts_with_their_currency(qtbot, window) -> None:  # noqa: ANN001
+    from billdesk.views import fmt
+
+    dialog = open_email_dialog(qtbot, window)
+    dialog._fill_invoice_menu()
+    (action,) = dialog.invoice_menu.actions()
+    invoice = the_invoice(window.client_id)
+    assert action.text() == (f"{invoice.number}   {invoice.date.isoformat()}   "
+                             f"{fmt.money(invoice.total)}   {invoice.status}")
+    assert fmt.money(invoice.total).startswith("£")  # (a GBP client: not a bare "10.00")

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from billdesk.errors import BilldeskError, InvalidInput, Problem
 from billdesk.models import EMAIL_CATEGORIES
 from billdesk.services import clients, contacts, invoicing, statements
-from billdesk.views import forms
+from billdesk.views import fmt, forms
 from billdesk.views.models.email_tables import template_label
 from billdesk.views.ops import Changes, Operations
 
@@ -531,8 +531,9 @@ class EmailDialog(QDialog):
             action.setEnabled(False)
             return
         for row in rows[:40]:
-            action = self.invoice_menu.addAction(
-                f"{row.number or '(draft)'}   {row.date}   {row.total}   {row.status}")
+            action = self.invoice_menu.addAction(  # (the amount as the windows show money)
+                f"{row.number or '(draft)'}   {fmt.date(row.date)}   {fmt.money(row.total)}   "
+                f"{row.status}")
             action.triggered.connect(lambda _c=False, r=row: self.attach(invoice_attachment(r)))
 
     def _choose_statement(self) -> None:

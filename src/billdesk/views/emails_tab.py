@@ -32,6 +32,7 @@ from billdesk.views.models.email_tables import (
     STATUS_COLOURS,
     EmailColumn,
     EmailTableModel,
+    cc_text,
     status_colour,
     status_text,
 )
@@ -190,7 +191,7 @@ class EmailView(QWidget):
             when += f" (next try {row.next_attempt:%Y-%m-%d %H:%M})"
         f["date"].setText(when)
         f["to"].setText(row.to_addr)
-        f["cc"].setText(row.cc or "—")
+        f["cc"].setText(cc_text(row.cc) or "—")
         f["subject"].setText(row.subject)
         found = status_colour(row)
         colour = found.name() if found is not None else ""

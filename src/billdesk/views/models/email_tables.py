@@ -35,6 +35,12 @@ def status_text(row: Any) -> str:
     return status
 
 
+def cc_text(cc: str) -> str:
+    """The copied addresses as a person writes them: "a@x.example, b@y.example"
+    (stored comma-separated without spaces)."""
+    return ", ".join(part.strip() for part in (cc or "").split(",") if part.strip())
+
+
 def status_colour(row: Any) -> QColor | None:
     """The status column's colour (Sent green, Failed red…; sent to some
     recipients only, amber)."""
@@ -74,7 +80,7 @@ class EmailTableModel(_ListModel):
             return {
                 EmailColumn.DATE: f"{row.created_at:%Y-%m-%d %H:%M}",
                 EmailColumn.TO: row.to_addr,
-                EmailColumn.CC: row.cc,
+                EmailColumn.CC: cc_text(row.cc),
                 EmailColumn.SUBJECT: row.subject,
                 EmailColumn.STATUS: status_text(row),
             }[column]
@@ -143,7 +149,7 @@ class EmailLogModel(PagedListModel):
             return {
                 LogColumn.DATE: f"{row.created_at:%Y-%m-%d %H:%M}",
                 LogColumn.CLIENT: self.client_name(row),
-                LogColumn.TO: row.to_addr if not row.cc else f"{row.to_addr}, cc {row.cc}",
+                LogColumn.TO: row.to_addr if not row.cc else f"{row.to_addr}, cc {cc_text(row.cc)}",
                 LogColumn.SUBJECT: row.subject,
                 LogColumn.STATUS: status_text(row),
             }[column]
