@@ -591,3 +591,14 @@ def test_a_running_run_is_said_to_be_running_and_long_ranges_show_whole(qtbot, o
     qtbot.addWidget(window)
     width = window.view.fontMetrics().horizontalAdvance("2026-12-02 – 2027-06-01 (182 days)")
     assert window.view.columnWidth(RunColumn.DAYS) > width
+
+
+def test_a_run_stopped_before_any_day_says_why_in_the_status_bar(qtbot, main_window):  # noqa: ANN001
+    from billdesk.services import automation
+
+    report = automation.RunReport(7, [], {}, ["backup: cannot create '/x/backups'"], 12,
+                                  status="Failed")
+    main_window._automation_finished(report)
+    assert main_window.statusBar().currentMessage() == (
+        "Automation run failed: backup: cannot create '/x/backups' — 1 error, see "
+        "Automation → Run log")

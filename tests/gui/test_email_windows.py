@@ -382,8 +382,11 @@ def test_a_message_billdesk_held_back_is_resent_only_when_asked_to(
     assert answers.said[-1] == ("“Hello” was held back: invoice #7 was cancelled. "
                                 "Send it anyway?")
     assert mail.get_email(email_id).status == "Failed"
-    click(qtbot, tab.resend)  # (Yes)
-    wait_for(qtbot, lambda: mail.get_email(email_id).status == "Queued")
+    before = Email.select().count()
+    click(qtbot, tab.resend)  # (Yes): sent as a copy, which is not held back again
+    wait_for(qtbot, lambda: Email.select().count() == before + 1)
+    assert mail.get_email(email_id).status == "Failed"
+    assert Email.select().order_by(Email.id.desc()).get().status == "Queued"
 
     Email.update(status="Sent", sent_at="2026-11-30 07:35:00", error="").where(
         Email.id == email_id).execute()

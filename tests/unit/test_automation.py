@@ -308,6 +308,23 @@ def test_the_run_unsuspends_what_no_overdue_invoice_bills_any_more(db) -> None:
     assert nxt.unsuspended == 1 and Service.get_by_id(sid).status == "Active"
 
 
+def test_a_payment_leaves_a_suspension_made_by_hand(db) -> None:
+    """Suspended by the run, set Active by hand, suspended by hand (abuse):
+    paying the old invoice does not set it Active — it is not the run's."""
+    due = DAY - dt.timedelta(days=7)
+    cid = new_client()
+    sid = _monthly(cid, due)
+    invoice_id = _unpaid_invoice(cid, sid, due)
+    run(DAY)
+    assert Service.get_by_id(sid).suspend_reason == automation.SUSPEND_REASON
+    subscriptions.edit_service(sid, status="Active")
+    subscriptions.edit_service(sid, status="Suspended")
+    assert Service.get_by_id(sid).suspend_reason == ""
+    with clock.frozen(at(DAY, 12)):
+        payments.add_payment(invoice_id, "10.00", date=DAY)
+    assert Service.get_by_id(sid).status == "Suspended"
+
+
 def test_terminate_needs_the_switch_and_spares_domains(db) -> None:
     automation.save_automation_settings(automation.AutomationSettings(terminate=True,
                                                                       terminate_days=30))
@@ -521,3 +538,31 @@ def test_a_catch_up_sends_no_reminder_of_a_day_gone_by_nor_two_notices(db) -> No
         "overdue_1": ("Failed", "Not sent: a later notice about the invoice goes instead"),
         "overdue_2": ("Queued", ""),
     }
+    # sent anyway (Resend, after asking): a copy, which is not held back again
+    from billdesk.services import mail, outbox
+
+    reminder = Email.get(Email.event_key == f"payment_reminder:invoice:{invoice_id}")
+    copy = outbox.resend(reminder.id)
+    assert copy != reminder.id and Email.get_by_id(copy).event_key is None
+    assert mail.withhold_stale(last + dt.timedelta(days=1)) == 0
+    assert Email.get_by_id(copy).status == "Queued"
+
+
+def test_stale_emails_are_held_back_by_a_run_with_no_days_left(db) -> None:
+    """Killed after its last day but before holding back: the run again
+    (nothing pending) still holds them back, as one clean run would."""
+    from billdesk.models import Email
+
+    due = DAY + dt.timedelta(days=7)
+    cid = new_client()
+    invoice_id = invoicing.create_invoice(cid, [invoicing.LineInput("Work", "40.00")],
+                                          date=DAY - dt.timedelta(days=7), due_date=due)
+    run(DAY)
+    later = due + dt.timedelta(days=1)
+    AutomationDay.create(date=later, finished_at=at(later))  # (the days done, not held back)
+    for n in range(1, (later - DAY).days):
+        AutomationDay.create(date=DAY + dt.timedelta(days=n), finished_at=at(later))
+    report = automation.run(later, clock=at(later), deliver=False)
+    assert report.days == []
+    reminder = Email.get(Email.event_key == f"payment_reminder:invoice:{invoice_id}")
+    assert reminder.status == "Failed" and reminder.error.startswith("Not sent: the invoice")

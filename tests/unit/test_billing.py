@@ -464,8 +464,8 @@ def test_statement_rows_signs_running_balance_and_self_check(db):
 def test_amounts_that_could_be_read_two_ways_are_refused_with_how_to_write_them(db):
     from billdesk.services.amounts import amount_input
 
-    for typed, says in (("12,500", "'12,500' is unclear: write 12500 for 12500, or use a point "
-                                   "for decimals (12.500)"),
+    for typed, says in (("12,500", "'12,500' is unclear: write 12500 for the whole amount, "
+                                   "or 12.50 with a point for decimals"),
                         ("0.001", "rounds to 0.00: must be at least 0.01")):
         with pytest.raises(InvalidInput) as refused:
             amount_input(typed, "GBP")

@@ -236,6 +236,10 @@ def test_syntax_error_names_the_line(company: settings.Company) -> None:
         templates.check("s", "{% frobnicate %}")
     assert caught.value.message.endswith("{% frobnicate %} is not a template command "
                                          "(if, for, set…)")
+    with pytest.raises(InvalidInput) as caught:
+        templates.check("s", "Hello {% endif %}")
+    assert caught.value.message.endswith("{% endif %} closes nothing: there is no {% if %} "
+                                         "before it")
 
 
 @pytest.mark.parametrize(("body", "name"), [
@@ -347,3 +351,29 @@ def test_a_custom_template_named_with_capitals_is_listed_per_language(book):
     assert "Maintenance Notice" in names
     found = templates.get_template("Maintenance Notice", "de")
     assert (found.subject, found.customised) == ("Maintenance", False)
+
+
+def test_a_template_switched_off_in_english_stays_off_for_german_clients(
+        company: settings.Company) -> None:
+    """Every built-in ships in German too: switching the English one off
+    still switches it off for a language with no row of its own."""
+    english = templates.get_template("payment_reminder", "en")
+    templates.save_template("payment_reminder", language="en", subject=english.subject,
+                            body=english.body, disabled=True)
+    assert templates.lookup("payment_reminder", "de").disabled
+    assert templates.lookup("payment_reminder", "fr").disabled
+    assert templates.render("payment_reminder", templates.sample_context(), language="de") is None
+    # a German row of its own decides for German clients
+    german = templates.default_text("payment_reminder", "de")
+    templates.save_template("payment_reminder", language="de", subject=german[0], body=german[1])
+    assert not templates.lookup("payment_reminder", "de").disabled
+
+
+def test_a_name_tested_by_an_if_is_optional() -> None:
+    assert templates.names_used("Hi", "{% if invoice %}{{ invoice.number }}{% endif %}") == (
+        frozenset())
+    assert templates.names_used("Hi {{ client.first_name }}", "{{ quote.total }}") == frozenset(
+        {"client", "quote"})
+    # testing a part of it is not testing that it is there
+    assert templates.names_used("Hi", "{% if invoice.payment_method %}x{% endif %}") == (
+        frozenset({"invoice"}))

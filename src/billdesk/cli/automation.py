@@ -46,14 +46,13 @@ def automation_run(args: argparse.Namespace, out: Any) -> int:
         return (f"{report.text()}\n{counted(waiting, 'email')} "
                 f"{'waits' if waiting == 1 else 'wait'} in the outbox: {why}")
 
-    out.emit(report.as_json(), text)
-    if report.status != "Completed" or report.errors:  # cron must see it: exit 1
+    if report.status != "Completed":  # days not run: cron must see it (exit 1, as D5 says)
         more = len(report.errors) - 1
         first = report.errors[0] if report.errors else "the run did not complete"
-        print(f"error: run: {report.status.lower()}: {first}"
-              + (f" (and {more} more; billdesk automation log)" if more > 0 else ""),
-              file=sys.stderr)
+        print(f"error: run: {first}" + (f" (and {more} more)" if more > 0 else "")
+              + "; see billdesk automation log", file=sys.stderr)
         return 1
+    out.emit(report.as_json(), text)  # (errors of a completed run, e.g. emails, in it)
     return 0
 
 

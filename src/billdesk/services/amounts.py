@@ -46,10 +46,11 @@ def amount_input(value: Any, currency: str, field: str = "amount", *, zero_ok: b
             if not _AMOUNT.fullmatch(text) or not any(c.isdigit() for c in text):
                 raise InvalidInput(field, f"{value.strip()!r} is not an amount")
             if _UNCLEAR.fullmatch(text) and Money.from_minor(1, currency).amount < 1:
-                plain = text.replace(",", "")
-                raise InvalidInput(field, f"{value.strip()!r} is unclear: write {plain} for "
-                                          f"{plain}, or use a point for decimals "
-                                          f"({text.replace(',', '.')})")
+                whole = text.replace(",", "")
+                part = Money(Decimal(text.replace(",", ".")), currency)
+                raise InvalidInput(field, f"{value.strip()!r} is unclear: write {whole} for "
+                                          f"the whole amount, or {part} with a point for "
+                                          "decimals")
             value = text.replace(",", "")
         number = to_decimal(value, field)
     if abs(number) > LARGEST:

@@ -1039,10 +1039,13 @@ def _run(until: dt.date | None, trigger: str, progress: Progress | None,
             AutomationDay.insert(date=day, run=run_row.id, finished_at=now()
                                  ).on_conflict_replace().execute()
         report.days.append(day)
-    if report.days:  # a catch-up chases no invoice twice, nor reminds of a day gone by
+    try:  # a catch-up chases no invoice twice, nor reminds of a day gone by (on every
+        # run: one killed after its last day ends as one clean run when run again)
         from billdesk.services import mail
 
         mail.withhold_stale(clocks.today())
+    except Exception as exc:  # the messages wait as they are: delivery checks them again
+        errors.append(f"holding back stale emails: {exc}")
     if deliver:
         _deliver(counts, errors)
     tick("Delivering email")

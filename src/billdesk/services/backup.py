@@ -162,11 +162,7 @@ def backup(*, reason: str, folder: Path | None = None, automatic: bool = True,
     try:
         dest = sqlite3.connect(str(partial))
         try:
-            if progress is None:
-                source.backup(dest)
-            else:
-                source.backup(dest, pages=STEP_PAGES,
-                              progress=lambda _status, left, pages: progress(pages - left, pages))
+            _copy(source, dest, progress)
         finally:
             dest.close()
         partial.replace(target)
@@ -176,6 +172,24 @@ def backup(*, reason: str, folder: Path | None = None, automatic: bool = True,
     if automatic:
         prune(folder)
     return target
+
+
+def _copy(source: sqlite3.Connection, dest: sqlite3.Connection,
+          progress: Callable[[int, int], None] | None) -> None:
+    """The whole book in one step; in steps that report how far, when
+    asked, and only while no delivery is writing the outbox beside it (a
+    write from another connection starts a stepped copy over)."""
+    if progress is None:
+        source.backup(dest)
+        return
+    from billdesk.services import outbox
+
+    with outbox._delivery_lock() as held:
+        if not held:
+            source.backup(dest)
+            return
+        source.backup(dest, pages=STEP_PAGES,
+                      progress=lambda _status, left, pages: progress(pages - left, pages))
 
 
 def prune(folder: Path | None = None, keep: int = RETAIN) -> list[Path]:

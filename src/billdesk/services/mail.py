@@ -620,7 +620,6 @@ _ABOUT = {
               "credit is added (Manage credits)",
     "statement": "is about an account statement, and there is none to fill it from: send it "
                  "from Account statement… → Email statement…",
-    "service": "is about a service, and there is none to fill it from",
 }
 
 
@@ -811,16 +810,16 @@ def withhold_chasers(paid: Sequence[tuple[int, str]]) -> None:
 # server down for days): a reminder that an invoice "is due on" a day now
 # past, and an overdue notice a later notice about the same invoice follows.
 _STALE_REMINDERS = """
-UPDATE email SET status = 'Failed', next_attempt = NULL, pending = 0,
+UPDATE email SET status = 'Failed', next_attempt = NULL,
        error = 'Not sent: the invoice fell due before it could go (the overdue notices follow)'
- WHERE status = 'Queued' AND template = 'payment_reminder'
+ WHERE status = 'Queued' AND pending = 0 AND template = 'payment_reminder'
    AND event_key LIKE 'payment_reminder:invoice:%'
    AND (SELECT due_date FROM invoice WHERE id = CAST(substr(email.event_key, 26) AS INTEGER)) < ?
 """
 _STACKED_NOTICES = """
-UPDATE email SET status = 'Failed', next_attempt = NULL, pending = 0,
+UPDATE email SET status = 'Failed', next_attempt = NULL,
        error = 'Not sent: a later notice about the invoice goes instead'
- WHERE status = 'Queued' AND template IN ('overdue_1', 'overdue_2')
+ WHERE status = 'Queued' AND pending = 0 AND template IN ('overdue_1', 'overdue_2')
    AND event_key LIKE 'overdue__:invoice:%'
    AND EXISTS (SELECT 1 FROM email later
                 WHERE later.event_key IN ('overdue_3' || substr(email.event_key, 10),

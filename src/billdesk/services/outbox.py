@@ -1150,8 +1150,9 @@ def _lost(exc: BaseException) -> bool:
 
 def resend(email_id: int) -> int:
     """Put a failed message back in the outbox, due now, keeping its
-    Message-ID (it never arrived); a sent one is sent again as a new
-    message (a copy with its attachments and a new Message-ID, so the
+    Message-ID (it never arrived); a sent one — or one billdesk held back
+    on purpose ("Not sent: …"), which would be held back again — is sent
+    again as a new message (a copy with its attachments and a new Message-ID, so the
     recipient's mail program shows it again), and the first stays in the
     log as sent when it was. Returns the id of the message queued."""
     with database.atomic():
@@ -1161,7 +1162,7 @@ def resend(email_id: int) -> int:
         if row.status not in ("Failed", "Sent"):
             raise Conflict("status", f"the message is {row.status.lower()} already; "
                                      "only a failed or sent message can be sent again")
-        if row.status == "Failed":
+        if row.status == "Failed" and not (row.error or "").startswith("Not sent:"):
             (Email.update(status="Queued", next_attempt=stamp_now(), error="", attempts=0,
                           sent_at=None)
              .where(Email.id == email_id).execute())

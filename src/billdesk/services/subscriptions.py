@@ -597,6 +597,8 @@ def _update(ids: Iterable[Any], values: dict[str, Any], *, prorata: bool, actor:
             if "group_id" in plan:
                 row["position"] = _end_of_group(plan["group_id"])
             row["updated_at"] = stamp
+            if "status" in plan:  # set by hand: no longer the run's to undo on payment
+                row["suspend_reason"] = ""
             Service.update(**row).where(Service.id == rec.id).execute()
             updated.append(rec.id)
             for key in _WHAT:

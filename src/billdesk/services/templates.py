@@ -365,6 +365,9 @@ def _plain(message: str) -> str:
     if "expected 'end of statement block'" in message:
         return "a {% is never closed: add %}"
     unknown = re.search(r"Encountered unknown tag '(\w+)'", message)
+    if unknown and unknown.group(1).startswith("end"):
+        tag = unknown.group(1)
+        return f"{{% {tag} %}} closes nothing: there is no {{% {tag[3:]} %}} before it"
     if unknown:
         return f"{{% {unknown.group(1)} %}} is not a template command (if, for, set…)"
     return message.replace("Jinja", "the template").rstrip(".")
@@ -372,12 +375,18 @@ def _plain(message: str) -> str:
 
 @lru_cache(maxsize=256)
 def names_used(subject: str, body: str) -> frozenset[str]:
-    """The placeholders' top-level names a (checked) template uses:
-    ``{{ invoice.total }}`` uses "invoice"."""
+    """The placeholders' top-level names a (checked) template needs:
+    ``{{ invoice.total }}`` needs "invoice"; a name whose presence an
+    ``{% if invoice %}`` tests is optional, so not counted (``{% if
+    invoice.payment_method %}`` tests a part of it: still needed)."""
     found: set[str] = set()
+    tested: set[str] = set()
     for source, field in ((subject or "", "subject"), (body or "", "body")):
-        found |= meta.find_undeclared_variables(_parse(source, field))
-    return frozenset(found)
+        tree = _parse(source, field)
+        found |= meta.find_undeclared_variables(tree)
+        tested |= {node.test.name for node in tree.find_all(nodes.If)
+                   if isinstance(node.test, nodes.Name)}
+    return frozenset(found - tested)
 
 
 def _static_check(source: str, field: str) -> None:
@@ -617,8 +626,13 @@ def lookup(name: str, language: str = FALLBACK_LANGUAGE) -> TemplateInfo:
     Editing the English text leaves a German client its German one.
     NotFound when there is none."""
     name = (name or "").strip()
-    for lang in _languages(language):
-        found = _row(name, lang) or _default(name, lang)
+    langs = _languages(language)
+    english = _row(name, FALLBACK_LANGUAGE) if len(langs) > 1 else None
+    for lang in langs:
+        found = _row(name, lang)
+        if found is None and english is not None and english.disabled:
+            return english  # switched off in English: off for a language with no row of its own
+        found = found or _default(name, lang)
         if found is not None:
             return found
     other = (EmailTemplate.select(EmailTemplate.language).where(EmailTemplate.name == name)

@@ -492,11 +492,16 @@ class MainWindow(QMainWindow):
         status = getattr(report, "status", "Completed")
         errors = len(getattr(report, "errors", []) or [])
         # every count that did something: suspensions and terminations too
-        text = (f"Automation run {'finished' if status == 'Completed' else status.lower()}"
-                + (f" for {days_text(days)}: " if days else ", nothing was pending: ")
-                + summary(run_steps(report))
-                + (f" — {errors} error{'s' if errors != 1 else ''}, see Automation → Run log"
-                   if errors else ""))
+        problems = list(getattr(report, "errors", []) or [])
+        if status != "Completed" and not days:  # stopped before any day (no backup…)
+            text = (f"Automation run {status.lower()}: "
+                    + (problems[0] if problems else "no day was run"))
+        else:
+            text = (f"Automation run {'finished' if status == 'Completed' else status.lower()}"
+                    + (f" for {days_text(days)}: " if days else ", nothing was pending: ")
+                    + summary(run_steps(report)))
+        if errors:
+            text += f" — {errors} error{'s' if errors != 1 else ''}, see Automation → Run log"
         self.statusBar().showMessage(text, 30_000)
         self._show_next_run()
         self._show_outbox()
