@@ -236,6 +236,9 @@ def test_syntax_error_names_the_line(company: settings.Company) -> None:
         templates.check("s", "{% frobnicate %}")
     assert caught.value.message.endswith("{% frobnicate %} is not a template command "
                                          "(if, for, set…)")
+    with pytest.raises(InvalidInput) as caught:  # (was jinja's own error, uncaught)
+        templates.check("s", "{{ client.first_name | nosuch }}")
+    assert caught.value.message == "template error: 'nosuch' is not a filter a template can use"
     with pytest.raises(InvalidInput) as caught:
         templates.check("s", "Hello {% endif %}")
     assert caught.value.message.endswith("{% endif %} closes nothing: there is no {% if %} "

@@ -364,6 +364,9 @@ def _plain(message: str) -> str:
         return "a {{ is never closed: add }}"
     if "expected 'end of statement block'" in message:
         return "a {% is never closed: add %}"
+    no_such = re.search(r"No (filter|test) named '(\w+)'", message)
+    if no_such:
+        return f"'{no_such.group(2)}' is not a {no_such.group(1)} a template can use"
     unknown = re.search(r"Encountered unknown tag '(\w+)'", message)
     if unknown and unknown.group(1).startswith("end"):
         tag = unknown.group(1)
@@ -383,17 +386,26 @@ def names_used(subject: str, body: str) -> frozenset[str]:
     tested: set[str] = set()
     for source, field in ((subject or "", "subject"), (body or "", "body")):
         tree = _parse(source, field)
-        found |= meta.find_undeclared_variables(tree)
+        found |= _undeclared(tree, field)
         tested |= {node.test.name for node in tree.find_all(nodes.If)
                    if isinstance(node.test, nodes.Name)}
     return frozenset(found - tested)
+
+
+def _undeclared(tree: nodes.Template, field: str) -> set[str]:
+    """meta.find_undeclared_variables, whose code generator refuses an
+    unknown filter or test: that said as the part's problem."""
+    try:
+        return meta.find_undeclared_variables(tree)
+    except TemplateSyntaxError as exc:  # (TemplateAssertionError: "No filter named 'x'")
+        raise InvalidInput(field, f"template error: {_plain(exc.message or '')}") from None
 
 
 def _static_check(source: str, field: str) -> None:
     tree = _parse(source, field)
     scope = {name: value for name, value in SCHEMA.items()}
     _walk(tree, field, scope)
-    unknown = sorted(meta.find_undeclared_variables(tree) - set(SCHEMA) - {"loop"})
+    unknown = sorted(_undeclared(tree, field) - set(SCHEMA) - {"loop"})
     if unknown:
         raise InvalidInput(field, f"unknown placeholder {unknown[0]!r}")
 
