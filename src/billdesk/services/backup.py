@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import sqlite3
 from collections.abc import Callable
@@ -67,7 +68,8 @@ def book_folder(base: Path | None = None) -> Path:
     if name and name != ":memory:" and not name.startswith("file:"):
         path = Path(name).expanduser().resolve()
         stem = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem).strip("-")[:32] or "book"
-        tag = f"{stem}-{hashlib.sha1(str(path).encode()).hexdigest()[:6]}"
+        where = os.path.normcase(str(path))  # (one file, however its case is typed)
+        tag = f"{stem}-{hashlib.sha1(where.encode()).hexdigest()[:6]}"
     else:
         tag = "book"
     return (base or backup_folder()) / tag
