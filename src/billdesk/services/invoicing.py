@@ -665,9 +665,10 @@ def cancel_invoice(invoice_id: int, *, actor: str | None = None) -> InvoiceRecor
         changelog.record(inv.client_id, "", field=f"Invoice {inv.label} status", old=inv.status,
                          new="Cancelled", actor=actor)
         # its emails still waiting (created, reminders, notices) would ask for what is not owed
-        from billdesk.services import mail
+        from billdesk.services import mail, outbox
 
-        mail.withhold_invoice_emails(invoice_id, f"Not sent: invoice {inv.label} was cancelled")
+        mail.withhold_invoice_emails(invoice_id,
+                                     f"{outbox.HELD_BACK}invoice {inv.label} was cancelled")
     return get_invoice(invoice_id)
 
 

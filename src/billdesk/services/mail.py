@@ -33,7 +33,7 @@ from typing import Any
 from billdesk.errors import InvalidInput, NotFound
 from billdesk.models import EMAIL_CATEGORIES, database, now
 from billdesk.money import Money
-from billdesk.services import addresses, clients, templates
+from billdesk.services import addresses, clients, outbox, templates
 
 ATTACHMENT_KINDS = ("invoice", "quote", "data")
 # Templates that go with an invoice carry its PDF (drawn at delivery).
@@ -802,23 +802,24 @@ def withhold_chasers(paid: Sequence[tuple[int, str]]) -> None:
     database.connection().executemany(
         "UPDATE email SET status = 'Failed', error = ?, next_attempt = NULL, pending = 0 "
         "WHERE event_key = ? AND status = 'Queued'",
-        [(f"Not sent: invoice {label} was paid", f"{name}:invoice:{int(invoice_id)}")
+        [(f"{outbox.HELD_BACK}invoice {label} was paid", f"{name}:invoice:{int(invoice_id)}")
          for invoice_id, label in paid for name in CHASERS])
 
 
 # Chasers gone stale before they could go (a catch-up of several days, a mail
 # server down for days): a reminder that an invoice "is due on" a day now
 # past, and an overdue notice a later notice about the same invoice follows.
-_STALE_REMINDERS = """
+_STALE_REMINDERS = f"""
 UPDATE email SET status = 'Failed', next_attempt = NULL,
-       error = 'Not sent: the invoice fell due before it could go (the overdue notices follow)'
+       error = '{outbox.HELD_BACK}the invoice fell due before it could go '
+               || '(the overdue notices follow)'
  WHERE status = 'Queued' AND pending = 0 AND template = 'payment_reminder'
    AND event_key LIKE 'payment_reminder:invoice:%'
    AND (SELECT due_date FROM invoice WHERE id = CAST(substr(email.event_key, 26) AS INTEGER)) < ?
 """
-_STACKED_NOTICES = """
+_STACKED_NOTICES = f"""
 UPDATE email SET status = 'Failed', next_attempt = NULL,
-       error = 'Not sent: a later notice about the invoice goes instead'
+       error = '{outbox.HELD_BACK}a later notice about the invoice goes instead'
  WHERE status = 'Queued' AND pending = 0 AND template IN ('overdue_1', 'overdue_2')
    AND event_key LIKE 'overdue__:invoice:%'
    AND EXISTS (SELECT 1 FROM email later

@@ -596,6 +596,15 @@ def due(now: dt.datetime | None = None) -> bool:
         (now.isoformat(sep=" "),)).fetchone()[0] == 1
 
 
+# The error of a message billdesk held back on purpose (its invoice was
+# cancelled or paid, it went stale) rather than one the server refused.
+HELD_BACK = "Not sent: "
+
+
+def held_back(error: str | None) -> bool:
+    return (error or "").startswith(HELD_BACK)
+
+
 def waiting_count() -> int:
     """Messages in the outbox (queued or being sent). The statuses are
     written out, not bound: then the partial index ``email_outbox``, whose
@@ -1162,7 +1171,7 @@ def resend(email_id: int) -> int:
         if row.status not in ("Failed", "Sent"):
             raise Conflict("status", f"the message is {row.status.lower()} already; "
                                      "only a failed or sent message can be sent again")
-        if row.status == "Failed" and not (row.error or "").startswith("Not sent:"):
+        if row.status == "Failed" and not held_back(row.error):
             (Email.update(status="Queued", next_attempt=stamp_now(), error="", attempts=0,
                           sent_at=None)
              .where(Email.id == email_id).execute())

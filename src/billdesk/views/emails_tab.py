@@ -86,10 +86,9 @@ def resend(parent: QWidget, ops: Operations, row: Any,
             "Send it again? The recipients get a second copy; the log keeps the first "
             "as sent.") != QMessageBox.StandardButton.Yes:
         return False
-    held = (row.error or "").startswith("Not sent:")  # billdesk held it back on purpose
-    if row.status == "Failed" and held and QMessageBox.question(
+    if row.status == "Failed" and outbox.held_back(row.error) and QMessageBox.question(
             parent, "Send anyway",
-            f"“{row.subject}” was held back: {row.error.removeprefix('Not sent: ')}. "
+            f"“{row.subject}” was held back: {row.error.removeprefix(outbox.HELD_BACK)}. "
             "Send it anyway?") != QMessageBox.StandardButton.Yes:
         return False
     email_id = row.id

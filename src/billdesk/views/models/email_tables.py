@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
+from billdesk.services.outbox import held_back
 from billdesk.views.models import IdRole, SortRole
 from billdesk.views.models.simple_tables import Index, PagedListModel, _ListModel
 
@@ -24,7 +25,7 @@ def status_text(row: Any) -> str:
     connection refused", "Failed: 550 …", "Not sent: invoice #7 was paid"."""
     status = row.status
     error = (getattr(row, "error", "") or "").strip()
-    if status == "Failed" and error.startswith("Not sent:"):  # held back by billdesk
+    if status == "Failed" and held_back(error):  # held back by billdesk: said once
         return error
     if status == "Failed" and error:
         return f"Failed: {error}"
