@@ -609,12 +609,10 @@ class EmailDialog(QDialog):
         return []
 
     def rendered(self) -> Any:
-        """The message as it will go; raises InvalidInput for a refused one."""
+        """The message as it will go; raises InvalidInput for a refused one
+        (the chosen template's own gaps are said before: ``_refuse_unfilled``)."""
         from billdesk.services import mail, templates
 
-        unfilled = self._unfilled()
-        if unfilled is not None:
-            raise unfilled
         subject, body = self.message()
         context = self.context()
         mail.check_filled(subject, body, context)  # nothing to fill "invoice #" from: say so
@@ -670,9 +668,6 @@ class EmailDialog(QDialog):
         subject, body = self.message()
         try:
             templates.check(subject, body)  # a refused placeholder: beside its field, now
-            unfilled = self._unfilled()
-            if unfilled is not None:
-                raise unfilled
             mail.check_filled(subject, body, self.context())
         except BilldeskError as exc:
             self.form.show_error(self, exc)
