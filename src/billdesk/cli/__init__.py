@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return app.main(db=getattr(args, "db", None), smoke_test=args.smoke_test)
 
-    from billdesk import logs, paths
+    from billdesk import logs
     from billdesk.models import close_database, init_db
 
     logs.setup_logging()
