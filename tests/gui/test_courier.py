@@ -223,6 +223,44 @@ def test_the_mail_a_run_in_the_window_queues_goes_out_with_the_courier(
     wait_for(qtbot, lambda: mail.get_email(queued).status == "Sent")
 
 
+def test_with_mail_not_set_up_the_courier_writes_the_runs_invoice_emails_in_batches(
+        qtbot, courier, client_book, monkeypatch, deliveries) -> None:  # noqa: ANN001
+    """The run leaves its invoice emails' text to delivery's first step;
+    with no mail server to deliver to, the courier writes them all the same
+    (WRITE_BATCH at a time on the worker), so the Email log shows what will
+    go — and sends nothing."""
+    from billdesk.models import database
+    from billdesk.services import clients, subscriptions
+
+    monkeypatch.setattr(scheduler_module, "WRITE_BATCH", 2)
+    batches = []
+    real = mail.render_pending
+
+    def render_pending(limit=None):  # noqa: ANN001, ANN202
+        batches.append(limit)
+        return real(limit)
+
+    monkeypatch.setattr(mail, "render_pending", render_pending)
+    today = NOW.date()
+    for n in range(3):
+        cid = clients.add_client({"first_name": f"Client{n}", "last_name": "Written",
+                                  "email": f"w{n}@example.com"})
+        subscriptions.add_service(cid, name="Hosting", amount="10.00", cycle="monthly",
+                                  next_due=today + dt.timedelta(days=3),
+                                  signup_date=today - dt.timedelta(days=28))
+    courier.start()
+    with qtbot.waitSignal(courier.run_finished, timeout=20_000):
+        courier.run_now()
+    wait_for(qtbot, lambda: mail.pending_count() == 0 and not courier.delivering)
+    assert batches == [2, 2]  # two, then the last one (and none left: no third)
+    rows = database.execute_sql(
+        "SELECT to_addr, subject, status FROM email WHERE template = 'invoice_created'"
+        " ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["w0@example.com", "w1@example.com", "w2@example.com"]
+    assert all(r[1] and r[2] == "Queued" for r in rows)
+    assert deliveries == []  # (nothing taken for the server)
+
+
 # --- the window's deliveries when something goes wrong (a review's cases) ---------------------
 
 def test_a_thread_that_cannot_start_puts_the_batch_back(

@@ -188,6 +188,55 @@ def test_emails_a_template_cannot_write_are_errors_of_the_run(home, small_book, 
     assert log["runs"][0]["errors"] == [error]
 
 
+def test_the_runs_invoice_emails_are_written_at_its_end_even_with_no_delivery(
+        home, small_book, monkeypatch):
+    """``automation run`` writes the text of the invoice emails it queued
+    at its end (delivery's first step), with --no-deliver too: none is left
+    without its text, and one its template cannot write is an error of the
+    run (exit 0: the days are done)."""
+    from billdesk.services import subscriptions, templates
+
+    def hosting(due: dt.date) -> None:  # for Bob Idle (client #2)
+        subscriptions.add_service(2, name="Hosting", amount="10.00", cycle="monthly",
+                                  next_due=due, signup_date=due - dt.timedelta(days=28))
+
+    init_db(small_book)
+    try:
+        hosting(dt.date(2026, 3, 15))
+        templates.save_template("invoice_created", language="en", subject="Invoice {{ "
+                                "invoice.number }}",
+                                body="{{ 100 // (client.last_name | length - 4) }}")
+    finally:
+        close_database()
+    monkeypatch.setenv("BILLDESK_NOW", "2026-03-07T03:00:00")
+    done = run(home, "automation", "run", "--date", "2026-03-07", "--no-deliver",
+               "--db", str(small_book), "--json")  # (the 03-15 renewal is billed)
+    assert done.code == 0
+    report = json.loads(done.stdout)
+    assert report["steps"]["invoices_created"] == 1
+    assert report["errors"] == [
+        "1 email could not be written (Automation → Email log, Failed): template "
+        "'invoice_created' (en), body: cannot be rendered: integer division or modulo by zero"]
+    assert query(small_book, "SELECT status, pending FROM email WHERE template = "
+                             "'invoice_created' AND client_id = 2") == [("Failed", 0)]
+    assert ok(home, small_book, "automation", "log")["runs"][0]["errors"] == report["errors"]
+    # a template that writes: the text is there when the run ends, waiting for delivery
+    init_db(small_book)
+    try:
+        hosting(dt.date(2026, 4, 15))
+        templates.save_template("invoice_created", language="en",
+                                subject="Invoice {{ invoice.number }}", body="Total {{ "
+                                "invoice.total }}")
+    finally:
+        close_database()
+    monkeypatch.setenv("BILLDESK_NOW", "2026-04-07T03:00:00")
+    assert run(home, "automation", "run", "--date", "2026-04-07", "--no-deliver",
+               "--db", str(small_book)).code == 0
+    assert query(small_book, "SELECT status, pending, to_addr, body FROM email WHERE template = "
+                             "'invoice_created' AND client_id = 2 ORDER BY id")[1:] == [
+        ("Queued", 0, "bob@example.com", "Total £10.00")]
+
+
 def test_a_book_another_program_is_writing_is_busy_not_a_bug(home, small_book):
     """Exit 1 with a plain line, not exit 3 "internal error"."""
     holder = sqlite3.connect(small_book, timeout=0)

@@ -231,6 +231,58 @@ def test_delivery_counts_emails_sent(db, monkeypatch) -> None:
     assert automation.run(DAY, clock=at(DAY)).steps["emails_sent"] == 0
 
 
+def test_the_runs_invoice_emails_get_their_text_after_the_run(db) -> None:
+    """The run queues each new invoice's email in the invoice's transaction
+    (never lost) and leaves its text to what delivery does first
+    (write_emails): ``automation run`` at its end, mail set up or not; the
+    window's courier a batch at a time. The reminders and notices are
+    written as they are queued."""
+    from billdesk.models import Email
+
+    cid = new_client(email="ada@example.com")
+    _monthly(cid, DAY + dt.timedelta(days=3))
+    report = run(DAY)
+    assert report.steps["invoices_created"] == 1 and report.steps["emails_queued"] == 1
+    (email,) = Email.select().where(Email.client == cid)
+    assert (email.template, email.status, email.pending, email.subject, email.body) == (
+        "invoice_created", "Queued", True, "", "")
+    errors: list[str] = []
+    assert automation.write_emails(errors) == 1 and errors == []
+    email = Email.get_by_id(email.id)
+    (invoice,) = Invoice.select().where(Invoice.client == cid)
+    assert not email.pending and email.to_addr == "ada@example.com"
+    assert invoice.number in email.subject and "10.00" in email.body
+    assert automation.write_emails(errors) == 0  # nothing left without its text
+    # the cron run (deliver=True) writes them at its end, mail not set up
+    other = new_client(email="bo@example.com")
+    _monthly(other, DAY + dt.timedelta(days=4))
+    ran = automation.run(DAY + dt.timedelta(days=1), clock=at(DAY + dt.timedelta(days=1)))
+    assert ran.errors == [] and ran.steps["invoices_created"] == 1
+    (email,) = Email.select().where(Email.client == other)
+    assert not email.pending and email.to_addr == "bo@example.com" and email.body
+
+
+def test_write_emails_reports_a_template_that_fails_on_the_data(db) -> None:
+    """Written after the run, a message its template cannot write is Failed
+    (Email log) and write_emails says so, once, in the run's words."""
+    from billdesk.models import Email
+    from billdesk.services import templates
+
+    templates.save_template("invoice_created", language="en", subject="Invoice",
+                            body="{{ 100 // (client.last_name | length - 6) }}")
+    good, bad = new_client(last_name="Lovelace"), new_client(last_name="Smythe")
+    for cid in (good, bad):
+        _monthly(cid, DAY + dt.timedelta(days=3))
+    assert run(DAY).errors == []
+    errors: list[str] = []
+    assert automation.write_emails(errors) == 2
+    assert errors == ["1 email could not be written (Automation → Email log, Failed): "
+                      "template 'invoice_created' (en), body: cannot be rendered: integer "
+                      "division or modulo by zero"]
+    assert Email.get(Email.client == bad).status == "Failed"
+    assert [e.status for e in Email.select().where(Email.client == good)] == ["Queued"]
+
+
 # --- the steps' rules
 
 def _monthly(cid: int, due: dt.date, amount: str = "10.00", **kw) -> int:

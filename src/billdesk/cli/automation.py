@@ -32,7 +32,7 @@ def automation_run(args: argparse.Namespace, out: Any) -> int:
     from billdesk.services.amounts import date_input
 
     until = date_input(args.date, "date") if args.date not in (None, "") else None
-    report = automation.run(until, trigger="cli", deliver=not args.no_deliver)
+    report = automation.run(until, trigger="cli", deliver=not args.no_deliver, write=True)
 
     def text() -> str:
         from billdesk.services import outbox

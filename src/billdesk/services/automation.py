@@ -28,7 +28,10 @@ For each day D not done yet, in order, each step counted:
    Closed clients are never touched;
 9. expire quotes (``quotes.expire``).
 
-Then the outbox is delivered (``outbox.deliver``) when mail is set up.
+Then the text of the invoice emails the days queued is written from their
+templates (``write_emails``: from cron; the window's courier writes them a
+batch at a time beside the user's work) and the outbox is delivered
+(``outbox.deliver``) when mail is set up.
 
 Safety. A backup is taken before a run that has days to do. Each step
 works on batches of clients, each batch one transaction, and each step is
@@ -868,24 +871,50 @@ def run_day(day: dt.date, settings: AutomationSettings | None = None, *,
         ctx.pause.after(name)
         if progress:
             progress(name)
-    if ok:  # the text of the day's invoice emails, as of the day's clock
-        try:
-            from billdesk.services import mail
-
-            mail.render_pending()
-        except Exception as exc:  # the messages stay pending: delivery writes them
-            ok = False
-            ctx.errors.append(f"{day.isoformat()} writing the emails: {exc}")
-    # a template that passed its checks but fails on some data: those messages are
-    # Failed with the error (Email log); the run says so too, or nobody would look
-    failed, error = database.execute_sql(
-        "SELECT count(*), min(error) FROM email WHERE id > ? AND status = 'Failed' "
-        "AND error LIKE 'template %'", (last_id,)).fetchone()
-    if failed:
-        ctx.errors.append(f"{day.isoformat()} {counted(failed, 'email')} could not be written "
-                          f"(Automation → Email log, Failed): {error}")
+    # (the invoice emails the day queued are written from their template when they
+    # are sent: write_emails, delivery's first step)
+    _report_unwritten(last_id, ctx.errors, day.isoformat() + " ")
     ctx.add("emails_queued", _email_count() - before)
     return ok, ctx
+
+
+def _report_unwritten(last_id: int, errors: list[str], when: str = "") -> None:
+    """A template that passed its checks but fails on some data: those
+    messages (after ``last_id``) are Failed with the error (Email log); the
+    run says so too, or nobody would look."""
+    _say_unwritten(database.execute_sql(
+        "SELECT count(*), min(error) FROM email WHERE id > ? AND status = 'Failed' "
+        "AND error LIKE 'template %'", (last_id,)).fetchone(), errors, when)
+
+
+def _say_unwritten(found: tuple[int, str | None], errors: list[str], when: str = "") -> None:
+    failed, error = found
+    if failed:
+        errors.append(f"{when}{counted(failed, 'email')} could not be written "
+                      f"(Automation → Email log, Failed): {error}")
+
+
+def write_emails(errors: list[str]) -> int:
+    """The text of the emails queued without it (the billing run's invoice
+    emails, ``mail.queue_invoice_emails_pending``), written from their
+    templates as of now: what delivery does first, and ``automation run``
+    does at its end even when mail is not set up, so that the Email log
+    shows them and a template that fails on some data is an error of the
+    run. Returns how many were written."""
+    from billdesk.services import mail
+
+    ids = json.dumps([i for (i,) in database.execute_sql(
+        "SELECT id FROM email WHERE pending = 1")])
+    try:
+        written = mail.render_pending()
+    except Exception as exc:  # they stay queued without their text: delivery writes them
+        errors.append(f"writing the emails: {exc}")
+        return 0
+    if written:
+        _say_unwritten(database.execute_sql(
+            "SELECT count(*), min(error) FROM email WHERE id IN (SELECT value FROM json_each(?)) "
+            "AND status = 'Failed' AND error LIKE 'template %'", (ids,)).fetchone(), errors)
+    return written
 
 
 def _deliver(counts: dict[str, int], errors: list[str]) -> None:
@@ -903,14 +932,16 @@ def _deliver(counts: dict[str, int], errors: list[str]) -> None:
 
 def run(until: dt.date | None = None, *, trigger: str = "cli",
         clock: clocks.Clock | dt.datetime | None = None, progress: Progress | None = None,
-        deliver: bool = True) -> RunReport:
+        deliver: bool = True, write: bool | None = None) -> RunReport:
     """Run every pending day up to ``until`` (default: the clock's today),
-    then deliver the outbox. Every timestamp written comes from ``clock``
+    then write the text of the invoice emails it queued (``write_emails``;
+    ``write`` defaults to ``deliver``; the window's courier writes them, a
+    batch at a time) and deliver the outbox. Every timestamp written comes from ``clock``
     (default: the system clock, or ``BILLDESK_NOW``). One run at a time
     per book, across threads and processes: a second one is refused
     (Conflict 'run')."""
     with _run_lock(), clocks.frozen(clock or clocks.system_now), _collector_paused():
-        return _run(until, trigger, progress, deliver)
+        return _run(until, trigger, progress, deliver, deliver if write is None else write)
 
 
 @contextmanager
@@ -979,7 +1010,7 @@ def _run_lock() -> Iterator[None]:
 
 
 def _run(until: dt.date | None, trigger: str, progress: Progress | None,
-         deliver: bool) -> RunReport:
+         deliver: bool, write: bool) -> RunReport:
     if until is not None and not isinstance(until, dt.date):
         raise InvalidInput("date", f"{until!r} is not a date")
     if isinstance(until, dt.datetime):
@@ -995,7 +1026,7 @@ def _run(until: dt.date | None, trigger: str, progress: Progress | None,
     counts = {key: 0 for key in STEP_KEYS}
     errors: list[str] = []
     backup_path = ""
-    total = len(days) * len(DAY_STEPS) + 1
+    total = len(days) * len(DAY_STEPS) + 1 + int(write)
     done = 0
 
     def tick(text: str) -> None:
@@ -1046,6 +1077,9 @@ def _run(until: dt.date | None, trigger: str, progress: Progress | None,
         mail.withhold_stale(clocks.today())
     except Exception as exc:  # the messages wait as they are: delivery checks them again
         errors.append(f"holding back stale emails: {exc}")
+    if write:  # (the window's courier writes and sends them beside the worker)
+        tick("Writing the emails")
+        write_emails(errors)
     if deliver:
         _deliver(counts, errors)
     tick("Delivering email")

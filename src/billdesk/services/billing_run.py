@@ -373,7 +373,7 @@ class _Writer:
         from billdesk.services import mail
 
         # (their text is written by mail.render_pending: generate_due does it
-        # for one client, the daily run at the end of the day's steps)
+        # for one client, the daily run leaves it to delivery's first step)
         mail.queue_invoice_emails_pending("invoice_created", [tuple(row) for row in conn.execute(
             "SELECT id, client_id, number FROM invoice WHERE id BETWEEN ? AND ? "
             "AND status = 'Unpaid' ORDER BY id", (ids[0], ids[-1]))])
@@ -743,8 +743,8 @@ def generate_due(*, client_id: int | None = None, today: Any = None,
 
     Each new invoice's "invoice created" email is queued in its
     transaction; its text is written afterwards (``mail.render_pending``)
-    unless ``write_emails`` is off — the daily run writes it at the end of
-    the day's steps."""
+    unless ``write_emails`` is off — the daily run leaves it to delivery's
+    first step (``automation.write_emails``)."""
     result = _generate_due(client_id, today, actor)
     if write_emails and result.invoice_ids:
         from billdesk.services import mail

@@ -755,7 +755,7 @@ def queue_invoice_emails_pending(name: str, invoices: Sequence[tuple[int, int, s
     """The billing run's path, (invoice id, client id, number) each: the
     messages are written now, in the event's transaction (queued once per
     event, never lost), but their text is written by ``render_pending``
-    — the daily run does it at the end of the day's steps, delivery
+    — ``automation.write_emails`` at a cron run's end, delivery
     before it sends — so that generating ten thousand invoices is not held
     up by rendering ten thousand emails. Returns how many were queued."""
     if _off() or not invoices:

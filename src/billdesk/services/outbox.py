@@ -1010,7 +1010,7 @@ def take(*, now: dt.datetime | None = None, limit: int = CLAIM_BATCH,
             _retry_now(now)
         from billdesk.services import mail
 
-        mail.render_pending()
+        mail.render_pending(limit)  # (the oldest first, as many as go: _due skips the rest)
         due = _due(now, limit)
         claimed = _claim(due, now) if due else []
         ready: list[_Ready] = []

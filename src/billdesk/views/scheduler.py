@@ -17,7 +17,9 @@ delivered…) — it sends what waits in the outbox whose time has come
 marked on the worker, handed to the server beside it (``views/mailer.py``),
 so a slow server never holds the worker. A server that cannot be reached puts them back with their back-off,
 and the courier itself then waits as long before it tries again (1, 5, 15
-and 60 minutes, then every 4 hours), new mail or not."""
+and 60 minutes, then every 4 hours), new mail or not. The invoice emails
+a run queues without their text (``automation.run(write=False)``) are
+written first, a batch at a time, mail set up or not."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ log = logging.getLogger("billdesk.scheduler")
 CHECK_INTERVAL_MS = 60_000
 COURIER_DELAY_MS = 2_000  # after a write, before delivering what it queued
 COURIER_BATCH = 50  # messages per delivery on the worker (then the next batch)
+WRITE_BATCH = 500  # queued emails written per job on the worker, mail not set up (~50 ms)
 PROGRESS_INTERVAL = 0.1  # seconds between two progress signals (the last one always goes)
 
 # What a run may touch: every open window refreshes its part.
@@ -294,11 +297,11 @@ class Scheduler(QObject):
 
         def work() -> Any:  # on the worker thread: touches no widget
             with no_collection_pauses():
-                # (the mail it queues goes out with the courier, beside the
-                # worker, a moment after the run's writes: not at the run's
-                # end on the worker, as from cron)
+                # (the mail it queues is written and goes out with the courier,
+                # a batch at a time, a moment after the run's writes: not at the
+                # run's end in one piece on the worker, as from cron)
                 return automation.run(until, trigger=trigger, clock=clock, progress=progress,
-                                      deliver=False)
+                                      deliver=False, write=False)
 
         def done(report: Any) -> None:
             self.running = False
@@ -324,12 +327,19 @@ class Scheduler(QObject):
     def deliver_due(self) -> bool:
         """Send the outbox's messages whose time has come, on the worker,
         when the scheduler is started, mail is set up and neither a run nor
-        another delivery is going (the run delivers at its end). Returns
-        whether it asked the worker."""
-        from billdesk.services import outbox
+        another delivery is going — first writing the text of those a run
+        queued without it (``_write_emails``). Returns whether it asked the
+        worker."""
+        from billdesk.services import mail, outbox
 
         if (not self.timer.isActive() or self.running or self.delivering
                 or self.ops.stopping.is_set()):
+            return False
+        try:
+            if mail.pending_count():  # (mail set up or not, the server's back-off or not)
+                return self._write_emails()
+        except Exception:
+            log.exception("could not read the outbox")
             return False
         now = self.now()
         if self._mail_held_until is not None and now < self._mail_held_until:
@@ -360,6 +370,28 @@ class Scheduler(QObject):
             log.warning("delivery did not run: %s", exc)
 
         mailer.deliver(self.ops, now=now, limit=COURIER_BATCH, on_done=done, on_error=failed)
+        return True
+
+    def _write_emails(self) -> bool:
+        """The text of the emails a run queued without it (its invoices'),
+        written from their templates ``WRITE_BATCH`` at a time on the
+        worker (a save in the window waits for one batch at most), all of
+        them before any is sent and whether mail is set up or not: the
+        Email log shows what will go."""
+        from billdesk.services import mail
+
+        self.delivering = True
+
+        def done(_written: int) -> None:
+            self.delivering = False
+            self.courier.start(0)  # the next batch, or delivery, after what else waits
+
+        def failed(exc: BaseException) -> None:
+            self.delivering = False
+            log.warning("could not write the queued emails: %s", exc)
+
+        self.ops.run(lambda: mail.render_pending(WRITE_BATCH), changes=Changes(emails=True),
+                     on_done=done, on_error=failed)
         return True
 
     def _written(self, changes: Changes) -> None:
