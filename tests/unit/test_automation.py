@@ -484,6 +484,7 @@ def test_credit_that_pays_a_late_renewal_bills_the_next_period_the_same_day(db) 
     # three periods are due by DAY + 14 days: 10 + 10 from credit, 5 of the third
     assert totals == [("Paid", 1000), ("Paid", 1000), ("Unpaid", 500)]
     assert report.steps["invoices_created"] == 3
+    assert report.steps["credit_applied"] == 3  # each took credit as it was made: counted
     before = book_dump(database.connection())
     AutomationDay.delete().execute()
     again = run(DAY)

@@ -149,7 +149,9 @@ STATUS_CHANGES = [
     ("04-24", "H", "Active", "Inactive"),
 ]
 QUOTES_EXPIRED = ["02-01"]
-CREDIT_APPLIED = ["02-21"]  # the run's credit step (not credit taken by new invoices)
+# invoices that took credit: INV-5 and INV-9 as they were made, INV-9 again in the
+# credit step after the top-up
+CREDIT_APPLIED = ["01-11", "02-11", "02-21"]
 
 
 @pytest.fixture

@@ -477,6 +477,7 @@ def _step_generate(ctx: _Day) -> None:
 
     result = billing_run.generate_due(today=ctx.day, actor=ACTOR, write_emails=False)
     ctx.add("invoices_created", len(result.invoice_ids))
+    ctx.add("credit_applied", result.credited)  # (a new invoice takes the credit as it is made)
     ctx.add("recurring_invoices", len(result.recurring_ids))
     ctx.add("billable_items", len(result.billed_items))
 
@@ -510,6 +511,7 @@ def _step_credit(ctx: _Day) -> None:
             result = billing_run.generate_due(client_id=client_id, today=ctx.day, actor=ACTOR,
                                               write_emails=False)
             ctx.add("invoices_created", len(result.invoice_ids))
+            ctx.add("credit_applied", result.credited)
             ctx.add("recurring_invoices", len(result.recurring_ids))
             ctx.add("billable_items", len(result.billed_items))
 

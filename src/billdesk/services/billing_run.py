@@ -132,6 +132,7 @@ class RunResult:
     advanced: list[int]  # zero-amount items whose due date just moved on
     billed_items: list[int] = dataclasses.field(default_factory=list)  # a billable item per bill
     recurring_ids: list[int] = dataclasses.field(default_factory=list)  # invoices of templates
+    credited: int = 0  # of the invoices made, those that took the client's credit (P4)
 
     def __len__(self) -> int:
         return len(self.invoice_ids)
@@ -297,6 +298,7 @@ class _Writer:
         self.settings = billing_settings.billing()
         self._rates: dict[tuple, taxes.TaxRates] = {}
         self._methods: frozenset[str] | None = None
+        self.credited = 0  # invoices written that took the client's credit
 
     def methods(self) -> frozenset[str]:
         """The payment methods in Settings (a client's method outside them is none)."""
@@ -404,6 +406,7 @@ class _Writer:
         if not entries:
             return
         credit.post_many(entries, self.today)
+        self.credited += len(entries)
         conn.executemany("UPDATE invoice SET credit = credit + ?, updated_at = ? WHERE id = ?",
                          invoices)
         conn.executemany("INSERT INTO client_log (client_id, at, actor, message) VALUES (?,?,?,?)",
@@ -766,8 +769,9 @@ def _generate_due(client_id: int | None, today: Any, actor: str | None) -> RunRe
             extras = _Extras(day, until, "{t}.client_id = ?", (client_id,))
             result = _bill(clients, [i for i in items if not i.invoiced], writer,
                            until=until, extras=extras)
-            return _bill_again(result, _DUE_WHERE + " AND s.client_id = ?", (last, client_id),
-                               writer, until)
+            result = _bill_again(result, _DUE_WHERE + " AND s.client_id = ?",
+                                 (last, client_id), writer, until)
+            return dataclasses.replace(result, credited=writer.credited)
     # Everyone: find who has something due (a snapshot read), then bill them
     # a chunk of clients per write transaction, reading again under the lock.
     owners = [row[0] for row in database.execute_sql(
@@ -795,7 +799,7 @@ def _generate_due(client_id: int | None, today: Any, actor: str | None) -> RunRe
         advanced += result.advanced
         billed_items += result.billed_items
         recurring_ids += result.recurring_ids
-    return RunResult(invoice_ids, advanced, billed_items, recurring_ids)
+    return RunResult(invoice_ids, advanced, billed_items, recurring_ids, writer.credited)
 
 
 def invoice_selected(service_ids: Iterable[int], *, today: Any = None,
