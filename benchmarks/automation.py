@@ -243,7 +243,7 @@ def _our_side(book: Path) -> dict:
 
     started = time.perf_counter()
     result = automation.run(DAY, trigger="bench", clock=lambda: RUN_AT, deliver=False,
-                            progress=progress)
+                            write=False, progress=progress)
     took = time.perf_counter() - started
     # then what delivery does first (``automation run`` at its end, the window's
     # courier a batch at a time): the text of the invoice emails the run queued

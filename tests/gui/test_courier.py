@@ -261,6 +261,58 @@ def test_with_mail_not_set_up_the_courier_writes_the_runs_invoice_emails_in_batc
     assert deliveries == []  # (nothing taken for the server)
 
 
+def test_an_email_of_the_run_its_template_cannot_write_is_an_error_of_the_run(
+        qtbot, courier, client_book) -> None:  # noqa: ANN001
+    """Written by the courier after the run, a message the template fails
+    on is Failed (Email log), and the run's log and the status bar say so."""
+    from billdesk.services import automation, clients, subscriptions, templates
+
+    templates.save_template("invoice_created", language="en", subject="Invoice",
+                            body="{{ 100 // (client.last_name | length - 7) }}")
+    cid = clients.add_client({"first_name": "Bad", "last_name": "Written",
+                              "email": "bad@example.com"})
+    subscriptions.add_service(cid, name="Hosting", amount="10.00", cycle="monthly",
+                              next_due=NOW.date() + dt.timedelta(days=3),
+                              signup_date=NOW.date() - dt.timedelta(days=28))
+    courier.start()
+    with qtbot.waitSignal(courier.run_finished, timeout=20_000) as finished:
+        courier.run_now()
+    assert finished.args[0].errors == []  # (its text not written yet)
+    with qtbot.waitSignal(courier.emails_unwritten, timeout=10_000) as said:
+        pass
+    error = ("1 email could not be written (Automation → Email log, Failed): template "
+             "'invoice_created' (en), body: cannot be rendered: integer division or modulo by "
+             "zero")
+    assert said.args == [error]
+    wait_for(qtbot, lambda: not courier.delivering)
+    assert automation.runs()[0].errors == [error]
+
+
+def test_writing_that_fails_is_tried_again_next_minute_not_at_once(
+        qtbot, courier, client_book, monkeypatch) -> None:  # noqa: ANN001
+    """The writing itself failing (not a template: the book, say) is logged
+    and waits for the courier's next minute, rather than trying at once,
+    again and again; it is no error of the run."""
+    from billdesk.services import automation, billing_run, subscriptions
+
+    subscriptions.add_service(client_book, name="Hosting", amount="10.00", cycle="monthly",
+                              next_due=NOW.date() + dt.timedelta(days=3),
+                              signup_date=NOW.date() - dt.timedelta(days=28))
+    billing_run.generate_due(today=NOW.date(), write_emails=False)
+    calls = []
+
+    def broken(limit=None, **kw):  # noqa: ANN001, ANN003, ANN202
+        calls.append(limit)
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr(mail, "render_pending", broken)
+    courier.start()  # (which looks at the outbox at once)
+    wait_for(qtbot, lambda: calls and not courier.delivering)
+    qtbot.wait(300)  # (no second try meanwhile)
+    assert calls == [scheduler_module.WRITE_BATCH] and mail.pending_count() == 1
+    assert automation.runs() == []
+
+
 # --- the window's deliveries when something goes wrong (a review's cases) ---------------------
 
 def test_a_thread_that_cannot_start_puts_the_batch_back(

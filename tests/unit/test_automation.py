@@ -165,13 +165,15 @@ def test_a_run_catches_up_and_logs_itself(db, billdesk_home: Path) -> None:
 def test_progress_is_reported_per_step(db) -> None:
     seen = []
     run(DAY, progress=lambda done, total, text: seen.append((done, total, text)))
-    assert seen[0] == (0, len(automation.DAY_STEPS) + 1, "Backing up the book")
+    total = len(automation.DAY_STEPS) + 2  # the steps, writing the emails, delivering
+    assert seen[0] == (0, total, "Backing up the book")
     # how far the copy is, then the steps
-    assert seen[1] == (0, len(automation.DAY_STEPS) + 1, "Backing up the book (100 %)")
+    assert seen[1] == (0, total, "Backing up the book (100 %)")
     seen = seen[1:]
-    assert [s[0] for s in seen[1:]] == list(range(1, len(automation.DAY_STEPS) + 2))
-    assert all(s[1] == len(automation.DAY_STEPS) + 1 for s in seen)
+    assert [s[0] for s in seen[1:]] == list(range(1, total + 1))
+    assert all(s[1] == total for s in seen)
     assert seen[1][2] == "2026-03-01: Generate due invoices"
+    assert [s[2] for s in seen[-2:]] == ["Writing the emails", "Delivering email"]
 
 
 def test_the_garbage_collector_is_paused_for_the_run_only(db) -> None:
@@ -208,7 +210,23 @@ def test_a_run_cut_off_is_marked_failed_by_the_next(db) -> None:
     AutomationRun.create(started_at=at(DAY), trigger="cli", days="2026-03-01", status="Running")
     run(DAY)
     assert automation.runs()[-1].status == "Failed"
-    assert automation.runs()[-1].errors == ["the run was interrupted"]
+    assert automation.runs()[-1].errors == ["the run was interrupted before it finished "
+                                            "2026-03-01"]
+    assert automation.runs()[-1].days == []
+
+
+def test_a_run_cut_off_keeps_the_days_it_finished(db) -> None:
+    """Killed after the first of three days: its log row shows that day
+    done and names the two left, which the next run runs."""
+    days = [DAY + dt.timedelta(days=n) for n in range(3)]
+    cut = AutomationRun.create(started_at=at(DAY), trigger="cli", status="Running",
+                               days=",".join(d.isoformat() for d in days))
+    AutomationDay.create(date=days[0], run=cut.id, finished_at=at(days[0]))
+    assert automation.run(days[-1], clock=at(days[-1]), deliver=False).days == days[1:]
+    row = next(r for r in automation.runs() if r.id == cut.id)
+    assert (row.status, row.days) == ("Failed", [days[0]])
+    assert row.errors == ["the run was interrupted before it finished 2026-03-02 to "
+                          "2026-03-03 (2 days)"]
 
 
 def test_one_run_at_a_time(db) -> None:
@@ -241,7 +259,7 @@ def test_the_runs_invoice_emails_get_their_text_after_the_run(db) -> None:
 
     cid = new_client(email="ada@example.com")
     _monthly(cid, DAY + dt.timedelta(days=3))
-    report = run(DAY)
+    report = run(DAY, write=False)  # (as the window runs it)
     assert report.steps["invoices_created"] == 1 and report.steps["emails_queued"] == 1
     (email,) = Email.select().where(Email.client == cid)
     assert (email.template, email.status, email.pending, email.subject, email.body) == (
@@ -253,7 +271,7 @@ def test_the_runs_invoice_emails_get_their_text_after_the_run(db) -> None:
     assert not email.pending and email.to_addr == "ada@example.com"
     assert invoice.number in email.subject and "10.00" in email.body
     assert automation.write_emails(errors) == 0  # nothing left without its text
-    # the cron run (deliver=True) writes them at its end, mail not set up
+    # the cron run writes them at its end, mail not set up
     other = new_client(email="bo@example.com")
     _monthly(other, DAY + dt.timedelta(days=4))
     ran = automation.run(DAY + dt.timedelta(days=1), clock=at(DAY + dt.timedelta(days=1)))
@@ -273,7 +291,7 @@ def test_write_emails_reports_a_template_that_fails_on_the_data(db) -> None:
     good, bad = new_client(last_name="Lovelace"), new_client(last_name="Smythe")
     for cid in (good, bad):
         _monthly(cid, DAY + dt.timedelta(days=3))
-    assert run(DAY).errors == []
+    assert run(DAY, write=False).errors == []
     errors: list[str] = []
     assert automation.write_emails(errors) == 2
     assert errors == ["1 email could not be written (Automation → Email log, Failed): "

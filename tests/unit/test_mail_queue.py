@@ -19,6 +19,7 @@ from billdesk.services import (
     credit,
     invoicing,
     mail,
+    outbox,
     payments,
     quotes,
     settings,
@@ -411,6 +412,43 @@ def test_pending_then_rendered_equals_single_path(client: int, name: str) -> Non
             done.next_attempt, [(a.filename, a.kind, a.ref_id) for a in done.attachments]) == (
         single.to_addr, single.cc, single.subject, single.body, single.status, single.created_at,
         single.next_attempt, [(a.filename, a.kind, a.ref_id) for a in single.attachments])
+
+
+def test_an_email_held_back_before_its_text_is_written_gets_it_and_stays_held(
+        client: int) -> None:
+    """The invoice is cancelled while its email waits for its text (the
+    window's courier writes a run's last day's a batch at a time): the
+    message is held back ("Not sent"), and still gets its text — the Email
+    log shows what was not sent, and Resend sends a copy with it."""
+    subscriptions.add_service(client, name="Web Hosting", cycle="monthly", amount="10.00",
+                              next_due="2026-01-31", signup_date="2026-01-01")
+    (invoice,) = billing_run.generate_due(today="2026-01-20", write_emails=False).invoice_ids
+    invoicing.cancel_invoice(invoice)
+    (held,) = emails()
+    assert (held.status, held.pending) == ("Failed", True)
+    assert held.error == f"{outbox.HELD_BACK}invoice #{Invoice.get_by_id(invoice).number} " \
+                         "was cancelled"
+    copy = outbox.resend(held.id)  # (written first, then copied)
+    held, again = mail.get_email(held.id), mail.get_email(copy)
+    assert (held.status, held.pending, held.error.startswith(outbox.HELD_BACK)) == (
+        "Failed", False, True)
+    assert held.to_addr and "10.00" in held.body and held.attachments
+    assert (again.status, again.to_addr, again.subject, again.body) == (
+        "Queued", held.to_addr, held.subject, held.body)
+    assert [a.kind for a in again.attachments] == ["invoice"]
+
+
+def test_delivery_sends_none_before_an_older_email_still_without_its_text(
+        client: int) -> None:
+    """outbox.take writes as many as it may send, the oldest first; a newer
+    message waits behind an older one still without its text."""
+    subscriptions.add_service(client, name="Web Hosting", cycle="monthly", amount="10.00",
+                              next_due="2026-01-31", signup_date="2026-01-01")
+    billing_run.generate_due(today="2026-01-20", write_emails=False)
+    newer = mail.queue_message(client, subject="Newer", body="Hi")
+    pending = [e.id for e in emails() if e.pending]
+    assert outbox._due(clock.now() + dt.timedelta(hours=1), 10, pending[0]) == []
+    assert newer in outbox._due(clock.now() + dt.timedelta(hours=1), 10)
 
 
 def test_the_daily_runs_generation_leaves_its_emails_pending_until_written(client: int) -> None:

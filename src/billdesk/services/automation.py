@@ -28,9 +28,11 @@ For each day D not done yet, in order, each step counted:
    Closed clients are never touched;
 9. expire quotes (``quotes.expire``).
 
-Then the text of the invoice emails the days queued is written from their
-templates (``write_emails``: from cron; the window's courier writes them a
-batch at a time beside the user's work) and the outbox is delivered
+The "invoice created" emails of step 1 are queued without their text; it
+is written from the templates at the end of their day (as of that day:
+a later day's late fee is not in them) — for the run's last day, after the
+run (``write_emails``: at its end from cron; in the window by the courier,
+a batch at a time beside the user's work). Then the outbox is delivered
 (``outbox.deliver``) when mail is set up.
 
 Safety. A backup is taken before a run that has days to do. Each step
@@ -852,9 +854,12 @@ _STEPS: dict[str, Callable[[_Day], None]] = {
 
 def run_day(day: dt.date, settings: AutomationSettings | None = None, *,
             counts: dict[str, int] | None = None, errors: list[str] | None = None,
-            progress: Callable[[str], None] | None = None) -> tuple[bool, _Day]:
-    """The steps of one day, in order (no backup, no day record). Returns
-    whether every step finished."""
+            progress: Callable[[str], None] | None = None,
+            write: bool = True) -> tuple[bool, _Day]:
+    """The steps of one day, in order (no backup, no day record), then,
+    with ``write``, the text of the invoice emails they queued, as of the
+    day's end (a later day's late fee is not in them). Returns whether every
+    step finished."""
     ctx = _Day(day, settings or automation_settings(), counts if counts is not None else {},
                errors if errors is not None else [], _Pause())
     ok = True
@@ -873,8 +878,14 @@ def run_day(day: dt.date, settings: AutomationSettings | None = None, *,
         ctx.pause.after(name)
         if progress:
             progress(name)
-    # (the invoice emails the day queued are written from their template when they
-    # are sent: write_emails, delivery's first step)
+    if ok and write:
+        from billdesk.services import mail
+
+        try:
+            mail.render_pending()
+        except Exception as exc:  # the messages stay pending: delivery writes them
+            ok = False
+            ctx.errors.append(f"{day.isoformat()} writing the emails: {exc}")
     _report_unwritten(last_id, ctx.errors, day.isoformat() + " ")
     ctx.add("emails_queued", _email_count() - before)
     return ok, ctx
@@ -896,19 +907,22 @@ def _say_unwritten(found: tuple[int, str | None], errors: list[str], when: str =
                       f"(Automation → Email log, Failed): {error}")
 
 
-def write_emails(errors: list[str]) -> int:
-    """The text of the emails queued without it (the billing run's invoice
-    emails, ``mail.queue_invoice_emails_pending``), written from their
-    templates as of now: what delivery does first, and ``automation run``
-    does at its end even when mail is not set up, so that the Email log
-    shows them and a template that fails on some data is an error of the
-    run. Returns how many were written."""
+def write_emails(errors: list[str], limit: int | None = None) -> int:
+    """The text of the emails queued without it (the invoice emails of a
+    run's last day, ``mail.queue_invoice_emails_pending``), the oldest
+    first, at most ``limit``, written from their templates as of now: what
+    delivery does first, what ``automation run`` does at its end even when
+    mail is not set up, and the window's courier a batch at a time — so
+    that the Email log shows them and a template that fails on some data
+    is an error of the run (added to ``errors``; the window's courier adds
+    them to the run's log, ``note_errors``). Returns how many were written."""
     from billdesk.services import mail
 
     ids = json.dumps([i for (i,) in database.execute_sql(
-        "SELECT id FROM email WHERE pending = 1")])
+        "SELECT id FROM email WHERE pending = 1 ORDER BY id LIMIT ?",
+        (-1 if limit is None else limit,))])
     try:
-        written = mail.render_pending()
+        written = mail.render_pending(limit)
     except Exception as exc:  # they stay queued without their text: delivery writes them
         errors.append(f"writing the emails: {exc}")
         return 0
@@ -917,6 +931,18 @@ def write_emails(errors: list[str]) -> int:
             "SELECT count(*), min(error) FROM email WHERE id IN (SELECT value FROM json_each(?)) "
             "AND status = 'Failed' AND error LIKE 'template %'", (ids,)).fetchone(), errors)
     return written
+
+
+def note_errors(errors: Sequence[str]) -> None:
+    """Errors found after a run (its emails written by the window's
+    courier) added to the newest run's log entry, where they belong."""
+    if not errors:
+        return
+    with database.atomic():
+        last = AutomationRun.select().order_by(AutomationRun.id.desc()).first()
+        if last is not None:
+            (AutomationRun.update(errors=json.dumps([*json.loads(last.errors or "[]"), *errors]))
+             .where(AutomationRun.id == last.id).execute())
 
 
 def _deliver(counts: dict[str, int], errors: list[str]) -> None:
@@ -934,16 +960,17 @@ def _deliver(counts: dict[str, int], errors: list[str]) -> None:
 
 def run(until: dt.date | None = None, *, trigger: str = "cli",
         clock: clocks.Clock | dt.datetime | None = None, progress: Progress | None = None,
-        deliver: bool = True, write: bool | None = None) -> RunReport:
+        deliver: bool = True, write: bool = True) -> RunReport:
     """Run every pending day up to ``until`` (default: the clock's today),
-    then write the text of the invoice emails it queued (``write_emails``;
-    ``write`` defaults to ``deliver``; the window's courier writes them, a
-    batch at a time) and deliver the outbox. Every timestamp written comes from ``clock``
+    then write the text of the invoice emails its last day queued
+    (``write_emails``; each earlier day's are written at that day's end;
+    ``write=False``: the window's courier writes them, a batch at a time)
+    and deliver the outbox. Every timestamp written comes from ``clock``
     (default: the system clock, or ``BILLDESK_NOW``). One run at a time
     per book, across threads and processes: a second one is refused
     (Conflict 'run')."""
     with _run_lock(), clocks.frozen(clock or clocks.system_now), _collector_paused():
-        return _run(until, trigger, progress, deliver, deliver if write is None else write)
+        return _run(until, trigger, progress, deliver, write)
 
 
 @contextmanager
@@ -1063,7 +1090,8 @@ def _run(until: dt.date | None, trigger: str, progress: Progress | None,
     for day in days:
         ok, ctx = run_day(day, settings, counts=counts, errors=errors,
                           progress=lambda name, d=day: tick(f"{d.isoformat()}: "
-                                                            f"{STEP_TITLES[name]}"))
+                                                            f"{STEP_TITLES[name]}"),
+                          write=day != days[-1])  # (the last day's: write_emails, below)
         report.unsuspended += ctx.unsuspended
         if not ok:
             status = "Failed"
@@ -1098,9 +1126,19 @@ def _run(until: dt.date | None, trigger: str, progress: Progress | None,
 
 def _close_stale_runs() -> None:
     """A run still 'Running' in the log was cut off (a crash, a kill): the
-    caller holds the run lock, so no other run is writing that row."""
-    AutomationRun.update(status="Failed", errors=json.dumps(["the run was interrupted"])
-                         ).where(AutomationRun.status == "Running").execute()
+    caller holds the run lock, so no other run is writing that row. Its
+    days become those it finished (the rest run again now); the error names
+    the ones it did not."""
+    for cut in AutomationRun.select().where(AutomationRun.status == "Running"):
+        done = [day.date for day in AutomationDay.select(AutomationDay.date)
+                .where(AutomationDay.run == cut.id).order_by(AutomationDay.date)]
+        planned = [dt.date.fromisoformat(text) for text in cut.days.split(",") if text]
+        left = [day for day in planned if day not in done]
+        error = "the run was interrupted" + (f" before it finished {describe_days(left)}"
+                                             if left else "")
+        (AutomationRun.update(status="Failed", errors=json.dumps([error]),
+                              days=",".join(day.isoformat() for day in done))
+         .where(AutomationRun.id == cut.id).execute())
 
 
 def describe_days(days: Iterable[dt.date]) -> str:

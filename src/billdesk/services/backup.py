@@ -314,7 +314,7 @@ def _keep_sent(before: Path) -> int:
     try:
         with database.atomic():
             return conn.execute(
-                "UPDATE email SET status = 'Sent', pending = 0, error = '', next_attempt = NULL, "
+                "UPDATE email SET status = 'Sent', error = '', next_attempt = NULL, "
                 "sent_at = (SELECT b.sent_at FROM before_restore.email b "
                 "           WHERE b.message_id = email.message_id AND b.status = 'Sent'), "
                 "attempts = max(attempts, 1) "

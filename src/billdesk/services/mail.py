@@ -779,7 +779,7 @@ def queue_invoice_emails_pending(name: str, invoices: Sequence[tuple[int, int, s
         return len(part)
 
 
-_WITHHOLD = ("UPDATE email SET status = 'Failed', error = ?, next_attempt = NULL, pending = 0 "
+_WITHHOLD = ("UPDATE email SET status = 'Failed', error = ?, next_attempt = NULL "
              "WHERE client_id = (SELECT client_id FROM invoice WHERE id = ?) "
              "AND status = 'Queued' AND event_key LIKE ?")  # (the client's, by email_client)
 CHASERS = ("payment_reminder", "overdue_1", "overdue_2", "overdue_3")  # they ask to be paid
@@ -800,7 +800,7 @@ def withhold_chasers(paid: Sequence[tuple[int, str]]) -> None:
     sent: invoice X was paid"), in the caller's transaction. Each message
     is found by its event key (unique, indexed): the run pays hundreds."""
     database.connection().executemany(
-        "UPDATE email SET status = 'Failed', error = ?, next_attempt = NULL, pending = 0 "
+        "UPDATE email SET status = 'Failed', error = ?, next_attempt = NULL "
         "WHERE event_key = ? AND status = 'Queued'",
         [(f"{outbox.HELD_BACK}invoice {label} was paid", f"{name}:invoice:{int(invoice_id)}")
          for invoice_id, label in paid for name in CHASERS])
@@ -845,13 +845,17 @@ def pending_count() -> int:
     return database.execute_sql("SELECT count(*) FROM email WHERE pending = 1").fetchone()[0]
 
 
-def render_pending(limit: int | None = None) -> int:
+def render_pending(limit: int | None = None, *, only: Sequence[int] | None = None) -> int:
     """Write the text of the messages queued pending (``queue_invoice_
-    emails_pending``), as of now (``models.now``), a batch per
-    transaction: recipients, subject and body, as queue_template would
-    have. A template disabled meanwhile removes its message; an invoice
-    gone meanwhile fails it. Returns how many were written."""
+    emails_pending``), the oldest first (``only``: just these), as of now
+    (``models.now``), a batch per transaction: recipients, subject and
+    body, as queue_template would have. A template disabled meanwhile
+    removes its message; an invoice gone meanwhile fails it; one held back
+    meanwhile (its invoice cancelled, say) or marked sent by a restore gets
+    its text and keeps its state. Returns how many were written."""
     done = 0
+    among = "" if only is None else " AND id IN (SELECT value FROM json_each(?))"
+    chosen = () if only is None else (json.dumps([int(i) for i in only]),)
     today = now().date()
     company_raw = _company()[0]
     infos: dict[str, dict[str, templates.TemplateInfo]] = {}
@@ -860,7 +864,8 @@ def render_pending(limit: int | None = None) -> int:
         with database.atomic():
             conn = database.connection()
             rows = conn.execute("SELECT id, template, event_key, status FROM email "
-                                "WHERE pending = 1 ORDER BY id LIMIT ?", (size,)).fetchall()
+                                f"WHERE pending = 1{among} ORDER BY id LIMIT ?",
+                                (*chosen, size)).fetchall()
             if not rows:
                 break
             wanted: dict[str, list[tuple[int, int]]] = {}
@@ -869,11 +874,15 @@ def render_pending(limit: int | None = None) -> int:
                 wanted.setdefault(name, []).append((email_id, int(key.rpartition(":")[2])))
                 if status == "Queued":
                     queued.add(email_id)
-            updates, texts, removed, files = [], [], [], []
+            updates, texts, held, removed, files = [], [], [], [], []
             for name, pairs in wanted.items():
                 made = _invoice_messages(name, [i for _e, i in pairs], company_raw, today,
                                          infos.setdefault(name, {}))
                 for email_id, invoice_id in pairs:
+                    if invoice_id not in made and email_id not in queued:
+                        held.append(("", "", f"({name}: invoice #{invoice_id} is gone)", "",
+                                     email_id))
+                        continue
                     if invoice_id not in made:
                         updates.append(("", "", f"({name}: invoice #{invoice_id} is gone)", "",
                                         "Failed", f"invoice #{invoice_id} no longer exists", 0,
@@ -883,7 +892,9 @@ def render_pending(limit: int | None = None) -> int:
                     if msg is None:
                         removed.append((email_id,))
                         continue
-                    if msg.status == "Queued" and email_id in queued:
+                    if email_id not in queued:  # (held back meanwhile, or sent: it stays so)
+                        held.append((msg.to_addr, msg.cc, msg.subject, msg.body, email_id))
+                    elif msg.status == "Queued":
                         # (status and next_attempt unchanged: the outbox index is left alone)
                         texts.append((msg.to_addr, msg.cc, msg.subject, msg.body, msg.error,
                                       email_id))
@@ -898,6 +909,8 @@ def render_pending(limit: int | None = None) -> int:
                 updates)
             conn.executemany("UPDATE email SET to_addr = ?, cc = ?, subject = ?, body = ?, "
                              "error = ?, pending = 0 WHERE id = ?", texts)
+            conn.executemany("UPDATE email SET to_addr = ?, cc = ?, subject = ?, body = ?, "
+                             "pending = 0 WHERE id = ?", held)
             conn.executemany("DELETE FROM email WHERE id = ?", removed)
             conn.executemany("INSERT INTO email_attachment (email_id, position, filename, kind, "
                              "ref_id, content) VALUES (?,?,?,?,?,?)", files)

@@ -570,14 +570,16 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=minutes)
 
 
-def _due(now: dt.datetime, limit: int | None) -> list[int]:
+def _due(now: dt.datetime, limit: int | None, below: int | None = None) -> list[int]:
     """Messages to send now, oldest first: those a crash left in 'Sending',
-    and queued ones whose time has come."""
+    and queued ones whose time has come (``below``: older than this one)."""
     query = (Email.select(Email.id)
              .where((Email.status == "Sending")
                     | ((Email.status == "Queued") & (Email.pending == False)  # noqa: E712
                        & (Email.next_attempt.is_null() | (Email.next_attempt <= now))))
              .order_by(Email.id))
+    if below is not None:
+        query = query.where(Email.id < below)
     if limit is not None:
         query = query.limit(max(int(limit), 0))
     return [i for (i,) in query.tuples()]
@@ -1010,8 +1012,9 @@ def take(*, now: dt.datetime | None = None, limit: int = CLAIM_BATCH,
             _retry_now(now)
         from billdesk.services import mail
 
-        mail.render_pending(limit)  # (the oldest first, as many as go: _due skips the rest)
-        due = _due(now, limit)
+        mail.render_pending(limit)  # the oldest first, as many as go; none sent before them
+        due = _due(now, limit, database.execute_sql(
+            "SELECT min(id) FROM email WHERE pending = 1").fetchone()[0])
         claimed = _claim(due, now) if due else []
         ready: list[_Ready] = []
         failed = 0
@@ -1171,6 +1174,14 @@ def resend(email_id: int) -> int:
         if row.status not in ("Failed", "Sent"):
             raise Conflict("status", f"the message is {row.status.lower()} already; "
                                      "only a failed or sent message can be sent again")
+        if row.pending:  # held back before its text was written: written now, then sent
+            from billdesk.services import mail
+
+            mail.render_pending(only=[email_id])
+            row = Email.get_or_none(Email.id == email_id)
+            if row is None:
+                raise NotFound("email", f"email {email_id} is gone: its template is switched "
+                                        "off")
         if row.status == "Failed" and not held_back(row.error):
             (Email.update(status="Queued", next_attempt=stamp_now(), error="", attempts=0,
                           sent_at=None)

@@ -317,6 +317,8 @@ class MainWindow(QMainWindow):
         scheduler.progress.connect(self._automation_progress)
         scheduler.run_finished.connect(self._automation_finished)
         scheduler.run_failed.connect(self._automation_failed)
+        scheduler.emails_unwritten.connect(  # (after the run: its last day's invoice emails)
+            lambda error: self.statusBar().showMessage(f"Automation run: {error}", 60_000))
         scheduler.next_run_changed.connect(self._show_next_run)
 
     def open_automation(self):  # noqa: ANN201 (AutomationWindow)

@@ -98,6 +98,7 @@ class Scheduler(QObject):
 
     catch_up_pending = Signal(list)  # the days (dt.date) it will run once confirmed
     run_started = Signal(list)  # the days asked for (may be empty: nothing pending)
+    emails_unwritten = Signal(str)  # a run's emails its template could not write (the error)
     progress = Signal(int, int, str)  # done, total, what it is doing
     run_finished = Signal(object)  # automation.RunReport
     run_failed = Signal(object)  # the exception
@@ -373,25 +374,34 @@ class Scheduler(QObject):
         return True
 
     def _write_emails(self) -> bool:
-        """The text of the emails a run queued without it (its invoices'),
-        written from their templates ``WRITE_BATCH`` at a time on the
-        worker (a save in the window waits for one batch at most), all of
-        them before any is sent and whether mail is set up or not: the
-        Email log shows what will go."""
-        from billdesk.services import mail
-
+        """The text of the emails a run queued without it (its last day's
+        invoices'), written from their templates ``WRITE_BATCH`` at a time
+        on the worker (a save in the window waits for one batch at most),
+        all of them before any is sent and whether mail is set up or not:
+        the Email log shows what will go. A template that fails on some data
+        is an error of the run (its log) and said (``emails_unwritten``)."""
         self.delivering = True
 
-        def done(_written: int) -> None:
+        def done(written: int) -> None:
             self.delivering = False
-            self.courier.start(0)  # the next batch, or delivery, after what else waits
+            if written:  # the next batch, or delivery, after what else waits (none written:
+                self.courier.start(0)  # it failed, logged — tried again next minute)
 
         def failed(exc: BaseException) -> None:
             self.delivering = False
             log.warning("could not write the queued emails: %s", exc)
 
-        self.ops.run(lambda: mail.render_pending(WRITE_BATCH), changes=Changes(emails=True),
-                     on_done=done, on_error=failed)
+        def work() -> int:  # on the worker
+            errors: list[str] = []
+            written = _automation().write_emails(errors, WRITE_BATCH)
+            if errors and not written:  # (the writing itself failed: not the run's error)
+                log.warning("could not write the queued emails: %s", errors[0])
+            elif errors:  # a template that fails on some data: an error of the run
+                _automation().note_errors(errors)
+                self.emails_unwritten.emit(errors[0])
+            return written
+
+        self.ops.run(work, changes=Changes(emails=True), on_done=done, on_error=failed)
         return True
 
     def _written(self, changes: Changes) -> None:
