@@ -9,6 +9,8 @@ import stat
 
 import pytest
 
+from PySide6.QtWidgets import QMessageBox
+
 from billdesk.services import outbox
 from billdesk.services.outbox import MailSettings
 
@@ -17,8 +19,9 @@ from smtp_helpers import PASSWORD
 
 
 @pytest.fixture
-def dialog(smtp_server, settings_dialog):  # noqa: ANN001, ANN201
-    """The Settings window on its Mail page (the test server already up)."""
+def dialog(smtp_server, settings_dialog, answers):  # noqa: ANN001, ANN201
+    """The Settings window on its Mail page (the test server already up;
+    the demo book's waiting emails asked about, and sent: Yes)."""
     settings_dialog.tabs.setCurrentWidget(settings_dialog.mail)
     return settings_dialog
 
@@ -49,6 +52,40 @@ def test_mail_settings_are_saved_with_the_settings_window(qtbot, dialog, smtp_se
         from_address="accounts@acme.example", from_name="Acme Accounts", timeout=30)
     assert outbox.get_password() == PASSWORD
     assert stat.S_IMODE(outbox.password_file().stat().st_mode) == 0o600
+
+
+def test_mail_set_up_with_emails_waiting_asks_whether_to_send_them(
+        qtbot, dialog, smtp_server, answers) -> None:  # noqa: ANN001
+    """The demo book has emails waiting (queued with no server to send
+    them through): setting mail up asks first. Cancel saves nothing; No
+    keeps them in the Email log as not sent; nothing goes to the server."""
+    from billdesk.models import Email
+
+    waiting = outbox.waiting_count()
+    assert waiting > 0
+    fill(qtbot, dialog.mail, smtp_server)
+    answers.replies = [QMessageBox.StandardButton.Cancel]
+    click(qtbot, dialog.save_button)
+    assert answers.said[0].startswith(f"{waiting} emails are waiting in the outbox, the oldest "
+                                      f"from {outbox.oldest_waiting():%Y-%m-%d}: billdesk had no "
+                                      "mail server to send them through.")
+    assert dialog.isVisible() and not outbox.is_configured()
+    answers.replies = [QMessageBox.StandardButton.No]
+    click(qtbot, dialog.save_button)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert outbox.is_configured() and outbox.waiting_count() == 0
+    held = Email.select().where(Email.error == "Not sent: it waited for mail to be set up")
+    assert held.count() == waiting and {e.status for e in held} == {"Failed"}
+    assert smtp_server.messages == [] and len(answers.said) == 2
+
+
+def test_yes_leaves_the_waiting_emails_to_be_sent(qtbot, dialog, smtp_server, answers) -> None:  # noqa: ANN001
+    waiting = outbox.waiting_count()
+    fill(qtbot, dialog.mail, smtp_server)
+    click(qtbot, dialog.save_button)  # (answered Yes)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert len(answers.said) == 1 and outbox.waiting_count() == waiting
+    assert outbox.is_configured()
 
 
 def test_a_bad_port_is_refused_beside_the_field(qtbot, dialog, smtp_server):  # noqa: ANN001

@@ -615,6 +615,28 @@ def waiting_count() -> int:
         "SELECT count(*) FROM email WHERE status IN ('Queued', 'Sending')").fetchone()[0]
 
 
+def oldest_waiting() -> dt.datetime | None:
+    """When the oldest message still in the outbox was queued."""
+    found = database.execute_sql(
+        "SELECT min(created_at) FROM email WHERE status IN ('Queued', 'Sending')").fetchone()[0]
+    return None if found is None else dt.datetime.fromisoformat(str(found))
+
+
+WAITED_FOR_MAIL = "it waited for mail to be set up"
+
+
+def hold_back_waiting(why: str = WAITED_FOR_MAIL) -> int:
+    """Every message waiting in the outbox (Queued; those 'Sending' are in a
+    delivery's hands) is not sent: Failed, "Not sent: {why}", kept in the
+    Email log, where Resend (asking first) still sends one. What the
+    Settings window does when mail is first set up and the user does not
+    want the backlog sent. Returns how many."""
+    with database.atomic():
+        return database.execute_sql(
+            "UPDATE email SET status = 'Failed', error = ?, next_attempt = NULL "
+            "WHERE status = 'Queued'", (HELD_BACK + why,)).rowcount
+
+
 @dataclass(frozen=True, slots=True)
 class Trouble:
     """Why mail waits: the error the latest try met (the server's words,

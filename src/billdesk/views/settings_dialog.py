@@ -4,6 +4,8 @@ format. The same company form is the first-run dialog of a new, empty book."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QTabWidget,
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
 from billdesk.errors import BilldeskError, Problem, ValidationFailed
 from billdesk.models import DISPLAY_FORMATS
 from billdesk.services import billing_settings, settings
+from billdesk.services.text import counted
 from billdesk.views import forms
 from billdesk.views.automation_settings_tab import AutomationSettingsPage
 from billdesk.views.billing_settings_tab import BillingSettingsEditor
@@ -214,6 +218,34 @@ class SettingsDialog(QDialog):
     def display_format(self) -> str:
         return DISPLAY_FORMATS[max(self.formats.checkedId(), 0)]
 
+    def _backlog_answer(self, mail_value: Any) -> str | None:
+        """Mail set up for the first time with emails waiting (queued while
+        there was no server to send them through — some may be weeks old):
+        "send" them, "hold" them back (kept in the Email log as not sent;
+        Resend sends one), or None (Cancel: nothing saved)."""
+        from billdesk.services import outbox
+
+        if mail_value is None or not mail_value.settings.configured or outbox.is_configured():
+            return "send"
+        waiting = outbox.waiting_count()
+        if not waiting:
+            return "send"
+        oldest = outbox.oldest_waiting()
+        since = f", the oldest from {oldest:%Y-%m-%d}" if oldest else ""
+        answer = QMessageBox.question(
+            self, "Emails waiting",
+            f"{counted(waiting, 'email')} {'is' if waiting == 1 else 'are'} waiting in the "
+            f"outbox{since}: billdesk had no mail server to send "
+            f"{'it' if waiting == 1 else 'them'} through.\n\nSend "
+            f"{'it' if waiting == 1 else 'them'} once these settings are saved?\n\n"
+            "No keeps them in the Email log as not sent (Resend sends any of them later); "
+            "Cancel saves nothing.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes)
+        if answer == QMessageBox.StandardButton.Yes:
+            return "send"
+        return "hold" if answer == QMessageBox.StandardButton.No else None
+
     def save(self) -> None:
         company_ok, billing_ok = self.company_form.check(), self.billing.check()
         automation_ok = self.automation.check()
@@ -229,6 +261,9 @@ class SettingsDialog(QDialog):
             self.tabs.setCurrentWidget(self.mail)
             return
         mail_value = self.mail.changes()
+        backlog = self._backlog_answer(mail_value)
+        if backlog is None:
+            return
         automation_value = self.automation.changed()
         form, fmt = self.company_form, self.display_format()
         billing = self.billing.changes()
@@ -248,6 +283,8 @@ class SettingsDialog(QDialog):
                 from billdesk.services import outbox
 
                 outbox.save_mail_settings(mail_value.settings, mail_value.password)
+                if backlog == "hold":
+                    outbox.hold_back_waiting()
 
         def work() -> None:  # one transaction: a refusal anywhere writes nothing
             billing_settings.apply_changes(billing, before=company_and_display)
