@@ -391,9 +391,10 @@ class Scheduler(QObject):
             self.delivering = False
             log.warning("could not write the queued emails: %s", exc)
 
-        def work() -> int:  # on the worker
+        def work() -> int:  # on the worker (no collection pauses: as the run)
             errors: list[str] = []
-            written = _automation().write_emails(errors, WRITE_BATCH)
+            with no_collection_pauses():
+                written = _automation().write_emails(errors, WRITE_BATCH)
             if errors and not written:  # (the writing itself failed: not the run's error)
                 log.warning("could not write the queued emails: %s", errors[0])
             elif errors:  # a template that fails on some data: an error of the run
