@@ -88,6 +88,20 @@ def test_yes_leaves_the_waiting_emails_to_be_sent(qtbot, dialog, smtp_server, an
     assert outbox.is_configured()
 
 
+def test_bcc_addresses_are_saved_and_a_bad_one_refused_beside_the_field(
+        qtbot, dialog, smtp_server) -> None:  # noqa: ANN001
+    page = dialog.mail
+    fill(qtbot, page, smtp_server)
+    type_into(qtbot, page.form.fields["bcc"].widget, "archive@example.com, nope")
+    click(qtbot, dialog.save_button)
+    assert dialog.isVisible() and not outbox.is_configured()
+    assert page.form.fields["bcc"].problem.text() == "'nope' is not a valid email address"
+    page.form.fields["bcc"].widget.setText("archive@example.com;  boss@example.com")
+    click(qtbot, dialog.save_button)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert outbox.mail_settings().bcc == "archive@example.com, boss@example.com"
+
+
 def test_a_bad_port_is_refused_beside_the_field(qtbot, dialog, smtp_server):  # noqa: ANN001
     page = dialog.mail
     fill(qtbot, page, smtp_server, port="70000")

@@ -120,6 +120,32 @@ def test_a_queued_message_arrives_with_recipients_headers_body_and_invoice_pdf(s
     assert stored.sent_at is not None and stored.next_attempt is None
 
 
+def test_bcc_addresses_get_a_copy_on_the_envelope_only(smtp_server, book, client_id):  # noqa: ANN001
+    """WHMCS's "BCC Messages": every client email is copied to the Bcc
+    addresses of Settings → Mail — on the envelope, never in a header the
+    client sees; an address already a recipient is not sent to twice."""
+    smtp_server.configure(bcc="archive@example.com; Boss@example.com, archive@example.com")
+    assert outbox.mail_settings().bcc == "archive@example.com, Boss@example.com"
+    email_id = queue(client_id, cc="boss@example.com")
+    assert outbox.deliver(now=T0).sent == 1
+    [got] = smtp_server.wait_for(1)
+    assert got.rcpt_tos == ["grace@example.com", "boss@example.com", "archive@example.com"]
+    assert got.message["Bcc"] is None and "archive" not in got.message.as_string()
+    assert (got.message["To"], got.message["Cc"]) == ("Grace Hopper <grace@example.com>",
+                                                      "boss@example.com")
+    assert row(email_id).status == "Sent"
+
+
+def test_bcc_is_checked_address_by_address(book):  # noqa: ANN001
+    settings = outbox.MailSettings(host="mail.example.com", from_address="a@example.com",
+                                   bcc="ok@example.com, not-an-address")
+    assert [(p.field, p.message) for p in settings.problems()] == [
+        ("bcc", "'not-an-address' is not a valid email address")]
+    with pytest.raises(ValidationFailed) as refused:
+        outbox.save_mail_settings(settings)
+    assert refused.value.problems[0].field == "bcc" and not outbox.is_configured()
+
+
 def test_an_invoice_email_queued_by_publishing_arrives_rendered_with_cc_by_category(server,
                                                                                       client_id):
     """End to end: publishing an invoice queues invoice_created (services/

@@ -93,10 +93,15 @@ class MailSettings:
     from_address: str = ""
     from_name: str = ""
     timeout: int = 30  # seconds to wait for the server
+    bcc: str = ""  # comma-separated: a copy of every client email (WHMCS's "BCC Messages")
 
     @property
     def configured(self) -> bool:
         return bool(self.host.strip())
+
+    @property
+    def bcc_addresses(self) -> list[str]:
+        return _address_list(self.bcc)
 
     def problems(self) -> list[Problem]:
         found: list[Problem] = []
@@ -121,6 +126,10 @@ class MailSettings:
             if "\n" in value or "\r" in value:
                 found.append(Problem(name, "must be on one line"))
             found += validate.max_length(value, name, limit)
+        for address in self.bcc_addresses:
+            found += validate.email_problems(address, "bcc")
+        if len(self.bcc_addresses) > 10:
+            found.append(Problem("bcc", "give at most 10 addresses"))
         timeout = _whole(self.timeout)
         if timeout is None or not 1 <= timeout <= 600:
             found.append(Problem("timeout", f"{self.timeout!r} is not a number of seconds "
@@ -133,7 +142,20 @@ class MailSettings:
         return MailSettings(
             host=(self.host or "").strip(), port=_whole(self.port) or 0, security=security,
             username=(self.username or "").strip(), from_address=(self.from_address or "").strip(),
-            from_name=(self.from_name or "").strip(), timeout=_whole(self.timeout) or 0)
+            from_name=(self.from_name or "").strip(), timeout=_whole(self.timeout) or 0,
+            bcc=", ".join(self.bcc_addresses))
+
+
+def _address_list(text: str | None) -> list[str]:
+    """"a@x.example, b@y.example" (or ';' between): each address once."""
+    seen: set[str] = set()
+    found: list[str] = []
+    for part in (text or "").replace(";", ",").split(","):
+        address = part.strip()
+        if address and address.lower() not in seen:
+            seen.add(address.lower())
+            found.append(address)
+    return found
 
 
 def _whole(value: Any) -> int | None:
@@ -943,7 +965,9 @@ def _put_together(email_id: int, settings: MailSettings) -> _Ready | tuple[str, 
     if not to:
         _fail(email_id, "the message has no recipient")
         return "failed", "the message has no recipient"
-    return _Ready(email_id, msg, to)
+    # the Bcc copies: on the envelope only, never in a header the client sees
+    return _Ready(email_id, msg, to + [a for a in settings.bcc_addresses
+                                       if a.lower() not in {t.lower() for t in to}])
 
 
 def _transmit(smtp: smtplib.SMTP, settings: MailSettings, ready: _Ready

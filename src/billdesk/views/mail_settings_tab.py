@@ -35,7 +35,7 @@ from billdesk.views import forms
 from billdesk.views.billing_settings_tab import add_spin, hint, with_unit
 
 FIELDS = ("host", "security", "port", "username", "password", "from_name", "from_address",
-          "timeout")
+          "bcc", "timeout")
 OK_STYLE = "color: #2e7d32;"
 
 
@@ -130,8 +130,12 @@ class MailSettingsPage(QWidget):
         self.form.add(fl, "from_name", "From name", forms.line("e.g. Acme Hosting Accounts", 100))
         self.form.add(fl, "from_address", "From address",
                       forms.line("e.g. accounts@example.com", 254))
+        self.form.add(fl, "bcc", "Bcc every email to",
+                      forms.line("optional, e.g. archive@example.com (a comma between several)",
+                                 1000))
         fl.addRow("", hint("Clients see this name and address as the sender; replies go "
-                           "to the address."))
+                           "to the address. The Bcc addresses get a copy of every email to a "
+                           "client, unseen by the client."))
 
         test = QGroupBox("Check the settings")
         tl = QFormLayout(test)
