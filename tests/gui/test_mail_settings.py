@@ -67,7 +67,7 @@ def test_mail_set_up_with_emails_waiting_asks_whether_to_send_them(
     answers.replies = [QMessageBox.StandardButton.Cancel]
     click(qtbot, dialog.save_button)
     assert answers.said[0].startswith(f"{waiting} emails are waiting in the outbox, the oldest "
-                                      f"from {outbox.oldest_waiting():%Y-%m-%d}: billdesk had no "
+                                      f"from {outbox.backlog().oldest:%Y-%m-%d}: billdesk had no "
                                       "mail server to send them through.")
     assert dialog.isVisible() and not outbox.is_configured()
     answers.replies = [QMessageBox.StandardButton.No]

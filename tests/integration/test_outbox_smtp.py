@@ -128,12 +128,47 @@ def test_bcc_addresses_get_a_copy_on_the_envelope_only(smtp_server, book, client
     assert outbox.mail_settings().bcc == "archive@example.com, Boss@example.com"
     email_id = queue(client_id, cc="boss@example.com")
     assert outbox.deliver(now=T0).sent == 1
-    [got] = smtp_server.wait_for(1)
-    assert got.rcpt_tos == ["grace@example.com", "boss@example.com", "archive@example.com"]
-    assert got.message["Bcc"] is None and "archive" not in got.message.as_string()
-    assert (got.message["To"], got.message["Cc"]) == ("Grace Hopper <grace@example.com>",
-                                                      "boss@example.com")
+    client_copy, owner_copy = smtp_server.wait_for(2)
+    assert client_copy.rcpt_tos == ["grace@example.com", "boss@example.com"]
+    assert owner_copy.rcpt_tos == ["archive@example.com"]  # (a transaction of its own)
+    for got in (client_copy, owner_copy):
+        assert got.message["Bcc"] is None and "archive" not in got.message.as_string()
+        assert (got.message["To"], got.message["Cc"]) == ("Grace Hopper <grace@example.com>",
+                                                          "boss@example.com")
     assert row(email_id).status == "Sent"
+
+
+def test_whether_an_email_went_is_judged_on_the_clients_addresses_not_the_bcc(
+        smtp_server, book, client_id):  # noqa: ANN001
+    """The client's address refused, the owner's copy taken: Failed, as
+    without a Bcc; the owner's address refused: Sent, and the client's
+    record never names the Bcc address."""
+    smtp_server.configure(bcc="archive@owner.example")
+    smtp_server.refuse = {"grace@example.com"}
+    refused = queue(client_id)
+    assert outbox.deliver(now=T0).failed == 1
+    assert row(refused).status == "Failed" and "grace@example.com" in row(refused).error
+    assert smtp_server.messages == []  # (no copy for the owner of a message that did not go)
+    smtp_server.refuse = {"archive@owner.example"}
+    sent = queue(client_id)
+    assert outbox.deliver(now=T0).sent == 1
+    assert (row(sent).status, row(sent).error) == ("Sent", "")
+    [got] = smtp_server.wait_for(1)
+    assert got.rcpt_tos == ["grace@example.com"]
+    assert "owner.example" not in row(sent).error + row(refused).error
+
+
+def test_holding_back_the_waiting_emails_stops_at_those_asked_about(book, client_id):  # noqa: ANN001
+    """Mail set up, No: what waited when the question was asked is held
+    back; what a run queued meanwhile is not."""
+    old = queue(client_id, subject="Old")
+    asked = outbox.backlog()
+    assert (asked.count, asked.newest_id) == (1, old)
+    newer = queue(client_id, subject="Queued meanwhile")
+    assert outbox.hold_back_waiting(asked.newest_id) == 1
+    assert (row(old).status, row(old).error) == ("Failed", "Not sent: it waited for mail to "
+                                                           "be set up")
+    assert row(newer).status == "Queued"
 
 
 def test_bcc_is_checked_address_by_address(book):  # noqa: ANN001

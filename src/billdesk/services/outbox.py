@@ -637,26 +637,37 @@ def waiting_count() -> int:
         "SELECT count(*) FROM email WHERE status IN ('Queued', 'Sending')").fetchone()[0]
 
 
-def oldest_waiting() -> dt.datetime | None:
-    """When the oldest message still in the outbox was queued."""
-    found = database.execute_sql(
-        "SELECT min(created_at) FROM email WHERE status IN ('Queued', 'Sending')").fetchone()[0]
-    return None if found is None else dt.datetime.fromisoformat(str(found))
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits in the outbox: how many, since when, and the newest's id."""
+
+    count: int
+    oldest: dt.datetime | None
+    newest_id: int | None
+
+
+def backlog() -> Backlog:
+    count, oldest, newest = database.execute_sql(
+        "SELECT count(*), min(created_at), max(id) FROM email "
+        "WHERE status IN ('Queued', 'Sending')").fetchone()
+    return Backlog(count, None if oldest is None else dt.datetime.fromisoformat(str(oldest)),
+                   newest)
 
 
 WAITED_FOR_MAIL = "it waited for mail to be set up"
 
 
-def hold_back_waiting(why: str = WAITED_FOR_MAIL) -> int:
-    """Every message waiting in the outbox (Queued; those 'Sending' are in a
-    delivery's hands) is not sent: Failed, "Not sent: {why}", kept in the
-    Email log, where Resend (asking first) still sends one. What the
-    Settings window does when mail is first set up and the user does not
-    want the backlog sent. Returns how many."""
+def hold_back_waiting(upto: int, why: str = WAITED_FOR_MAIL) -> int:
+    """The messages waiting in the outbox (Queued; those 'Sending' are in a
+    delivery's hands) up to id ``upto`` — the backlog the user was asked
+    about, not what a run queued meanwhile — are not sent: Failed, "Not
+    sent: {why}", kept in the Email log, where Resend (asking first) still
+    sends one. What the Settings window does when mail is first set up and
+    the user does not want the backlog sent. Returns how many."""
     with database.atomic():
         return database.execute_sql(
             "UPDATE email SET status = 'Failed', error = ?, next_attempt = NULL "
-            "WHERE status = 'Queued'", (HELD_BACK + why,)).rowcount
+            "WHERE status = 'Queued' AND id <= ?", (HELD_BACK + why, upto)).rowcount
 
 
 @dataclass(frozen=True, slots=True)
@@ -943,6 +954,7 @@ class _Ready:
     email_id: int
     message: EmailMessage
     to: list[str]
+    bcc: tuple[str, ...] = ()  # the owner's copies: a transaction of their own
 
 
 def _put_together(email_id: int, settings: MailSettings) -> _Ready | tuple[str, str]:
@@ -965,9 +977,11 @@ def _put_together(email_id: int, settings: MailSettings) -> _Ready | tuple[str, 
     if not to:
         _fail(email_id, "the message has no recipient")
         return "failed", "the message has no recipient"
-    # the Bcc copies: on the envelope only, never in a header the client sees
-    return _Ready(email_id, msg, to + [a for a in settings.bcc_addresses
-                                       if a.lower() not in {t.lower() for t in to}])
+    # the owner's Bcc copies: never in a header, and sent apart (_transmit), so that
+    # whether the client's copy went is judged on the client's addresses alone
+    taken = {t.lower() for t in to}
+    return _Ready(email_id, msg, to, tuple(a for a in settings.bcc_addresses
+                                           if a.lower() not in taken))
 
 
 def _transmit(smtp: smtplib.SMTP, settings: MailSettings, ready: _Ready
@@ -987,6 +1001,13 @@ def _transmit(smtp: smtplib.SMTP, settings: MailSettings, ready: _Ready
             return "failed", error, {}
         log.info("email %s not accepted yet, will retry: %s", ready.email_id, error)
         return "later", error, {}
+    if ready.bcc:  # the owner's copy: its failure is only logged (never the client's record)
+        try:
+            smtp.send_message(ready.message, from_addr=settings.from_address,
+                              to_addrs=list(ready.bcc))
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("the Bcc copy of email %s was not taken: %s", ready.email_id,
+                        describe(exc, settings))
     return "sent", "", refused
 
 

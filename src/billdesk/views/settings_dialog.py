@@ -218,20 +218,21 @@ class SettingsDialog(QDialog):
     def display_format(self) -> str:
         return DISPLAY_FORMATS[max(self.formats.checkedId(), 0)]
 
-    def _backlog_answer(self, mail_value: Any) -> str | None:
+    def _backlog_answer(self, mail_value: Any) -> int | str | None:
         """Mail set up for the first time with emails waiting (queued while
         there was no server to send them through — some may be weeks old):
-        "send" them, "hold" them back (kept in the Email log as not sent;
-        Resend sends one), or None (Cancel: nothing saved)."""
+        "send" them, hold them back (the newest id asked about: they are
+        kept in the Email log as not sent; Resend sends one), or None
+        (Cancel: nothing saved)."""
         from billdesk.services import outbox
 
         if mail_value is None or not mail_value.settings.configured or outbox.is_configured():
             return "send"
-        waiting = outbox.waiting_count()
-        if not waiting:
+        found = outbox.backlog()
+        waiting = found.count
+        if not waiting or found.newest_id is None:
             return "send"
-        oldest = outbox.oldest_waiting()
-        since = f", the oldest from {oldest:%Y-%m-%d}" if oldest else ""
+        since = f", the oldest from {found.oldest:%Y-%m-%d}" if found.oldest else ""
         answer = QMessageBox.question(
             self, "Emails waiting",
             f"{counted(waiting, 'email')} {'is' if waiting == 1 else 'are'} waiting in the "
@@ -244,7 +245,7 @@ class SettingsDialog(QDialog):
             | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes)
         if answer == QMessageBox.StandardButton.Yes:
             return "send"
-        return "hold" if answer == QMessageBox.StandardButton.No else None
+        return found.newest_id if answer == QMessageBox.StandardButton.No else None
 
     def save(self) -> None:
         company_ok, billing_ok = self.company_form.check(), self.billing.check()
@@ -283,8 +284,8 @@ class SettingsDialog(QDialog):
                 from billdesk.services import outbox
 
                 outbox.save_mail_settings(mail_value.settings, mail_value.password)
-                if backlog == "hold":
-                    outbox.hold_back_waiting()
+                if isinstance(backlog, int):  # (not what a run queued since it was asked)
+                    outbox.hold_back_waiting(backlog)
 
         def work() -> None:  # one transaction: a refusal anywhere writes nothing
             billing_settings.apply_changes(billing, before=company_and_display)
