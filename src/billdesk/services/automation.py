@@ -886,22 +886,18 @@ def run_day(day: dt.date, settings: AutomationSettings | None = None, *,
         except Exception as exc:  # the messages stay pending: delivery writes them
             ok = False
             ctx.errors.append(f"{day.isoformat()} writing the emails: {exc}")
-    _report_unwritten(last_id, ctx.errors, day.isoformat() + " ")
+    _report_unwritten(ctx.errors, "id > ?", last_id, day.isoformat() + " ")
     ctx.add("emails_queued", _email_count() - before)
     return ok, ctx
 
 
-def _report_unwritten(last_id: int, errors: list[str], when: str = "") -> None:
+def _report_unwritten(errors: list[str], where: str, param: Any, when: str = "") -> None:
     """A template that passed its checks but fails on some data: those
-    messages (after ``last_id``) are Failed with the error (Email log); the
-    run says so too, or nobody would look."""
-    _say_unwritten(database.execute_sql(
-        "SELECT count(*), min(error) FROM email WHERE id > ? AND status = 'Failed' "
-        "AND error LIKE 'template %'", (last_id,)).fetchone(), errors, when)
-
-
-def _say_unwritten(found: tuple[int, str | None], errors: list[str], when: str = "") -> None:
-    failed, error = found
+    messages (``where``) are Failed with the error (Email log); the run
+    says so too, or nobody would look."""
+    failed, error = database.execute_sql(
+        f"SELECT count(*), min(error) FROM email WHERE {where} AND status = 'Failed' "
+        "AND error LIKE 'template %'", (param,)).fetchone()
     if failed:
         errors.append(f"{when}{counted(failed, 'email')} could not be written "
                       f"(Automation → Email log, Failed): {error}")
@@ -927,9 +923,7 @@ def write_emails(errors: list[str], limit: int | None = None) -> int:
         errors.append(f"writing the emails: {exc}")
         return 0
     if written:
-        _say_unwritten(database.execute_sql(
-            "SELECT count(*), min(error) FROM email WHERE id IN (SELECT value FROM json_each(?)) "
-            "AND status = 'Failed' AND error LIKE 'template %'", (ids,)).fetchone(), errors)
+        _report_unwritten(errors, "id IN (SELECT value FROM json_each(?))", ids)
     return written
 
 

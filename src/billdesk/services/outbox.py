@@ -101,7 +101,7 @@ class MailSettings:
 
     @property
     def bcc_addresses(self) -> list[str]:
-        return _address_list(self.bcc)
+        return recipients((self.bcc or "").replace(";", ","), "")  # (each address once)
 
     def problems(self) -> list[Problem]:
         found: list[Problem] = []
@@ -145,17 +145,6 @@ class MailSettings:
             from_name=(self.from_name or "").strip(), timeout=_whole(self.timeout) or 0,
             bcc=", ".join(self.bcc_addresses))
 
-
-def _address_list(text: str | None) -> list[str]:
-    """"a@x.example, b@y.example" (or ';' between): each address once."""
-    seen: set[str] = set()
-    found: list[str] = []
-    for part in (text or "").replace(";", ",").split(","):
-        address = part.strip()
-        if address and address.lower() not in seen:
-            seen.add(address.lower())
-            found.append(address)
-    return found
 
 
 def _whole(value: Any) -> int | None:
